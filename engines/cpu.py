@@ -1,0 +1,59 @@
+"""The CPU engine: ONNX Runtime, threads tuned to the cores this process may use."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .catalog import Style, builtin_model
+from .engine import Engine, Network
+from .errors import StyleError
+from .look import Look
+from .models import ARBITRARY_PREDICT, ARBITRARY_TRANSFORM, packaged_model
+from .onnx_networks import BuiltinNetwork, ImageStyleNetwork, UserNetwork, read_style_image, style_vector
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (affinity and cgroup-pinned sets included)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class CpuEngine(Engine):
+    name = "cpu"
+
+    def __init__(self, style: Style | str, look: Look = Look(), threads: int | None = None):
+        self.threads = threads or usable_cores()
+        self._sessions: dict[Path, object] = {}  # model file -> session, shared by every style that uses it
+        super().__init__(style, look)
+
+    def session(self, path: Path):
+        """One ONNX Runtime session per model file, created on first use and kept."""
+        if path not in self._sessions:
+            import onnxruntime as ort
+
+            opts = ort.SessionOptions()
+            opts.intra_op_num_threads = self.threads
+            opts.inter_op_num_threads = 1
+            opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            opts.log_severity_level = 3
+            try:
+                self._sessions[path] = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+            except Exception as exc:  # onnxruntime raises its own untyped errors for bad files
+                raise StyleError(f"cannot load ONNX model {path.name}: {str(exc).splitlines()[0][:200]}") from None
+        return self._sessions[path]
+
+    def _load(self, style: Style) -> Network:
+        if style.kind == "builtin":
+            return BuiltinNetwork(self.session(builtin_model()), style.weights)
+        if style.kind == "image":
+            vector = style_vector(self.session(packaged_model(ARBITRARY_PREDICT)), read_style_image(style.path))
+            return ImageStyleNetwork(self.session(packaged_model(ARBITRARY_TRANSFORM)), vector)
+        if style.kind == "onnx":
+            return UserNetwork(self.session(style.path), style.path)
+        if style.kind == "torch":
+            from .export import onnx_from_checkpoint
+
+            return UserNetwork(self.session(onnx_from_checkpoint(style.path)), style.path)
+        raise StyleError(f"unknown style kind {style.kind!r}")

@@ -1,0 +1,57 @@
+"""The Engine interface: a batch of host frames in, the same frames stylized out.
+
+Contract (every engine, CPU or GPU):
+- in: uint8 RGB frames [N, H, W, 3] on the host, C-contiguous; out: the same shape and dtype.
+- the engine converts to its own layout (float NCHW/NHWC, on the host or the device) inside its
+  network and back; nothing outside an engine sees a float tensor.
+- sessions, buffers and style vectors are built once (construction, ``set_style``) and reused.
+- ``set_style`` and ``set_look`` may be called from another thread while frames run: the new
+  network is built aside and swapped in whole, so a frame never sees half of a change.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Callable, ClassVar
+
+import numpy as np
+
+from .catalog import Style, resolve
+from .errors import OptionError
+from .look import Look
+
+Network = Callable[[np.ndarray], np.ndarray]  # uint8 HWC RGB -> uint8 HWC RGB, same size
+
+
+class Engine(ABC):
+    name: ClassVar[str]
+
+    def __init__(self, style: Style | str, look: Look = Look()):
+        self.style = resolve(style)
+        self.look = look
+        self._network = self._load(self.style)
+
+    @abstractmethod
+    def _load(self, style: Style) -> Network:
+        """Build what ``style`` needs (sessions, vectors) and return its per-frame network."""
+
+    def stylize(self, frames: np.ndarray) -> np.ndarray:
+        """uint8 RGB [N, H, W, 3] -> stylized uint8 RGB [N, H, W, 3], with the current look applied."""
+        if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[-1] != 3:
+            raise OptionError(f"engine input must be uint8 [N,H,W,3], got {frames.dtype} {frames.shape}")
+        network, look = self._network, self.look
+        out = np.empty_like(frames)
+        for i, frame in enumerate(frames):
+            stylized = network(frame)
+            out[i] = stylized if look.is_plain else look.apply(stylized, frame)
+        return out
+
+    def stylize_one(self, frame: np.ndarray) -> np.ndarray:
+        """Convenience for a single uint8 HWC RGB frame."""
+        return self.stylize(frame[None])[0]
+
+    def set_style(self, style: Style | str) -> None:
+        style = resolve(style)
+        self._network, self.style = self._load(style), style
+
+    def set_look(self, look: Look) -> None:
+        self.look = look

@@ -1,0 +1,66 @@
+"""Engine choice: which engines can run here, why not, and opening one by name.
+
+``auto`` takes the fastest engine available and says which. An engine asked for by name that
+cannot run here is an error, never a silent fall back to the CPU.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .catalog import Style
+from .engine import Engine
+from .errors import EngineUnavailable, OptionError
+from .look import Look
+
+ENGINE_NAMES = ("tensorrt", "cuda", "cpu")  # fastest first; ``auto`` takes the first available
+
+
+@dataclass(frozen=True)
+class EngineStatus:
+    name: str
+    available: bool
+    reason: str
+
+
+def _cuda_device() -> str | None:
+    """Why there is no usable CUDA device, or None when there is one."""
+    try:
+        import torch
+    except ImportError:
+        return "PyTorch is not installed"
+    if not torch.cuda.is_available():
+        return "no CUDA device (torch.cuda.is_available() is False)"
+    return None
+
+
+def engine_status(name: str) -> EngineStatus:
+    """Whether engine ``name`` can run here, and the reason when it cannot."""
+    if name == "cpu":
+        try:
+            import onnxruntime  # noqa: F401
+        except ImportError:
+            return EngineStatus(name, False, "onnxruntime is not installed")
+        return EngineStatus(name, True, "ONNX Runtime on the CPU")
+    if name in ("cuda", "tensorrt"):
+        why = _cuda_device()
+        if why is None and name == "tensorrt":
+            try:
+                import tensorrt  # noqa: F401
+            except ImportError:
+                why = "the tensorrt package is not installed"
+        if why is None:
+            why = f"the {name} engine is not part of this version of stylecast yet"
+        return EngineStatus(name, False, why)
+    raise OptionError(f"unknown engine {name!r}; use auto, {', '.join(ENGINE_NAMES)}")
+
+
+def open_engine(name: str, style: Style | str, look: Look = Look()) -> Engine:
+    """Open engine ``name`` (or the fastest available for ``auto``) with ``style`` loaded."""
+    if name == "auto":
+        name = next(n for n in ENGINE_NAMES if engine_status(n).available)
+    status = engine_status(name)
+    if not status.available:
+        raise EngineUnavailable(f"engine {name!r} is not available here: {status.reason}")
+    from .cpu import CpuEngine
+
+    return CpuEngine(style, look)

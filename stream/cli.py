@@ -1,0 +1,154 @@
+"""The ``stylecast`` command: parses, calls, prints. Errors meet the user once: one line, exit 2."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from engines import DEFAULT_STYLE, ENGINE_NAMES, engine_status, style_list
+from engines.errors import StylecastError
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, not the usage block
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _add_style_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--style", default=DEFAULT_STYLE,
+                   help="built-in name or index, a blend like 3:0.5,mosaic:0.5, a picture, or a .onnx/.pth model "
+                        f"(default {DEFAULT_STYLE})")
+    p.add_argument("--strength", type=float, default=1.0, help="0..1, how much of the style to apply (default 1)")
+    p.add_argument("--keep-colors", action="store_true", help="stylized brightness, the original's colours")
+    p.add_argument("--engine", default="auto", choices=("auto", *ENGINE_NAMES),
+                   help="where to run the network (default auto: the fastest available)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="stylecast", description="Real-time neural style filter for video.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    r = sub.add_parser("render", help="stylize a video file into a new file (sound and timing kept)")
+    r.add_argument("input", nargs="?", type=Path, help="video file (default: the built-in test scene)")
+    r.add_argument("-o", "--output", type=Path, help="output .mp4/.mkv/.mov (default: <input>-<style>.mp4)")
+    _add_style_args(r)
+    r.add_argument("--max-side", type=int, help="scale so the longer side is at most N pixels (default: source size)")
+    r.add_argument("--crf", type=int, default=18, help="H.264 quality, 0 (lossless) to 51 (default 18)")
+    r.add_argument("--preset", default="medium", help="x264 preset, ultrafast..veryslow (default medium)")
+    r.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    r.add_argument("--ignore-errors", action="store_true", help="render past damaged data; report lost frames")
+    r.add_argument("--json", action="store_true", help="print one JSON summary at the end")
+
+    s = sub.add_parser("styles", help="list the built-in styles")
+    s.add_argument("--json", action="store_true")
+
+    c = sub.add_parser("sheet", help="render every built-in style on a picture, labelled")
+    c.add_argument("image", type=Path)
+    c.add_argument("-o", "--output", type=Path, default=Path("styles.png"))
+    c.add_argument("--tile", type=int, default=256, help="tile width in pixels (default 256)")
+    c.add_argument("--overwrite", action="store_true")
+
+    d = sub.add_parser("doctor", help="which engines can run here, and why not")
+    d.add_argument("--json", action="store_true")
+    return parser
+
+
+def _render(args) -> int:
+    from stream.progress import progress_bar
+    from stream.render import RenderOptions, default_output, render
+    from engines import resolve
+
+    output = args.output or default_output(args.input, resolve(args.style).name)
+    opts = RenderOptions(input=args.input, output=output, style=args.style, strength=args.strength,
+                         keep_colors=args.keep_colors, max_side=args.max_side, engine=args.engine,
+                         crf=args.crf, preset=args.preset, overwrite=args.overwrite,
+                         ignore_errors=args.ignore_errors)
+    bars = []
+
+    def progress(total):
+        bar = progress_bar("render", total, enabled=False if args.json else None)
+        bars.append(bar)
+        return bar.__enter__()
+
+    try:
+        result = render(opts, progress)
+    finally:
+        for bar in bars:
+            bar.__exit__(None, None, None)
+    if args.json:
+        print(json.dumps(result.as_dict()))
+    else:
+        lost = f", {result.lost_frames} frames lost to damage" if result.lost_frames else ""
+        print(f"wrote {result.output}: {result.frames} frames in {result.seconds:.1f} s "
+              f"({result.fps:.1f} frames/s on {result.engine}, style {result.style}{lost})")
+    for skipped in result.skipped_streams:
+        print(f"stylecast: note: {skipped} was not copied: {output.suffix} cannot hold it", file=sys.stderr)
+    return 0
+
+
+def _styles(args) -> int:
+    rows = style_list()
+    if args.json:
+        print(json.dumps(rows))
+    else:
+        for row in rows:
+            print(f"{row['index']:>3}  {row['name']:<15} {row['kind']}")
+        print("Also: any picture (--style painting.jpg), blends (--style 3:0.5,mosaic:0.5), .onnx and .pth models.")
+    return 0
+
+
+def _sheet(args) -> int:
+    import cv2
+
+    from engines import open_engine
+    from engines.errors import OptionError
+    from engines.onnx_networks import read_style_image
+    from stream.output_file import AtomicOutput
+
+    if not 64 <= args.tile <= 1024:
+        raise OptionError(f"--tile must be between 64 and 1024 pixels, got {args.tile}")
+    if args.output.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise OptionError(f"the sheet is written as .png or .jpg, got {args.output.name!r}")
+    if not args.image.is_file():
+        raise StylecastError(f"image not found: {args.image}")
+    picture = read_style_image(args.image)
+    from engines.sheet import contact_sheet
+
+    sheet = contact_sheet(open_engine("auto", "0"), picture, args.tile)
+    with AtomicOutput(args.output, args.overwrite) as partial:
+        ok, data = cv2.imencode(args.output.suffix.lower(), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
+        partial.write_bytes(data.tobytes())
+    print(f"wrote {args.output} ({sheet.shape[1]}x{sheet.shape[0]})")
+    return 0
+
+
+def _doctor(args) -> int:
+    rows = [engine_status(n).__dict__ for n in ENGINE_NAMES]
+    if args.json:
+        print(json.dumps(rows))
+    else:
+        for row in rows:
+            print(f"{row['name']:<9} {'yes' if row['available'] else 'no ':<4} {row['reason']}")
+    return 0
+
+
+COMMANDS = {"render": _render, "styles": _styles, "sheet": _sheet, "doctor": _doctor}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except StylecastError as exc:
+        print(f"stylecast: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("stylecast: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

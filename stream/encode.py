@@ -1,0 +1,113 @@
+"""File encoding: stylized Frames -> H.264 (libx264, yuv420p) in MP4, MKV or MOV, with the source's
+audio and subtitle packets copied untouched, and its metadata and chapters carried over."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import av
+
+from engines.errors import OutputError
+
+from .frame import Frame
+
+FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mkv": "matroska", ".mov": "mov"}
+# format-specific tags that must not be carried from one container to another
+_CONTAINER_TAGS = {"major_brand", "minor_version", "compatible_brands", "encoder", "creation_time"}
+PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+
+
+def container_format(path: Path) -> str:
+    """The muxer for an output path, by its extension."""
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise OutputError(f"output must end in .mp4, .mkv or .mov, got {path.name!r}")
+    return fmt
+
+
+class FileEncoder:
+    """Writes to ``path`` as ``fmt``. Video settings come from the first frame, so packets that
+    arrive before it (audio that leads the picture) are held until the file header is written.
+
+    ``source`` is the decoder's input container and ``copy_streams`` its streams to copy.
+    ``skipped`` lists the streams the output format cannot hold (reported, not fatal).
+    """
+
+    def __init__(self, path: Path, fmt: str, source, video_stream, copy_streams, crf: int = 18,
+                 preset: str = "medium", x264_params: dict | None = None):
+        self.path, self.source, self.source_video = path, source, video_stream
+        self.crf, self.preset, self.x264_params = crf, preset, x264_params or {}
+        self.out = av.open(str(path), "w", format=fmt)
+        self.video = None
+        self.frames = 0
+        self.copied_packets = 0
+        self.stream_map: dict = {}
+        self.skipped: list[str] = []
+        self._held: list[av.Packet] = []
+        for stream in copy_streams:
+            name = stream.codec_context.name
+            if name not in self.out.supported_codecs:
+                if stream.type == "audio":
+                    raise OutputError(f"{stream.type} codec {name} cannot be stored in {path.suffix} "
+                                      "without re-encoding; choose .mkv or .mov")
+                self.skipped.append(f"{stream.type} #{stream.index} ({name})")
+                continue
+            out_stream = self.out.add_stream_from_template(stream)
+            out_stream.metadata.update({k: v for k, v in stream.metadata.items() if k in ("language", "title")})
+            self.stream_map[stream.index] = out_stream
+
+    def _start(self, frame: Frame) -> None:
+        h, w = frame.image.shape[:2]
+        rate = self.source_video.average_rate or self.source_video.guessed_rate or 25
+        video = self.out.add_stream("libx264", rate=rate)
+        video.width, video.height, video.pix_fmt = w, h, "yuv420p"
+        video.time_base = video.codec_context.time_base = frame.time_base
+        video.options = {"crf": str(self.crf), "preset": self.preset, **self.x264_params}
+        language = self.source_video.metadata.get("language")
+        if language:
+            video.metadata["language"] = language
+        self.out.metadata.update({k: v for k, v in self.source.metadata.items() if k not in _CONTAINER_TAGS})
+        self.out.metadata["encoder"] = "stylecast"
+        try:
+            self.out.set_chapters(self.source.chapters())
+        except (AttributeError, ValueError, av.error.FFmpegError):
+            pass  # chapters are a courtesy; a format that cannot hold them keeps the rest
+        self.video = video
+        held, self._held = self._held, []
+        for packet in held:
+            self._mux_copy(packet)
+
+    def _mux_copy(self, packet: av.Packet) -> None:
+        out_stream = self.stream_map.get(packet.stream.index)
+        if out_stream is None:
+            return
+        packet.stream = out_stream
+        self.out.mux(packet)
+        self.copied_packets += 1
+
+    def write(self, item: Frame | av.Packet) -> None:
+        """Encode a stylized Frame, or copy a packet of another stream."""
+        if isinstance(item, Frame):
+            if self.video is None:
+                self._start(item)
+            frame = av.VideoFrame.from_ndarray(item.image, format="rgb24")
+            frame.pts, frame.time_base = item.pts, item.time_base
+            self.out.mux(self.video.encode(frame))
+            self.frames += 1
+        elif self.video is None:
+            self._held.append(item)
+        else:
+            self._mux_copy(item)
+
+    def finish(self) -> None:
+        """Flush the encoder and write the trailer; the file is complete after this."""
+        if self.video is None:
+            raise OutputError("no video frame reached the encoder")
+        self.out.mux(self.video.encode())
+        self.out.close()
+
+    def abort(self) -> None:
+        try:
+            self.out.close()
+        except Exception as exc:  # closing a half-written file may fail; the file is removed anyway
+            print(f"stylecast: note: closing the partial output failed: {exc}", file=sys.stderr)

@@ -1,0 +1,37 @@
+"""The frame that moves through stylecast: a host picture with its source timestamp."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+
+@dataclass
+class Frame:
+    """uint8 RGB H x W x 3 picture; ``pts`` in ``time_base`` units exactly as the source gave it.
+
+    ``original`` keeps the picture before stylization for the stages that need it (the look,
+    stabilization); ``index`` is the position in decode order, for messages and statistics.
+    """
+
+    image: np.ndarray
+    pts: int | None
+    time_base: Fraction
+    index: int
+    original: np.ndarray | None = None
+
+    @property
+    def time(self) -> float | None:
+        """Presentation time in seconds, or None when the source gave no timestamp."""
+        return None if self.pts is None else float(self.pts * self.time_base)
+
+
+def format_time(seconds: float | None) -> str:
+    """HH:MM:SS.mmm for messages."""
+    if seconds is None:
+        return "an unknown time"
+    ms = int(round(max(0.0, seconds) * 1000))
+    h, rem = divmod(ms, 3_600_000)
+    m, rem = divmod(rem, 60_000)
+    return f"{h:02d}:{m:02d}:{rem // 1000:02d}.{rem % 1000:03d}"

@@ -1,0 +1,132 @@
+"""The file-to-file job: decode -> stylize -> encode, with sound and timing kept.
+
+Everything the user gave is checked (numbers, output, input, style, engine) before a byte is
+written; the output appears only when complete.
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+
+from engines import DEFAULT_STYLE, Look, open_engine, resolve
+from engines.errors import InputError, OptionError, OutputError
+
+from .decode import MIN_SIDE, FileDecoder
+from .encode import PRESETS, FileEncoder, container_format
+from .frame import Frame
+from .output_file import AtomicOutput
+from .pipeline import run_pipeline
+from .testsrc import write_test_clip
+
+MAX_SIDE_LIMIT = 8192
+
+
+@dataclass
+class RenderOptions:
+    """One render. ``input`` None renders the built-in test scene (5 s, 640x360, with a tone)."""
+
+    input: Path | None
+    output: Path
+    style: str = DEFAULT_STYLE
+    strength: float = 1.0
+    keep_colors: bool = False
+    max_side: int | None = None      # pixels, longer side; None keeps the source size
+    engine: str = "auto"
+    crf: int = 18
+    preset: str = "medium"
+    overwrite: bool = False
+    ignore_errors: bool = False
+
+    def check(self) -> None:
+        if self.max_side is not None and not (MIN_SIDE <= self.max_side <= MAX_SIDE_LIMIT):
+            raise OptionError(f"--max-side must be between {MIN_SIDE} and {MAX_SIDE_LIMIT} pixels, got {self.max_side}")
+        if not 0 <= self.crf <= 51:
+            raise OptionError(f"--crf must be between 0 and 51, got {self.crf}")
+        if self.preset not in PRESETS:
+            raise OptionError(f"--preset must be one of {', '.join(PRESETS)}, got {self.preset!r}")
+        Look(self.strength, self.keep_colors)
+        container_format(self.output)
+        if self.input is not None and self.input.exists() and self.output.exists() \
+                and self.input.resolve() == self.output.resolve():
+            raise OutputError("the output would replace the input; choose another output path")
+
+
+@dataclass
+class RenderResult:
+    frames: int
+    seconds: float
+    fps: float
+    engine: str
+    style: str
+    output: str
+    lost_frames: int = 0
+    copied_packets: int = 0
+    skipped_streams: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int], None]] | None = None) -> RenderResult:
+    """Run one render. ``progress(total)`` may return an ``advance(n)`` callback for a progress bar."""
+    opts.check()
+    style = resolve(opts.style)
+    with AtomicOutput(opts.output, opts.overwrite) as partial, tempfile.TemporaryDirectory() as scratch:
+        source = opts.input
+        if source is None:
+            source = Path(scratch) / "testsrc.mkv"
+            write_test_clip(source)
+        decoder = FileDecoder(source, opts.max_side, opts.ignore_errors)
+        try:
+            engine = open_engine(opts.engine, style, Look(opts.strength, opts.keep_colors))
+            encoder = FileEncoder(partial, container_format(opts.output), decoder.container, decoder.video,
+                                  decoder.copy_streams, opts.crf, opts.preset)
+            advance = progress(decoder.expected_frames) if progress else (lambda n=1: None)
+
+            def stylize(item):
+                if isinstance(item, Frame):
+                    item.image = engine.stylize(item.image[None])[0]
+                return item
+
+            def write(item):
+                encoder.write(item)
+                if isinstance(item, Frame):
+                    advance(1)
+
+            started = time.perf_counter()
+            try:
+                run_pipeline(decoder, [stylize], write)
+                encoder.finish()
+            except BaseException:
+                encoder.abort()
+                raise
+            seconds = time.perf_counter() - started
+        finally:
+            decoder.close()
+    if encoder.frames == 0:
+        raise InputError("no frames were rendered")
+    return RenderResult(frames=encoder.frames, seconds=round(seconds, 3),
+                        fps=round(encoder.frames / max(seconds, 1e-9), 2), engine=engine.name,
+                        style=style.name, output=str(opts.output), lost_frames=decoder.lost,
+                        copied_packets=encoder.copied_packets, skipped_streams=encoder.skipped)
+
+
+def default_output(input_path: Path | None, style_name: str, suffix: str = ".mp4") -> Path:
+    """``<input stem>-<style>.mp4`` beside the input (``stylecast-demo-…`` for the test scene), with
+    ``-1``, ``-2``… added rather than overwrite anything."""
+    stem = input_path.stem if input_path else "stylecast-demo"
+    folder = input_path.parent if input_path else Path.cwd()
+    tag = "".join(c if c.isalnum() or c in "-_" else "-" for c in style_name)[:40]
+    candidate = folder / f"{stem}-{tag}{suffix}"
+    n = 1
+    while candidate.exists():
+        candidate = folder / f"{stem}-{tag}-{n}{suffix}"
+        n += 1
+    return candidate
+
+
+__all__ = ["RenderOptions", "RenderResult", "default_output", "render"]
