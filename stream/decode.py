@@ -20,7 +20,7 @@ MIN_SIDE = 32
 def output_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
     """Fit (width, height) into ``max_side`` (pixels, longer side) and round both to even numbers."""
     scale = min(1.0, max_side / max(width, height)) if max_side else 1.0
-    w, h = max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
+    w, h = max(2, int(width * scale / 2) * 2), max(2, int(height * scale / 2) * 2)  # never above the limit
     return w, h
 
 
@@ -58,6 +58,8 @@ class FileDecoder:
         self.copy_streams = [s for s in self.container.streams if s.type in COPY_TYPES]
         self.lost = 0
         self.decoded = 0
+        self.latest_time: float | None = None  # the latest video presentation time decoded so far (s)
+        self._latest_end = 0.0  # the latest end time (s) of any stream's packet: where the file really stops
         cc = self.video.codec_context
         if cc.width and cc.height and min(cc.width, cc.height) < MIN_SIDE:
             raise InputError(f"{path.name} is {cc.width}x{cc.height}; both sides need at least {MIN_SIDE} pixels")
@@ -96,6 +98,8 @@ class FileDecoder:
         pts = frame.pts if frame.pts is not None else frame.dts
         out = Frame(image, pts, Fraction(frame.time_base or self.video.time_base), self.decoded)
         self.decoded += 1
+        if out.time is not None and (self.latest_time is None or out.time > self.latest_time):
+            self.latest_time = out.time
         return out
 
     def __iter__(self) -> Iterator[Frame | av.Packet]:
@@ -109,6 +113,9 @@ class FileDecoder:
             except av.error.FFmpegError as exc:
                 self._damage(exc, last_time)
                 break  # the demuxer cannot go on after a read error
+            if packet.pts is not None and packet.time_base:
+                end = float((packet.pts + (packet.duration or 0)) * packet.time_base)
+                self._latest_end = max(self._latest_end, end)
             if packet.stream is not self.video:
                 if packet.size and packet.dts is not None:
                     yield packet
@@ -122,23 +129,27 @@ class FileDecoder:
                 continue
             for frame in frames:
                 yield self._frame(frame)
-        self._check_complete(last_time)
+        self._check_complete(self.latest_time)
 
     def _check_complete(self, last_time: float | None) -> None:
-        """A file that stops well before the duration its header states was cut short."""
-        duration = self._duration()
+        """A file whose streams all stop well before the duration its header states was cut short."""
         if self.decoded == 0:
             raise InputError(f"no video frame could be decoded from {self.path.name}")
+        duration = self._duration()
         rate = float(self.video.average_rate or 25)
-        if duration and last_time is not None and last_time + max(0.5, 3 / rate) < duration:
-            if self.video.frames and self.decoded + self.lost < self.video.frames:
-                self.lost = self.video.frames - self.decoded
-            elif not self.video.frames:
-                self.lost += max(1, int((duration - last_time) * rate))
-            if not self.ignore_errors:
-                raise InputError(f"{self.path.name} is damaged: it ends at {format_time(last_time)} of "
-                                 f"{format_time(duration)} (frame {self.decoded}); "
-                                 "--ignore-errors renders what can be read")
+        if self.video.frames:
+            missing = self.video.frames - self.decoded - self.lost
+        elif duration:
+            missing = int((duration - self._latest_end) * rate) if self._latest_end + max(0.5, 3 / rate) < duration else 0
+        else:
+            missing = 0
+        if missing <= 0:
+            return
+        self.lost += missing
+        if not self.ignore_errors:
+            raise InputError(f"{self.path.name} is damaged: it ends at {format_time(last_time)} of "
+                             f"{format_time(duration)} (frame {self.decoded}); "
+                             "--ignore-errors renders what can be read")
 
     def close(self) -> None:
         self.container.close()

@@ -14,6 +14,8 @@ import numpy as np
 class TestScene:
     """Deterministic frames of a moving, textured scene at ``width`` x ``height`` (uint8 RGB)."""
 
+    __test__ = False  # a scene for tests, not a test class
+
     def __init__(self, width: int = 640, height: int = 360, seed: int = 0, pan_px_per_s: float = 40.0):
         rng = np.random.default_rng(seed)
         self.width, self.height, self.pan = width, height, pan_px_per_s

@@ -1,0 +1,71 @@
+"""Helpers that make test media with PyAV and run the CLI, so every test reads like a user's story."""
+from __future__ import annotations
+
+import io
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from stream.cli import main
+from stream.testsrc import write_test_clip
+
+W, H = 192, 108  # small frames keep the suite fast; the network runs at any size
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("STYLECAST_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture
+def make_clip(tmp_path):
+    """``make_clip("a.mp4", seconds=1, ...)`` writes the moving test scene (with a tone) and returns its path."""
+    def make(name: str = "clip.mp4", **kw) -> Path:
+        path = tmp_path / name
+        kw.setdefault("seconds", 1.0)
+        kw.setdefault("width", W)
+        kw.setdefault("height", H)
+        write_test_clip(path, **kw)
+        return path
+    return make
+
+
+def run_cli(*args) -> tuple[int, str, str]:
+    """Run ``stylecast ARGS`` in this process; returns (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as exc:
+            code = exc.code
+    return code, out.getvalue(), err.getvalue()
+
+
+def video_frames(path: Path) -> tuple[list[float], list[np.ndarray]]:
+    """Presentation times (s) and RGB pictures of every frame of the first video stream."""
+    times, images = [], []
+    with av.open(str(path)) as c:
+        for f in c.decode(video=0):
+            times.append(float(f.pts * f.time_base))
+            images.append(f.to_ndarray(format="rgb24"))
+    return times, images
+
+
+def packets(path: Path, kind: str) -> list[tuple[float, bytes]]:
+    """(time in s, payload) of every packet of the first stream of ``kind``."""
+    with av.open(str(path)) as c:
+        streams = [s for s in c.streams if s.type == kind]
+        if not streams:
+            return []
+        return [(round(float(p.pts * p.time_base), 3), bytes(p)) for p in c.demux(streams[0]) if p.size]
+
+
+def one_error_line(err: str) -> str:
+    """The single line a failed command printed, after checking it is one line and no traceback."""
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
