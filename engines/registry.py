@@ -22,8 +22,18 @@ class EngineStatus:
     reason: str
 
 
+def _nvidia_driver() -> bool:
+    """A cheap look for NVIDIA's driver, so that machines without one never pay torch's import (~1 s)."""
+    import ctypes.util
+    import os
+
+    return os.path.exists("/proc/driver/nvidia/version") or ctypes.util.find_library("cuda") is not None
+
+
 def _cuda_device() -> str | None:
     """Why there is no usable CUDA device, or None when there is one."""
+    if not _nvidia_driver():
+        return "no NVIDIA driver on this machine"
     try:
         import torch
     except ImportError:
@@ -54,8 +64,9 @@ def engine_status(name: str) -> EngineStatus:
     raise OptionError(f"unknown engine {name!r}; use auto, {', '.join(ENGINE_NAMES)}")
 
 
-def open_engine(name: str, style: Style | str, look: Look = Look()) -> Engine:
-    """Open engine ``name`` (or the fastest available for ``auto``) with ``style`` loaded."""
+def open_engine(name: str, style: Style | str, look: Look = Look(), throughput: bool = False) -> Engine:
+    """Open engine ``name`` (or the fastest available for ``auto``) with ``style`` loaded.
+    ``throughput`` tunes for many frames at once (files) rather than the latency of one (live)."""
     if name == "auto":
         name = next(n for n in ENGINE_NAMES if engine_status(n).available)
     status = engine_status(name)
@@ -63,4 +74,4 @@ def open_engine(name: str, style: Style | str, look: Look = Look()) -> Engine:
         raise EngineUnavailable(f"engine {name!r} is not available here: {status.reason}")
     from .cpu import CpuEngine
 
-    return CpuEngine(style, look)
+    return CpuEngine(style, look, threads=1 if throughput else None)

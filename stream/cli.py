@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_style_args(r)
     r.add_argument("--max-side", type=int, help="scale so the longer side is at most N pixels (default: source size)")
     r.add_argument("--crf", type=int, default=18, help="H.264 quality, 0 (lossless) to 51 (default 18)")
-    r.add_argument("--preset", default="medium", help="x264 preset, ultrafast..veryslow (default medium)")
+    r.add_argument("--preset", default="faster", help="x264 preset, ultrafast..veryslow (default faster)")
     r.add_argument("--overwrite", action="store_true", help="replace an existing output")
     r.add_argument("--ignore-errors", action="store_true", help="render past damaged data; report lost frames")
     r.add_argument("--json", action="store_true", help="print one JSON summary at the end")

@@ -34,7 +34,7 @@ class FileEncoder:
     """
 
     def __init__(self, path: Path, fmt: str, source, video_stream, copy_streams, crf: int = 18,
-                 preset: str = "medium", x264_params: dict | None = None):
+                 preset: str = "faster", x264_params: dict | None = None):
         self.path, self.source, self.source_video = path, source, video_stream
         self.crf, self.preset, self.x264_params = crf, preset, x264_params or {}
         self.out = av.open(str(path), "w", format=fmt)

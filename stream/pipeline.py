@@ -1,14 +1,18 @@
 """Stages in threads joined by bounded queues: source -> stage -> ... -> sink.
 
 File jobs use blocking queues (``queue_size`` items, nothing dropped): decode, inference and encode
-overlap and each waits only for the slowest. The first error in any thread stops every thread and
-is raised in the caller's thread; Ctrl-C stops them too. Items keep their order.
+overlap and each waits only for the slowest. A stage given as ``(fn, workers)`` runs on that many
+threads at once (frame-level parallelism) and still hands items on in their order. The first error
+in any thread stops every thread and is raised in the caller's thread; Ctrl-C stops them too.
 """
 from __future__ import annotations
 
 import queue
 import threading
-from typing import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Callable, Iterable, Sequence, Union
+
+Stage = Union[Callable, tuple[Callable, int]]
 
 _END = object()
 _POLL_S = 0.1  # how often a blocked thread looks at the stop flag
@@ -34,16 +38,20 @@ def _get(q: queue.Queue, stop: threading.Event):
         if stop.is_set():
             raise _Stopped
         try:
-            return q.get(timeout=_POLL_S)
+            item = q.get(timeout=_POLL_S)
         except queue.Empty:
             continue
+        return item.result() if isinstance(item, Future) else item  # a parallel stage's result, in order
 
 
-def run_pipeline(source: Iterable, stages: Sequence[Callable], sink: Callable, queue_size: int = 4,
+def run_pipeline(source: Iterable, stages: Sequence[Stage], sink: Callable, queue_size: int = 4,
                  stop: threading.Event | None = None) -> None:
-    """Feed every item of ``source`` through ``stages`` (each ``item -> item``, one thread each) into
-    ``sink`` (called in this thread). Returns when all items are through; raises the first error."""
+    """Feed every item of ``source`` through ``stages`` (each ``item -> item``; ``(fn, n)`` for n
+    threads) into ``sink`` (called in this thread). Returns when all items are through; raises the
+    first error."""
     stop = stop or threading.Event()
+    stages = [s if isinstance(s, tuple) else (s, 1) for s in stages]
+    pools = {i: ThreadPoolExecutor(n, thread_name_prefix=f"stage-{i}") for i, (_, n) in enumerate(stages) if n > 1}
     queues = [queue.Queue(maxsize=queue_size) for _ in range(len(stages) + 1)]
     errors: list[BaseException] = []
 
@@ -63,16 +71,16 @@ def run_pipeline(source: Iterable, stages: Sequence[Callable], sink: Callable, q
             _put(queues[0], item, stop)
         _put(queues[0], _END, stop)
 
-    def stage_loop(fn, q_in, q_out):
+    def stage_loop(fn, q_in, q_out, pool):
         def body():
             while (item := _get(q_in, stop)) is not _END:
-                _put(q_out, fn(item), stop)
+                _put(q_out, pool.submit(fn, item) if pool else fn(item), stop)
             _put(q_out, _END, stop)
         return body
 
     threads = [threading.Thread(target=guarded(produce), name="source", daemon=True)]
-    threads += [threading.Thread(target=guarded(stage_loop(fn, queues[i], queues[i + 1])),
-                                 name=f"stage-{i}", daemon=True) for i, fn in enumerate(stages)]
+    threads += [threading.Thread(target=guarded(stage_loop(fn, queues[i], queues[i + 1], pools.get(i))),
+                                 name=f"stage-{i}", daemon=True) for i, (fn, _) in enumerate(stages)]
     for t in threads:
         t.start()
     try:
@@ -87,5 +95,7 @@ def run_pipeline(source: Iterable, stages: Sequence[Callable], sink: Callable, q
         stop.set()  # every item is through, or something failed: either way the threads end now
         for t in threads:
             t.join(timeout=5)
+        for pool in pools.values():
+            pool.shutdown(wait=True, cancel_futures=True)
     if errors:
         raise errors[0]

@@ -37,7 +37,7 @@ class RenderOptions:
     max_side: int | None = None      # pixels, longer side; None keeps the source size
     engine: str = "auto"
     crf: int = 18
-    preset: str = "medium"
+    preset: str = "faster"   # x264; on 2 cores medium costs ~15% of throughput
     overwrite: bool = False
     ignore_errors: bool = False
 
@@ -82,7 +82,7 @@ def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int],
             write_test_clip(source)
         decoder = FileDecoder(source, opts.max_side, opts.ignore_errors)
         try:
-            engine = open_engine(opts.engine, style, Look(opts.strength, opts.keep_colors))
+            engine = open_engine(opts.engine, style, Look(opts.strength, opts.keep_colors), throughput=True)
             encoder = FileEncoder(partial, container_format(opts.output), decoder.container, decoder.video,
                                   decoder.copy_streams, opts.crf, opts.preset)
             advance = progress(decoder.expected_frames) if progress else (lambda n=1: None)
@@ -99,7 +99,7 @@ def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int],
 
             started = time.perf_counter()
             try:
-                run_pipeline(decoder, [stylize], write)
+                run_pipeline(decoder, [(stylize, engine.parallel_frames)], write)
                 encoder.finish()
             except BaseException:
                 encoder.abort()
