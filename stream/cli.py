@@ -8,6 +8,7 @@ from pathlib import Path
 
 from engines import DEFAULT_STYLE, ENGINE_NAMES, engine_status, style_list
 from engines.errors import StylecastError
+from stream.stabilize import DEFAULT_STABILITY
 
 EXIT_USAGE = 2
 
@@ -36,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("-o", "--output", type=Path, help="output .mp4/.mkv/.mov (default: <input>-<style>.mp4)")
     _add_style_args(r)
     r.add_argument("--max-side", type=int, help="scale so the longer side is at most N pixels (default: source size)")
+    r.add_argument("--stability", type=float, default=DEFAULT_STABILITY,
+                   help=f"0..1, how strongly texture is held still between frames (default {DEFAULT_STABILITY})")
+    r.add_argument("--no-stabilize", action="store_true", help="per-frame output, no temporal stabilization")
     r.add_argument("--crf", type=int, default=18, help="H.264 quality, 0 (lossless) to 51 (default 18)")
     r.add_argument("--preset", default="faster", help="x264 preset, ultrafast..veryslow (default faster)")
     r.add_argument("--overwrite", action="store_true", help="replace an existing output")
@@ -65,7 +69,7 @@ def _render(args) -> int:
     opts = RenderOptions(input=args.input, output=output, style=args.style, strength=args.strength,
                          keep_colors=args.keep_colors, max_side=args.max_side, engine=args.engine,
                          crf=args.crf, preset=args.preset, overwrite=args.overwrite,
-                         ignore_errors=args.ignore_errors)
+                         ignore_errors=args.ignore_errors, stability=0.0 if args.no_stabilize else args.stability)
     bars = []
 
     def progress(total):

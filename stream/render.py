@@ -20,6 +20,7 @@ from .encode import PRESETS, FileEncoder, container_format
 from .frame import Frame
 from .output_file import AtomicOutput
 from .pipeline import run_pipeline
+from .stabilize import DEFAULT_STABILITY, Stabilizer
 from .testsrc import write_test_clip
 
 MAX_SIDE_LIMIT = 8192
@@ -40,6 +41,7 @@ class RenderOptions:
     preset: str = "faster"   # x264; on 2 cores medium costs ~15% of throughput
     overwrite: bool = False
     ignore_errors: bool = False
+    stability: float = DEFAULT_STABILITY  # 0 turns stabilization off (the per-frame output, bit for bit)
 
     def check(self) -> None:
         if self.max_side is not None and not (MIN_SIDE <= self.max_side <= MAX_SIDE_LIMIT):
@@ -49,6 +51,7 @@ class RenderOptions:
         if self.preset not in PRESETS:
             raise OptionError(f"--preset must be one of {', '.join(PRESETS)}, got {self.preset!r}")
         Look(self.strength, self.keep_colors)
+        Stabilizer(self.stability)
         container_format(self.output)
         if self.input is not None and self.input.exists() and self.output.exists() \
                 and self.input.resolve() == self.output.resolve():
@@ -64,6 +67,8 @@ class RenderResult:
     style: str
     output: str
     lost_frames: int = 0
+    stability: float = 0.0
+    scene_cuts: int = 0
     copied_packets: int = 0
     skipped_streams: list[str] = field(default_factory=list)
 
@@ -87,9 +92,16 @@ def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int],
                                   decoder.copy_streams, opts.crf, opts.preset)
             advance = progress(decoder.expected_frames) if progress else (lambda n=1: None)
 
+            stabilizer = Stabilizer(opts.stability)
+
             def stylize(item):
                 if isinstance(item, Frame):
-                    item.image = engine.stylize(item.image[None])[0]
+                    item.original, item.image = item.image, engine.stylize(item.image[None])[0]
+                return item
+
+            def stabilize(item):  # sequential: each frame builds on the one before
+                if isinstance(item, Frame):
+                    item.image = stabilizer(item.original, item.image)
                 return item
 
             def write(item):
@@ -99,7 +111,8 @@ def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int],
 
             started = time.perf_counter()
             try:
-                run_pipeline(decoder, [(stylize, engine.parallel_frames)], write)
+                stages = [(stylize, engine.parallel_frames)] + ([stabilize] if opts.stability > 0 else [])
+                run_pipeline(decoder, stages, write)
                 encoder.finish()
             except BaseException:
                 encoder.abort()
@@ -112,6 +125,7 @@ def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int],
     return RenderResult(frames=encoder.frames, seconds=round(seconds, 3),
                         fps=round(encoder.frames / max(seconds, 1e-9), 2), engine=engine.name,
                         style=style.name, output=str(opts.output), lost_frames=decoder.lost,
+                        stability=opts.stability, scene_cuts=stabilizer.stats.cuts,
                         copied_packets=encoder.copied_packets, skipped_streams=encoder.skipped)
 
 

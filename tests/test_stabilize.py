@@ -1,0 +1,127 @@
+"""Stabilized video flickers less, leaves no ghosts, does not smear cuts, and can be turned off."""
+import json
+
+import numpy as np
+import pytest
+
+from conftest import run_cli, video_frames
+from engines import open_engine
+from stream.stabilize import Stabilizer
+from stream.testsrc import TestScene
+
+W, H = 192, 112
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return open_engine("cpu", "starry-night")
+
+
+def _noisy(frame, rng, sigma=4.0):
+    return np.clip(frame + rng.normal(0, sigma, frame.shape), 0, 255).astype(np.uint8)
+
+
+def _stylize(engine, frames, stability):
+    stab = Stabilizer(stability)
+    perframe = [engine.stylize_one(f) for f in frames]
+    return perframe, [stab(src, out) for src, out in zip(frames, perframe)], stab
+
+
+def _pan_error(frames, dx):
+    """Exact warping error for a pan of ``dx`` pixels per frame (content moves left)."""
+    return np.mean([((b[:, 8:-8 - dx].astype(float) - a[:, 8 + dx:-8].astype(float)) / 255) ** 2
+                    for a, b in zip(frames, frames[1:])])
+
+
+def test_textured_pan_flickers_less(engine):
+    rng = np.random.default_rng(0)
+    scene = TestScene(W + 200, H, seed=3)
+    wide = scene.background[:H]
+    frames = [_noisy(np.ascontiguousarray(wide[:, 3 * i:3 * i + W]), rng) for i in range(16)]
+    perframe, stabilized, stab = _stylize(engine, frames, 0.95)
+    assert stab.stats.cuts == 0 and stab.stats.mean_trust > 0.6
+    assert _pan_error(stabilized, 3) < 0.6 * _pan_error(perframe, 3)
+
+
+def test_moving_object_leaves_no_ghost(engine):
+    scene = TestScene(W, H, seed=1, pan_px_per_s=0)
+    frames = [scene.frame(i * 0.12) for i in range(12)]  # the disc moves ~10 px a frame over a still background
+    perframe, stabilized, _ = _stylize(engine, frames, 0.95)
+    # plain blending with the previous frame (EMA 0.7) for contrast: it does leave a trail
+    ema, prev = [], None
+    for out in perframe:
+        prev = out.astype(float) if prev is None else 0.7 * prev + 0.3 * out
+        ema.append(prev)
+    colour = scene.disc[scene.disc_mask][0]
+    on = [np.all(f == colour, -1) for f in frames]
+    vacated = (on[-2] | on[-3]) & ~on[-1]  # where the disc was and is no more: where a ghost would linger
+    background = ~(on[-1] | on[-2] | on[-3])
+    assert vacated.sum() > 200
+
+    def ghost(outs):
+        """What differs from the per-frame picture where the disc was, against what differs elsewhere."""
+        d = np.abs(outs[-1].astype(float) - perframe[-1]).mean(-1)
+        return d[vacated].mean() / d[background].mean()
+
+    assert ghost(ema) > 1.5       # the measure sees a trail when there is one
+    assert ghost(stabilized) < 1.0  # nothing of the disc lingers
+
+
+def test_hard_cut_is_not_smeared(engine):
+    a, b = TestScene(W, H, seed=1), TestScene(W, H, seed=9)
+    frames = [a.frame(i / 25) for i in range(8)] + [b.frame(i / 25)[::-1].copy() for i in range(4)]
+    perframe, stabilized, stab = _stylize(engine, frames, 0.95)
+    assert stab.stats.cuts == 1
+    assert np.array_equal(stabilized[8], perframe[8])  # the first frame after the cut carries nothing over
+    assert not np.array_equal(stabilized[7], perframe[7])
+
+
+def test_noise_burst_is_damped(engine):
+    rng = np.random.default_rng(2)
+    still = np.ascontiguousarray(TestScene(W, H, seed=4).background[:H, :W])
+    frames = [still.copy() for _ in range(8)]
+    frames[6] = _noisy(still, rng, sigma=6)  # one noisy frame in a still shot: all change is flicker
+    perframe, stabilized, _ = _stylize(engine, frames, 0.95)
+    jump = lambda out: np.abs(out[6].astype(float) - out[5]).mean()
+    assert jump(perframe) > 3
+    assert jump(stabilized) < 0.6 * jump(perframe)
+
+
+def test_stability_zero_is_the_per_frame_output(engine):
+    frame = TestScene(W, H).frame(0.3)
+    out = engine.stylize_one(frame)
+    stab = Stabilizer(0.0)
+    assert stab(frame, out) is out and stab(frame, out) is out
+    with pytest.raises(Exception, match="stability must be between 0 and 1"):
+        Stabilizer(1.5)
+
+
+def test_render_stabilizes_by_default_and_no_stabilize_is_the_per_frame_path(make_clip, tmp_path, monkeypatch):
+    import stream.encode as encode
+    from stream.decode import FileDecoder
+    from stream.frame import Frame
+
+    clip = make_clip("pan.mp4", seconds=0.8, audio=False)
+    sent = {}
+    real_write = encode.FileEncoder.write
+
+    def spy(self, item):  # what reaches the encoder, before lossy (and threaded) H.264
+        if isinstance(item, Frame):
+            sent.setdefault(self.path, []).append(item.image.copy())
+        return real_write(self, item)
+
+    monkeypatch.setattr(encode.FileEncoder, "write", spy)
+    results = {}
+    for name, flags in (("default", []), ("off", ["--no-stabilize"])):
+        code, stdout, err = run_cli("render", clip, "-o", tmp_path / f"{name}.mp4", "--json", *flags)
+        assert code == 0, err
+        results[name] = json.loads(stdout)
+    assert results["default"]["stability"] == 0.9 and results["off"]["stability"] == 0.0
+    off, default = (next(v for k, v in sent.items() if f".{n}.mp4" in k.name) for n in ("off", "default"))
+    engine = open_engine("cpu", "starry-night")
+    decoded = [f.image for f in FileDecoder(clip) if isinstance(f, Frame)]
+    assert len(off) == len(decoded) == 20
+    assert all(np.array_equal(o, engine.stylize_one(d)) for o, d in zip(off, decoded))  # bit for bit
+    assert np.abs(default[-1].astype(int) - off[-1]).mean() > 1  # stabilization is on by default
+    code, _, err = run_cli("render", clip, "-o", tmp_path / "x.mp4", "--stability", "2")
+    assert code == 2 and "stability must be between 0 and 1" in err
