@@ -103,8 +103,16 @@ def main() -> None:
         i = len(source) // 2
         diff = lambda f: cv2.applyColorMap(np.clip(np.abs(f[i].astype(int) - f[i - 1]).mean(-1) * 3, 0, 255)
                                            .astype(np.uint8), cv2.COLORMAP_INFERNO)[..., ::-1]
-        top = np.hstack([perframe[i], stab[i]])
-        bottom = np.hstack([diff(perframe), diff(stab)])
+        def label(img, text):
+            img = np.ascontiguousarray(img)
+            cv2.rectangle(img, (0, 0), (10 + 8 * len(text), 20), (255, 255, 255), -1)
+            cv2.putText(img, text, (4, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
+            return img
+
+        name = f"stabilized {args.stability[len(args.stability) // 2]}"
+        top = np.hstack([label(perframe[i], "per-frame"), label(stab[i], name)])
+        bottom = np.hstack([label(diff(perframe), "change from the previous frame (bright = flicker)"),
+                            label(diff(stab), "change from the previous frame, stabilized")])
         cv2.imwrite(str(args.side_by_side), cv2.cvtColor(np.vstack([top, bottom]), cv2.COLOR_RGB2BGR))
 
 
