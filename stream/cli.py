@@ -55,6 +55,21 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--tile", type=int, default=256, help="tile width in pixels (default 256)")
     c.add_argument("--overwrite", action="store_true")
 
+    lv = sub.add_parser("live", help="stylize a camera or stream live (default: the test scene, no output)")
+    lv.add_argument("--source", default="testsrc",
+                    help="testsrc (default), a file, /dev/videoN, or udp:// srt:// rtsp:// rtmp:// http(s):// URL")
+    lv.add_argument("--sink", default="null", help="null (default), vcam, a .mkv/.ts/.mp4 file, or udp:// srt:// "
+                                                   "rtmp:// rtsp:// URL")
+    _add_style_args(lv)
+    lv.add_argument("--max-side", type=int, help="scale so the longer side is at most N pixels")
+    lv.add_argument("--fps", type=float, default=25.0, help="test scene and camera rate; a cap for other sources")
+    lv.add_argument("--duration", type=float, help="stop after this many seconds")
+    lv.add_argument("--stability", type=float, default=DEFAULT_STABILITY, help="0..1 temporal stabilization")
+    lv.add_argument("--no-stabilize", action="store_true")
+    lv.add_argument("--loop", action="store_true", help="play a file source again and again")
+    lv.add_argument("--control", metavar="HOST:PORT", help="HTTP control endpoint: POST /style, GET /stats")
+    lv.add_argument("--json", action="store_true", help="print one JSON summary at exit")
+
     d = sub.add_parser("doctor", help="which engines can run here, and why not")
     d.add_argument("--json", action="store_true")
     return parser
@@ -139,7 +154,42 @@ def _doctor(args) -> int:
     return 0
 
 
-COMMANDS = {"render": _render, "styles": _styles, "sheet": _sheet, "doctor": _doctor}
+def _live(args) -> int:
+    import signal
+    import threading
+
+    from stream.live import LiveJob, LiveOptions
+
+    stop = threading.Event()
+    opts = LiveOptions(source=args.source, sink=args.sink, style=args.style, strength=args.strength,
+                       keep_colors=args.keep_colors, max_side=args.max_side, fps=args.fps, duration=args.duration,
+                       stability=0.0 if args.no_stabilize else args.stability, engine=args.engine, loop=args.loop,
+                       control=args.control)
+    job = LiveJob(opts, stop)
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    show = sys.stderr.isatty() and not args.json
+    if job.server and not args.json:
+        host, port = job.server.address[:2]
+        print(f"control: http://{host}:{port}/stats, POST /style", file=sys.stderr)
+    try:
+        summary = job.run(status=(lambda line: print(f"\r{line}", end="", file=sys.stderr, flush=True)) if show else None)
+    except KeyboardInterrupt:
+        stop.set()
+        summary = job.snapshot()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if show:
+        print(file=sys.stderr)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"{summary['frames_out']} frames out in {summary['seconds']:.1f} s ({summary['fps_out']:.1f} fps), "
+              f"{summary['dropped']} dropped, latency p50 {summary['latency_p50_ms']:.0f} ms "
+              f"p95 {summary['latency_p95_ms']:.0f} ms")
+    return 0
+
+
+COMMANDS = {"render": _render, "live": _live, "styles": _styles, "sheet": _sheet, "doctor": _doctor}
 
 
 def main(argv: list[str] | None = None) -> int:

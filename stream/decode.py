@@ -24,6 +24,16 @@ def output_size(width: int, height: int, max_side: int | None) -> tuple[int, int
     return w, h
 
 
+def upright_rgb(frame: av.VideoFrame, max_side: int | None) -> np.ndarray:
+    """A decoded picture as uint8 RGB H x W x 3: display rotation applied, fitted into ``max_side``."""
+    rotation = int(round((frame.rotation or 0) / 90)) % 4
+    w, h = output_size(frame.width, frame.height, max_side)
+    if rotation % 2:  # the size limit applies to the upright picture
+        h, w = output_size(frame.height, frame.width, max_side)
+    image = frame.to_ndarray(width=w, height=h, format="rgb24", interpolation="AREA")
+    return np.ascontiguousarray(np.rot90(image, rotation)) if rotation else image
+
+
 def open_media(path: Path):
     """Open a media file for reading, turning every way it can fail into one InputError line."""
     if not path.exists():
@@ -88,15 +98,9 @@ class FileDecoder:
         self.lost += 1
 
     def _frame(self, frame: av.VideoFrame) -> Frame:
-        rotation = int(round((frame.rotation or 0) / 90)) % 4
-        w, h = output_size(frame.width, frame.height, self.max_side)
-        if rotation % 2:  # the size limit applies to the upright picture
-            h, w = output_size(frame.height, frame.width, self.max_side)
-        image = frame.to_ndarray(width=w, height=h, format="rgb24", interpolation="AREA")
-        if rotation:
-            image = np.ascontiguousarray(np.rot90(image, rotation))
         pts = frame.pts if frame.pts is not None else frame.dts
-        out = Frame(image, pts, Fraction(frame.time_base or self.video.time_base), self.decoded)
+        out = Frame(upright_rgb(frame, self.max_side), pts, Fraction(frame.time_base or self.video.time_base),
+                    self.decoded)
         self.decoded += 1
         if out.time is not None and (self.latest_time is None or out.time > self.latest_time):
             self.latest_time = out.time

@@ -3,6 +3,7 @@ audio and subtitle packets copied untouched, and its metadata and chapters carri
 from __future__ import annotations
 
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -14,6 +15,8 @@ from .frame import Frame
 FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mkv": "matroska", ".mov": "mov"}
 # format-specific tags that must not be carried from one container to another
 _CONTAINER_TAGS = {"major_brand", "minor_version", "compatible_brands", "encoder", "creation_time"}
+# MPEG-TS has no codec tag table, so FFmpeg cannot list what it holds; these are what it carries
+_TS_CODECS = {"aac", "aac_latm", "mp2", "mp3", "ac3", "eac3", "opus", "dts", "dvb_subtitle", "dvb_teletext"}
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 
 
@@ -29,26 +32,32 @@ class FileEncoder:
     """Writes to ``path`` as ``fmt``. Video settings come from the first frame, so packets that
     arrive before it (audio that leads the picture) are held until the file header is written.
 
-    ``source`` is the decoder's input container and ``copy_streams`` its streams to copy.
-    ``skipped`` lists the streams the output format cannot hold (reported, not fatal).
+    ``source`` is the decoder's input container (metadata, chapters) and ``copy_streams`` its
+    streams to copy; a live source may give neither. ``skipped`` lists the streams the output
+    format cannot hold (reported, not fatal). ``path`` may be a URL with ``options`` for its protocol.
     """
 
-    def __init__(self, path: Path, fmt: str, source, video_stream, copy_streams, crf: int = 18,
-                 preset: str = "faster", x264_params: dict | None = None):
+    def __init__(self, path: Path | str, fmt: str, source=None, video_stream=None, copy_streams=(), crf: int = 18,
+                 preset: str = "faster", x264_params: dict | None = None, options: dict | None = None,
+                 rate: float | None = None):
         self.path, self.source, self.source_video = path, source, video_stream
-        self.crf, self.preset, self.x264_params = crf, preset, x264_params or {}
-        self.out = av.open(str(path), "w", format=fmt)
+        self.crf, self.preset, self.x264_params, self.rate = crf, preset, x264_params or {}, rate
+        try:
+            self.out = av.open(str(path), "w", format=fmt, options=options or {})
+        except (av.error.FFmpegError, OSError) as exc:
+            raise OutputError(f"cannot open output {path}: {getattr(exc, 'strerror', None) or exc}") from None
         self.video = None
         self.frames = 0
         self.copied_packets = 0
         self.stream_map: dict = {}
         self.skipped: list[str] = []
         self._held: list[av.Packet] = []
+        holds = _TS_CODECS if fmt == "mpegts" else self.out.supported_codecs
         for stream in copy_streams:
             name = stream.codec_context.name
-            if name not in self.out.supported_codecs:
+            if name not in holds:
                 if stream.type == "audio":
-                    raise OutputError(f"{stream.type} codec {name} cannot be stored in {path.suffix} "
+                    raise OutputError(f"{stream.type} codec {name} cannot be stored in {fmt} "
                                       "without re-encoding; choose .mkv or .mov")
                 self.skipped.append(f"{stream.type} #{stream.index} ({name})")
                 continue
@@ -58,20 +67,20 @@ class FileEncoder:
 
     def _start(self, frame: Frame) -> None:
         h, w = frame.image.shape[:2]
-        rate = self.source_video.average_rate or self.source_video.guessed_rate or 25
-        video = self.out.add_stream("libx264", rate=rate)
+        source_rate = self.source_video and (self.source_video.average_rate or self.source_video.guessed_rate)
+        video = self.out.add_stream("libx264", rate=Fraction(self.rate or source_rate or 25).limit_denominator(1001))
         video.width, video.height, video.pix_fmt = w, h, "yuv420p"
         video.time_base = video.codec_context.time_base = frame.time_base
         video.options = {"crf": str(self.crf), "preset": self.preset, **self.x264_params}
-        language = self.source_video.metadata.get("language")
-        if language:
-            video.metadata["language"] = language
-        self.out.metadata.update({k: v for k, v in self.source.metadata.items() if k not in _CONTAINER_TAGS})
+        if self.source_video is not None and self.source_video.metadata.get("language"):
+            video.metadata["language"] = self.source_video.metadata["language"]
+        if self.source is not None:
+            self.out.metadata.update({k: v for k, v in self.source.metadata.items() if k not in _CONTAINER_TAGS})
+            try:
+                self.out.set_chapters(self.source.chapters())
+            except (AttributeError, ValueError, av.error.FFmpegError):
+                pass  # chapters are a courtesy; a format that cannot hold them keeps the rest
         self.out.metadata["encoder"] = "stylecast"
-        try:
-            self.out.set_chapters(self.source.chapters())
-        except (AttributeError, ValueError, av.error.FFmpegError):
-            pass  # chapters are a courtesy; a format that cannot hold them keeps the rest
         self.video = video
         held, self._held = self._held, []
         for packet in held:

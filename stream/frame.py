@@ -20,6 +20,8 @@ class Frame:
     time_base: Fraction
     index: int
     original: np.ndarray | None = None
+    captured_at: float = 0.0  # time.monotonic() when a live source delivered it (latency statistics)
+    engine_ms: float = 0.0    # time spent stylizing and stabilizing it (statistics)
 
     @property
     def time(self) -> float | None:

@@ -99,3 +99,33 @@ def run_pipeline(source: Iterable, stages: Sequence[Stage], sink: Callable, queu
             pool.shutdown(wait=True, cancel_futures=True)
     if errors:
         raise errors[0]
+
+
+class LatestSlot:
+    """A one-item hand-over for live work: ``put`` replaces what is waiting (the newest frame wins,
+    the replaced one is counted as dropped), ``take`` waits for an item. Never grows."""
+
+    def __init__(self):
+        self._item = None
+        self._ready = threading.Condition()
+        self.dropped = 0
+
+    def put(self, item) -> None:
+        with self._ready:
+            if self._item is not None:
+                self.dropped += 1
+            self._item = item
+            self._ready.notify()
+
+    def empty(self) -> bool:
+        return self._item is None
+
+    def take(self, stop: threading.Event, timeout: float = _POLL_S):
+        """The waiting item, or None when ``stop`` is set first."""
+        with self._ready:
+            while self._item is None:
+                if stop.is_set():
+                    return None
+                self._ready.wait(timeout)
+            item, self._item = self._item, None
+            return item

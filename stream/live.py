@@ -1,0 +1,179 @@
+"""The live job: a camera or stream in, a stylized stream out, with bounded delay.
+
+Three threads joined by one-item slots (stream.pipeline.LatestSlot): capture -> inference (+
+stabilization) -> output. When inference is slower than the source, the frame waiting is replaced by
+the newer one and counted as dropped, so delay never builds up. Sound passes from the capture
+thread straight to the sink. Style, strength and stability can change while running (``control``,
+the Python API and the HTTP control endpoint).
+"""
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from dataclasses import dataclass
+
+from engines import DEFAULT_STYLE, Look, open_engine, resolve
+from engines.errors import OptionError, StylecastError
+
+from .frame import Frame
+from .pipeline import LatestSlot
+from .sinks import open_sink
+from .sources import open_source
+from .stabilize import DEFAULT_STABILITY, Stabilizer
+from .stats import LiveStats
+
+JOIN_S = 2.0
+MAX_FAILURES_IN_A_ROW = 50
+
+
+@dataclass
+class LiveOptions:
+    source: str = "testsrc"
+    sink: str = "null"
+    style: str = DEFAULT_STYLE
+    strength: float = 1.0
+    keep_colors: bool = False
+    max_side: int | None = None
+    fps: float = 25.0                 # the test scene's and camera's rate; a cap for other sources
+    duration: float | None = None     # seconds; None runs until stopped
+    stability: float = DEFAULT_STABILITY
+    engine: str = "auto"
+    loop: bool = False
+    control: str | None = None        # HOST:PORT of the HTTP control endpoint
+
+    def check(self) -> None:
+        if not 1 <= self.fps <= 240:
+            raise OptionError(f"--fps must be between 1 and 240, got {self.fps:g}")
+        if self.duration is not None and self.duration <= 0:
+            raise OptionError(f"--duration must be above 0 seconds, got {self.duration:g}")
+        if self.max_side is not None and not 32 <= self.max_side <= 8192:
+            raise OptionError(f"--max-side must be between 32 and 8192 pixels, got {self.max_side}")
+        Look(self.strength, self.keep_colors)
+        Stabilizer(self.stability)
+
+
+class LiveJob:
+    def __init__(self, opts: LiveOptions, stop: threading.Event | None = None):
+        opts.check()
+        self.opts, self.stop = opts, stop or threading.Event()
+        self.engine = open_engine(opts.engine, resolve(opts.style), Look(opts.strength, opts.keep_colors))
+        self.stabilizer = Stabilizer(opts.stability)
+        self.source = open_source(opts.source, opts.max_side, opts.fps, opts.loop, self.stop)
+        self.sink = open_sink(opts.sink, opts.fps, getattr(self.source, "container", None),
+                              getattr(self.source, "copy_streams", ()))
+        self.stats = LiveStats()
+        self._frames, self._outputs = LatestSlot(), LatestSlot()
+        self._errors: list[BaseException] = []
+        self._source_done = threading.Event()
+        from .control import ControlServer
+
+        self.server = ControlServer(opts.control, self) if opts.control else None
+
+    # -- control while running -------------------------------------------------------------
+    def control(self, style: str | None = None, strength: float | None = None, keep_colors: bool | None = None,
+                stability: float | None = None) -> dict:
+        """Change the style, the look or the stability between frames; returns the new state."""
+        look = Look(self.engine.look.strength if strength is None else float(strength),
+                    self.engine.look.keep_colors if keep_colors is None else bool(keep_colors))
+        if stability is not None:
+            Stabilizer(float(stability))  # validate before changing anything
+        if style is not None:
+            self.engine.set_style(style)
+        self.engine.set_look(look)
+        if stability is not None:
+            self.stabilizer.set_stability(float(stability))
+        return self.state()
+
+    def state(self) -> dict:
+        return {"style": self.engine.style.name, "strength": self.engine.look.strength,
+                "keep_colors": self.engine.look.keep_colors, "stability": self.stabilizer.stability}
+
+    def snapshot(self) -> dict:
+        self.stats.dropped = self._frames.dropped + self._outputs.dropped
+        self.stats.reconnects = getattr(self.source, "reconnects", 0)
+        return {**self.stats.snapshot(), **self.state(), "engine": self.engine.name}
+
+    # -- the three threads -----------------------------------------------------------------
+    def _guard(self, body):
+        def run():
+            try:
+                body()
+            except BaseException as exc:  # carried to run() and raised there
+                self._errors.append(exc)
+                self.stop.set()
+        return run
+
+    def _capture(self) -> None:
+        min_gap, last = 1.0 / self.opts.fps, None
+        try:
+            for item in self.source:
+                if self.stop.is_set():
+                    break
+                if not isinstance(item, Frame):
+                    self.sink.write(item)
+                    continue
+                now = time.monotonic()
+                if last is not None and now - last < min_gap * 0.5:  # --fps caps sources that run faster
+                    continue
+                last = now
+                item.captured_at = now
+                self.stats.captured += 1
+                self._frames.put(item)
+        finally:
+            self._source_done.set()
+
+    def _infer(self) -> None:
+        failures = 0
+        while (frame := self._frames.take(self.stop)) is not None:
+            started = time.perf_counter()
+            try:
+                stylized = self.engine.stylize_one(frame.image)
+                failures = 0
+            except StylecastError:
+                raise
+            except Exception:  # counted; the picture passes through so the stream never freezes
+                self.stats.failed += 1
+                failures += 1
+                if failures >= MAX_FAILURES_IN_A_ROW:
+                    raise
+                stylized = frame.image
+            frame.original, frame.image = frame.image, self.stabilizer(frame.image, stylized)
+            frame.engine_ms = (time.perf_counter() - started) * 1000
+            self._outputs.put(frame)
+
+    def _output(self) -> None:
+        while (frame := self._outputs.take(self.stop)) is not None:
+            self.sink.write(frame)
+            self.stats.emitted_frame(frame.captured_at, frame.engine_ms)
+
+    def run(self, status=None) -> dict:
+        """Run until ``stop`` is set, ``duration`` passes or a file source ends; returns the summary.
+        ``status(line)`` is called about once a second (the terminal status line)."""
+        threads = [threading.Thread(target=self._guard(fn), name=name, daemon=True)
+                   for name, fn in (("capture", self._capture), ("infer", self._infer), ("output", self._output))]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + self.opts.duration if self.opts.duration else None
+        try:
+            while not self.stop.wait(0.25):
+                if deadline and time.monotonic() >= deadline:
+                    break
+                if self._source_done.is_set() and self._frames.empty() and self._outputs.empty():
+                    break
+                if status:
+                    status(self.stats.line())
+        finally:
+            self.stop.set()
+            for t in threads:
+                t.join(JOIN_S)
+            stuck = [t.name for t in threads if t.is_alive()]
+            if self.server:
+                self.server.close()
+            self.sink.close()
+            if stuck:
+                print(f"stylecast: note: thread(s) {', '.join(stuck)} did not stop within {JOIN_S:g} s",
+                      file=sys.stderr)
+        if self._errors:
+            raise self._errors[0]
+        return self.snapshot()

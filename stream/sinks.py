@@ -1,0 +1,176 @@
+"""Live sinks: where stylized frames go.
+
+- ``null``: nothing (measurements).
+- ``udp://`` and ``srt://`` MPEG-TS, ``rtmp://`` FLV, ``rtsp://`` push: low-latency H.264
+  (x264 ``zerolatency``, no B-frames, a keyframe every second), audio passed through.
+- a file: ``.mkv``, ``.ts`` or fragmented ``.mp4``, so an interrupted run still leaves a playable file.
+- ``vcam``: a virtual camera (pyvirtualcam; on Linux a v4l2loopback device).
+
+Timestamps: frames and packets keep the source's, shifted only when the source jumps back (a
+publisher that restarted), so the output never goes backwards.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import av
+
+from engines.errors import OutputError
+
+from .encode import FileEncoder
+from .frame import Frame
+
+VCAM_HELP = ("no virtual camera device; create one with: sudo apt install v4l2loopback-dkms && "
+             "sudo modprobe v4l2loopback devices=1 exclusive_caps=1 card_label=stylecast")
+_FORMATS = {"udp": "mpegts", "srt": "mpegts", "rtmp": "flv", "rtsp": "rtsp"}
+_FILES = {".mkv": ("matroska", {}), ".ts": ("mpegts", {}),
+          ".mp4": ("mp4", {"movflags": "frag_keyframe+empty_moov+default_base_moof"})}
+
+
+class NullSink:
+    def __init__(self):
+        self.frames = 0
+
+    def write(self, item) -> None:
+        if isinstance(item, Frame):
+            self.frames += 1
+
+    def close(self) -> None:
+        pass
+
+
+class _Retimer:
+    """Keeps output time moving forward when the source's clock jumps back (a restarted publisher).
+
+    A jump back of more than ``JUMP_S`` in any stream moves every stream on by the same offset, so
+    sound and picture stay together; within a stream, a packet that would not move forward is dropped.
+    """
+
+    JUMP_S = 1.0
+
+    def __init__(self):
+        self.offset_s = 0.0
+        self.latest_s: float | None = None   # the latest output time of any stream
+        self.video_s: float | None = None
+        self.last_dts: dict[int, int] = {}
+
+    def _follow(self, t: float) -> float:
+        if self.latest_s is not None and t + self.offset_s < self.latest_s - self.JUMP_S:
+            self.offset_s = self.latest_s - t + 0.04
+        out = t + self.offset_s
+        self.latest_s = out if self.latest_s is None else max(self.latest_s, out)
+        return out
+
+    def frame(self, frame: Frame, fps: float) -> None:
+        t = self._follow(frame.time)
+        if self.video_s is not None and t <= self.video_s:
+            t = self.video_s + 1 / fps
+        frame.pts = round(t / frame.time_base)
+        self.video_s = t
+
+    def packet(self, packet) -> bool:
+        """Shift a passed-through packet; False when it would not move its stream forward."""
+        self._follow(float(packet.pts * packet.time_base))
+        shift = round(self.offset_s / packet.time_base)
+        packet.pts, packet.dts = packet.pts + shift, packet.dts + shift
+        index = packet.stream.index
+        if index in self.last_dts and packet.dts <= self.last_dts[index]:
+            return False
+        self.last_dts[index] = packet.dts
+        return True
+
+
+class EncoderSink:
+    """H.264 into a network stream or a file; thread-safe (audio arrives from the capture thread)."""
+
+    def __init__(self, target: str, fps: float, source=None, copy_streams=()):
+        scheme = target.split("://", 1)[0].lower() if "://" in target else ""
+        if scheme:
+            fmt, options = _FORMATS.get(scheme), {}
+            if fmt is None:
+                raise OutputError(f"unsupported sink {target!r}; use null, vcam, a .mkv/.ts/.mp4 file, "
+                                  "udp://, srt://, rtmp:// or rtsp://")
+            if scheme == "udp":
+                target += ("&" if "?" in target else "?") + "pkt_size=1316"
+            if fmt == "mpegts":
+                options["mpegts_copyts"] = "1"  # the source's timestamps as they are, no muxer delay added
+        else:
+            path = Path(target)
+            fmt, options = _FILES.get(path.suffix.lower(), (None, None))
+            if fmt is None:
+                raise OutputError(f"a live file sink must end in .mkv, .ts or .mp4, got {path.name!r}")
+            if not path.parent.is_dir():
+                raise OutputError(f"output folder does not exist: {path.parent}")
+        self.fps = fps
+        self.encoder = FileEncoder(target, fmt, source=source, copy_streams=copy_streams, crf=23,
+                                   preset="veryfast", options=options, rate=fps,
+                                   x264_params={"tune": "zerolatency", "g": str(max(1, round(fps))), "bf": "0"})
+        self.retimer = _Retimer()
+        self.lock = threading.Lock()
+        self.frames = 0
+        self.dropped_packets = 0
+
+    def write(self, item) -> None:
+        with self.lock:
+            if isinstance(item, Frame):
+                self.retimer.frame(item, self.fps)
+                self.encoder.write(item)
+                self.frames += 1
+                return
+            if not self.retimer.packet(item):
+                self.dropped_packets += 1
+                return
+            try:
+                self.encoder.write(item)
+            except av.error.FFmpegError:  # a passed-through packet the muxer refuses: counted, video goes on
+                self.dropped_packets += 1
+
+    def close(self) -> None:
+        with self.lock:
+            if self.encoder.video is not None:
+                self.encoder.finish()
+            else:
+                self.encoder.abort()
+
+
+class VcamSink:
+    """A virtual camera. Opened on the first frame (its size); fails at once when there is none."""
+
+    def __init__(self, fps: float, device: str | None = None):
+        try:
+            import pyvirtualcam
+        except ImportError:
+            raise OutputError("the vcam sink needs pyvirtualcam: pip install pyvirtualcam") from None
+        self.pyvirtualcam, self.fps, self.device = pyvirtualcam, fps, device
+        self.camera = None
+        self.frames = 0
+        self._open(64, 64).close()  # find out now, not at the first frame, whether a device exists
+
+    def _open(self, width: int, height: int):
+        try:
+            return self.pyvirtualcam.Camera(width, height, self.fps, device=self.device)
+        except (RuntimeError, OSError) as exc:
+            raise OutputError(f"{VCAM_HELP} ({str(exc).splitlines()[0][:120]})") from None
+
+    def write(self, item) -> None:
+        if not isinstance(item, Frame):
+            return
+        if self.camera is None:
+            h, w = item.image.shape[:2]
+            self.camera = self._open(w, h)
+        self.camera.send(item.image)
+        self.frames += 1
+
+    def close(self) -> None:
+        if self.camera is not None:
+            self.camera.close()
+
+
+def open_sink(spec: str, fps: float, source=None, copy_streams=()):
+    """The sink named by ``spec``: null, vcam, a file or a stream URL."""
+    if spec == "null":
+        return NullSink()
+    if spec == "vcam" or spec.startswith("vcam:"):
+        return VcamSink(fps, spec.split(":", 1)[1] if ":" in spec else None)
+    return EncoderSink(spec, fps, source, copy_streams)

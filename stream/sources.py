@@ -1,0 +1,188 @@
+"""Live sources: each yields Frames (upright RGB, with the source's timestamps) and, where the
+source has sound, its audio packets, until ``stop`` is set.
+
+- ``testsrc``: the built-in moving test scene, generated in real time (the default).
+- a file: played in real time, ``loop`` to start again at the end.
+- ``udp://``, ``srt://``, ``rtsp://``, ``rtmp://``, ``http(s)://``: opened with open/read timeouts; a
+  source that stalls or drops is reopened with backoff (0.5 s doubling to 4 s) until it returns
+  or ``stop`` is set, while the sink keeps running.
+- ``/dev/videoN``: a V4L2 camera through OpenCV (PyAV's wheels carry no V4L2 demuxer).
+"""
+from __future__ import annotations
+
+import threading
+import time
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator
+
+import av
+
+from engines.errors import InputError
+
+from .decode import FileDecoder, upright_rgb
+from .frame import Frame
+from .testsrc import TestScene
+
+NETWORK_SCHEMES = ("udp", "srt", "rtsp", "rtmp", "http", "https", "tcp")
+OPEN_TIMEOUT_S = 5.0
+READ_TIMEOUT_S = 2.0
+
+
+class TestSource:
+    """The built-in scene at ``fps``, paced to the wall clock."""
+
+    def __init__(self, width: int = 640, height: int = 360, fps: float = 25.0, stop: threading.Event | None = None):
+        self.scene, self.fps, self.stop = TestScene(width, height), fps, stop or threading.Event()
+        self.reconnects = 0
+
+    def __iter__(self) -> Iterator[Frame]:
+        start, i = time.monotonic(), 0
+        time_base = Fraction(1, 90000)
+        while not self.stop.is_set():
+            due = start + i / self.fps
+            if (wait := due - time.monotonic()) > 0:
+                self.stop.wait(wait)
+            yield Frame(self.scene.frame(i / self.fps), round(i / self.fps / time_base), time_base, i)
+            i += 1
+
+
+class FileSource:
+    """A media file played at its own pace; ``loop`` restarts it, timestamps running on."""
+
+    def __init__(self, path: Path, max_side: int | None, loop: bool = False, stop: threading.Event | None = None):
+        self.path, self.max_side, self.loop, self.stop = path, max_side, loop, stop or threading.Event()
+        self.decoder = FileDecoder(path, max_side, ignore_errors=True)  # fails now (exit 2) if unreadable
+        self.copy_streams, self.container = self.decoder.copy_streams, self.decoder.container
+        self.reconnects = 0
+
+    def __iter__(self):
+        offset_s, start = 0.0, time.monotonic()
+        while not self.stop.is_set():
+            end = offset_s
+            for item in self.decoder:
+                if self.stop.is_set():
+                    return
+                if isinstance(item, Frame):
+                    t = (item.time or 0.0) + offset_s
+                    if (wait := start + t - time.monotonic()) > 0:
+                        self.stop.wait(wait)
+                    item.pts += round(offset_s / item.time_base)
+                    end = max(end, t)
+                yield item
+            if not self.loop:
+                return
+            self.decoder.close()
+            self.decoder = FileDecoder(self.path, self.max_side, ignore_errors=True)
+            offset_s = end + 1 / float(self.decoder.video.average_rate or 25)
+
+
+class UrlSource:
+    """A network stream, reopened with backoff when it stalls or ends."""
+
+    def __init__(self, url: str, max_side: int | None, stop: threading.Event | None = None,
+                 open_timeout: float = OPEN_TIMEOUT_S, read_timeout: float = READ_TIMEOUT_S):
+        self.url, self.max_side, self.stop = url, max_side, stop or threading.Event()
+        self.timeouts = (open_timeout, read_timeout)
+        self.reconnects = 0
+        self.container = self._open()
+        if self.container is None:
+            raise InputError(f"cannot open {url}: nothing arrived within {open_timeout:g} s")
+        self.copy_streams = [s for s in self.container.streams if s.type == "audio"]
+
+    def _open(self):
+        options = {"overrun_nonfatal": "1", "fifo_size": "1000000"} if self.url.startswith("udp:") else {}
+        if self.url.startswith("rtsp:"):
+            options["rtsp_transport"] = "tcp"
+        try:
+            container = av.open(self.url, options=options, timeout=self.timeouts)
+        except (av.error.FFmpegError, OSError) as exc:
+            self.last_error = str(getattr(exc, "strerror", None) or exc)
+            return None
+        if not container.streams.video:
+            container.close()
+            raise InputError(f"{self.url} carries no video stream")
+        container.streams.video[0].thread_type = "AUTO"
+        return container
+
+    def __iter__(self):
+        index, backoff = 0, 0.5
+        while not self.stop.is_set():
+            video = self.container.streams.video[0]
+            try:
+                for packet in self.container.demux([video, *self.copy_streams]):
+                    if self.stop.is_set():
+                        return
+                    if packet.stream is not video:
+                        if packet.size and packet.dts is not None:
+                            yield packet
+                        continue
+                    for frame in packet.decode():
+                        yield Frame(upright_rgb(frame, self.max_side), frame.pts, Fraction(frame.time_base), index)
+                        index += 1
+                        backoff = 0.5
+            except (av.error.FFmpegError, OSError):
+                pass  # a stall (read timeout) or a broken stream: reopen below
+            self.container.close()
+            self.container = None
+            while self.container is None and not self.stop.is_set():
+                self.reconnects += 1
+                self.stop.wait(backoff)
+                backoff = min(4.0, backoff * 2)
+                self.container = self._open()
+            if self.container is not None:
+                self.copy_streams = [s for s in self.container.streams if s.type == "audio"]
+
+
+class CameraSource:
+    """A V4L2 camera through OpenCV; frames are timed by the capture clock (1/1000 s)."""
+
+    def __init__(self, device: str, width: int | None, height: int | None, fps: float | None,
+                 fourcc: str | None = None, stop: threading.Event | None = None):
+        import cv2
+
+        self.stop, self.reconnects = stop or threading.Event(), 0
+        if not Path(device).exists():
+            raise InputError(f"camera {device} does not exist")
+        self.capture = cv2.VideoCapture(device, cv2.CAP_V4L2)
+        if not self.capture.isOpened():
+            raise InputError(f"camera {device} cannot be opened (busy, or not a capture device)")
+        for prop, value in ((cv2.CAP_PROP_FRAME_WIDTH, width), (cv2.CAP_PROP_FRAME_HEIGHT, height),
+                            (cv2.CAP_PROP_FPS, fps)):
+            if value:
+                self.capture.set(prop, value)
+        if fourcc:
+            self.capture.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*fourcc[:4].ljust(4)))
+
+    def __iter__(self):
+        import cv2
+
+        start, index = time.monotonic(), 0
+        while not self.stop.is_set():
+            ok, bgr = self.capture.read()
+            if not ok:
+                raise InputError("the camera stopped delivering frames")
+            pts = round((time.monotonic() - start) * 1000)
+            yield Frame(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), pts, Fraction(1, 1000), index)
+            index += 1
+
+
+def open_source(spec: str, max_side: int | None = None, fps: float = 25.0, loop: bool = False,
+                stop: threading.Event | None = None, camera_size: tuple[int, int] | None = None,
+                camera_format: str | None = None):
+    """The source named by ``spec``: testsrc, a file, a URL or /dev/videoN."""
+    if spec in ("testsrc", ""):
+        w, h = (640, 360)
+        if max_side and max(w, h) > max_side:
+            w, h = max(2, int(w * max_side / 640 / 2) * 2), max(2, int(h * max_side / 640 / 2) * 2)
+        return TestSource(w, h, fps, stop)
+    scheme = spec.split("://", 1)[0].lower() if "://" in spec else ""
+    if scheme in NETWORK_SCHEMES:
+        return UrlSource(spec, max_side, stop)
+    if scheme:
+        raise InputError(f"unsupported source {spec!r}; use testsrc, a file, /dev/videoN or "
+                         f"{', '.join(s + '://' for s in NETWORK_SCHEMES)}")
+    if spec.startswith("/dev/video"):
+        w, h = camera_size or (None, None)
+        return CameraSource(spec, w, h, fps, camera_format, stop)
+    return FileSource(Path(spec), max_side, loop, stop)

@@ -1,0 +1,46 @@
+"""Live statistics: frames in and out, drops, latency from capture to emit, engine time."""
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+
+import numpy as np
+
+
+class LiveStats:
+    """Counters and recent samples (the last 1,000), safe to read from another thread."""
+
+    def __init__(self):
+        self.started = time.monotonic()
+        self.captured = 0
+        self.emitted = 0
+        self.dropped = 0
+        self.failed = 0
+        self.reconnects = 0
+        self._latency_ms: deque = deque(maxlen=1000)
+        self._engine_ms: deque = deque(maxlen=1000)
+        self._lock = threading.Lock()
+
+    def emitted_frame(self, captured_at: float, engine_ms: float) -> None:
+        with self._lock:
+            self.emitted += 1
+            self._latency_ms.append((time.monotonic() - captured_at) * 1000)
+            self._engine_ms.append(engine_ms)
+
+    def snapshot(self) -> dict:
+        with self._lock:
+            seconds = max(1e-9, time.monotonic() - self.started)
+            latency = np.array(self._latency_ms) if self._latency_ms else np.zeros(1)
+            engine = np.array(self._engine_ms) if self._engine_ms else np.zeros(1)
+            return {"seconds": round(seconds, 2), "frames_in": self.captured, "frames_out": self.emitted,
+                    "fps_in": round(self.captured / seconds, 2), "fps_out": round(self.emitted / seconds, 2),
+                    "dropped": self.dropped, "failed": self.failed, "reconnects": self.reconnects,
+                    "latency_p50_ms": round(float(np.percentile(latency, 50)), 1),
+                    "latency_p95_ms": round(float(np.percentile(latency, 95)), 1),
+                    "engine_ms": round(float(np.median(engine)), 1)}
+
+    def line(self) -> str:
+        s = self.snapshot()
+        return (f"in {s['fps_in']:5.1f} fps  out {s['fps_out']:5.1f} fps  dropped {s['dropped']}  "
+                f"latency p50 {s['latency_p50_ms']:.0f} ms p95 {s['latency_p95_ms']:.0f} ms  engine {s['engine_ms']:.0f} ms")

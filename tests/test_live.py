@@ -1,0 +1,232 @@
+"""Live: a stream in over UDP on 127.0.0.1, stylized, a stream out; outages, overload, control, shutdown."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+
+from conftest import one_error_line, run_cli
+from stream.testsrc import TestScene
+
+W, H, FPS = 192, 112, 25
+TB = Fraction(1, 90000)
+
+
+def free_port(kind=socket.SOCK_DGRAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def publish(port: int, seconds: float, start_frame: int = 0, stop: threading.Event | None = None) -> list[int]:
+    """Send the test scene as MPEG-TS (H.264 + AAC) over UDP in real time; returns the pts sent (1/90000)."""
+    scene, sent = TestScene(W, H, seed=5), []
+    with av.open(f"udp://127.0.0.1:{port}?pkt_size=1316", "w", format="mpegts",
+                 options={"mpegts_copyts": "1"}) as out:
+        video = out.add_stream("libx264", rate=FPS)
+        video.width, video.height, video.pix_fmt = W, H, "yuv420p"
+        video.time_base = video.codec_context.time_base = TB
+        video.options = {"preset": "ultrafast", "tune": "zerolatency", "g": "25", "bf": "0"}
+        sound = out.add_stream("aac", rate=48000)
+        sound.layout = "mono"
+        begin = time.monotonic()
+        for i in range(start_frame, start_frame + int(seconds * FPS)):
+            if stop is not None and stop.is_set():
+                break
+            time.sleep(max(0.0, begin + (i - start_frame) / FPS - time.monotonic()))
+            t = i / FPS
+            frame = av.VideoFrame.from_ndarray(scene.frame(t), format="rgb24")
+            frame.pts, frame.time_base = round(t / TB), TB
+            out.mux(video.encode(frame))
+            tone = av.AudioFrame.from_ndarray(np.zeros((1, 1920), np.float32), format="fltp", layout="mono")
+            # audio starts 1024 samples in, so the AAC encoder's priming never needs a negative time
+            # (the muxer would otherwise shift every stream by 21 ms)
+            tone.sample_rate, tone.pts = 48000, 1024 + i * 1920
+            out.mux(sound.encode(tone))
+            sent.append(frame.pts)
+    return sent
+
+
+class Receiver(threading.Thread):
+    """Reads the stylized MPEG-TS stream on a UDP port; keeps (pts, picture, arrival time)."""
+
+    def __init__(self, port: int, read_timeout: float = 4.0):
+        super().__init__(daemon=True)
+        self.port, self.read_timeout = port, read_timeout
+        self.frames: list[tuple[int, np.ndarray, float]] = []
+        self.audio_packets = 0
+
+    def run(self):
+        try:
+            with av.open(f"udp://127.0.0.1:{self.port}?overrun_nonfatal=1&fifo_size=1000000", format="mpegts",
+                         timeout=(15.0, self.read_timeout)) as c:
+                video = c.streams.video[0]
+                for packet in c.demux():
+                    if packet.stream.type == "audio" and packet.size:
+                        self.audio_packets += 1
+                    if packet.stream is video:
+                        for f in packet.decode():
+                            self.frames.append((f.pts, f.to_ndarray(format="rgb24"), time.monotonic()))
+        except av.error.FFmpegError:
+            pass  # the stream ended (read timeout)
+
+
+def live(*args, timeout=60) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "stream.cli", "live", *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_udp_in_stylized_udp_out_with_source_timestamps():
+    src, dst = free_port(), free_port()
+    receiver = Receiver(dst)
+    receiver.start()
+    proc = live("--source", f"udp://127.0.0.1:{src}", "--sink", f"udp://127.0.0.1:{dst}", "--duration", "7",
+                "--json", "--style", "mosaic")
+    time.sleep(1.0)
+    sent = publish(src, 5.0)
+    out, err = proc.communicate(timeout=60)
+    receiver.join(25)
+    assert proc.returncode == 0, err
+    summary = json.loads(out)
+    assert summary["frames_out"] >= 20  # (the publisher stops before --duration ends: one reconnect attempt)
+    got = [pts for pts, _, _ in receiver.frames]
+    assert len(got) >= 20 and got == sorted(got)
+    assert set(got) <= set(sent)  # every frame carries the timestamp its source frame had
+    scene = TestScene(W, H, seed=5)
+    for pts, picture, _ in receiver.frames[::10]:
+        assert np.abs(picture.astype(int) - scene.frame(pts * TB)).mean() > 25  # stylized
+    assert receiver.audio_packets > 20  # the sound passed through
+
+
+def test_source_that_goes_silent_and_comes_back():
+    src, dst = free_port(), free_port()
+    receiver = Receiver(dst, read_timeout=8)
+    receiver.start()
+    proc = live("--source", f"udp://127.0.0.1:{src}", "--sink", f"udp://127.0.0.1:{dst}", "--duration", "14",
+                "--json", "--max-side", "192")
+    time.sleep(1.0)
+    publish(src, 3.0)
+    time.sleep(4.0)  # silent for longer than the read timeout
+    back = time.monotonic()
+    publish(src, 4.0)  # a restarted publisher: its clock starts again from zero
+    out, err = proc.communicate(timeout=60)
+    receiver.join(25)
+    assert proc.returncode == 0, err
+    summary = json.loads(out)
+    assert summary["reconnects"] >= 1
+    after = [t for _, _, t in receiver.frames if t > back]
+    assert len(after) >= 10  # output resumed
+    assert after[0] - back < 4.0
+    got = [pts for pts, _, _ in receiver.frames]
+    assert got == sorted(got) and len(set(got)) == len(got)  # time never went backwards
+
+
+def _slow_model(path):
+    """A real but deliberately slow style network: a stack of wide convolutions."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    nodes, inits, prev = [], [], "pixels"
+    for i, (cin, cout) in enumerate([(3, 64)] + [(64, 64)] * 8 + [(64, 3)]):
+        w = numpy_helper.from_array((rng.standard_normal((cout, cin, 3, 3)) * 0.05).astype(np.float32), f"w{i}")
+        inits.append(w)
+        nodes.append(helper.make_node("Conv", [prev, f"w{i}"], [f"c{i}"], pads=[1, 1, 1, 1]))
+        prev = f"c{i}"
+    nodes.append(helper.make_node("Sigmoid", [prev], ["styled"]))
+    graph = helper.make_graph(nodes, "slow", [helper.make_tensor_value_info("pixels", TensorProto.FLOAT, [1, 3, "h", "w"])],
+                              [helper.make_tensor_value_info("styled", TensorProto.FLOAT, [1, 3, "h", "w"])], inits)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    return path
+
+
+def test_overload_drops_stale_frames_and_keeps_delay_bounded(tmp_path):
+    model = _slow_model(tmp_path / "slow.onnx")
+    code, out, err = run_cli("live", "--style", model, "--duration", "4", "--fps", "25", "--json", "--no-stabilize")
+    assert code == 0, err
+    s = json.loads(out)
+    assert s["engine_ms"] > 60  # slower than the 40 ms between frames
+    assert s["fps_in"] > 20 and s["fps_out"] < s["fps_in"] * 0.8
+    assert s["dropped"] > 20 and s["frames_in"] >= s["frames_out"] + s["dropped"] - 2
+    assert s["latency_p95_ms"] < 3 * s["engine_ms"] + 100  # waiting is at most one frame, never a queue
+
+
+def test_control_endpoint_changes_style_while_running(tmp_path):
+    port = free_port(socket.SOCK_STREAM)
+    proc = live("--duration", "8", "--control", f"127.0.0.1:{port}", "--json", "--max-side", "320")
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(50):
+        try:
+            stats = json.load(urllib.request.urlopen(f"{base}/stats", timeout=2))
+            break
+        except OSError:
+            time.sleep(0.2)
+    assert stats["style"] == "starry-night"
+    request = urllib.request.Request(f"{base}/style", data=json.dumps({"style": "mosaic", "strength": 0.7}).encode(),
+                                     method="POST")
+    state = json.load(urllib.request.urlopen(request, timeout=5))
+    assert state["style"] == "mosaic" and state["strength"] == 0.7
+    bad = urllib.request.Request(f"{base}/style", data=b'{"style": "nope"}', method="POST")
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(bad, timeout=5)
+    assert info.value.code == 400 and "unknown style" in json.load(info.value)["error"]
+    time.sleep(1.0)
+    assert json.load(urllib.request.urlopen(f"{base}/stats", timeout=2))["frames_out"] > 3
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert json.loads(out)["style"] == "mosaic"
+
+
+def test_sigterm_flushes_the_file_and_exits_0(tmp_path):
+    target = tmp_path / "monitor.mkv"
+    proc = live("--sink", target, "--duration", "60", "--json", "--max-side", "320")
+    time.sleep(4.0)
+    proc.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    out, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0, err
+    assert time.monotonic() - started < 3.0
+    assert "did not stop" not in err
+    with av.open(str(target)) as c:
+        frames = [f for f in c.decode(video=0)]
+    assert len(frames) >= 5 and len(frames) == json.loads(out)["frames_out"]
+
+
+def test_vcam_without_a_device_says_how_to_make_one():
+    if any(os.path.exists(f"/dev/video{i}") for i in range(10)):
+        pytest.skip("a video device exists here; the no-device message is not reachable")
+    code, _, err = run_cli("live", "--sink", "vcam", "--duration", "1")
+    assert code == 2 and "modprobe v4l2loopback" in one_error_line(err)
+
+
+def test_vcam_writes_to_a_real_loopback_device():
+    pyvirtualcam = pytest.importorskip("pyvirtualcam")
+    try:
+        pyvirtualcam.Camera(64, 64, 25).close()
+    except RuntimeError as exc:
+        pytest.skip(f"no v4l2loopback device on this machine ({str(exc).splitlines()[0][:80]})")
+    code, out, err = run_cli("live", "--sink", "vcam", "--duration", "2", "--json", "--max-side", "320")
+    assert code == 0, err and json.loads(out)["frames_out"] > 5
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--source", "udp://127.0.0.1:1"], "cannot open udp://127.0.0.1:1"),
+    (["--source", "/dev/video9"], "camera /dev/video9 does not exist"),
+    (["--source", "gopher://x"], "unsupported source"),
+    (["--sink", "ftp://x"], "unsupported sink"),
+    (["--sink", "/nonexistent/dir/out.mkv"], "output folder does not exist"),
+    (["--fps", "0"], "--fps must be between"),
+    (["--control", "127.0.0.1:notaport"], "--control takes HOST:PORT"),
+])
+def test_live_errors_are_one_line(args, message):
+    code, _, err = run_cli("live", "--duration", "1", *args)
+    assert code == 2 and message in one_error_line(err)
