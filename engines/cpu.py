@@ -45,6 +45,8 @@ class CpuEngine(Engine):
             opts.inter_op_num_threads = 1
             opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             opts.log_severity_level = 3
+            if self.threads > 1:  # latency mode shares the cores with capture and output threads: no busy-waiting
+                opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
             try:
                 self._sessions[path] = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
             except Exception as exc:  # onnxruntime raises its own untyped errors for bad files

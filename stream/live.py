@@ -113,11 +113,11 @@ class LiveJob:
                 if not isinstance(item, Frame):
                     self.sink.write(item)
                     continue
-                now = time.monotonic()
-                if last is not None and now - last < min_gap * 0.5:  # --fps caps sources that run faster
-                    continue
-                last = now
-                item.captured_at = now
+                t = item.time if item.time is not None else time.monotonic()
+                if last is not None and 0 <= t - last < min_gap * 0.5:  # --fps caps sources that run faster
+                    continue  # (by source time: network frames arrive in bursts)
+                last = t
+                item.captured_at = time.monotonic()
                 self.stats.captured += 1
                 self._frames.put(item)
         finally:

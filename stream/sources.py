@@ -102,7 +102,7 @@ class UrlSource:
         if not container.streams.video:
             container.close()
             raise InputError(f"{self.url} carries no video stream")
-        container.streams.video[0].thread_type = "AUTO"
+        container.streams.video[0].thread_type = "SLICE"  # frame threading would hold frames back
         return container
 
     def __iter__(self):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import sys
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import pytest
 
 from stream.cli import main
 from stream.testsrc import write_test_clip
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))  # shared test/benchmark helpers
 
 W, H = 192, 108  # small frames keep the suite fast; the network runs at any size
 

@@ -5,79 +5,24 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
-from fractions import Fraction
 
 import av
 import numpy as np
 import pytest
 
 from conftest import one_error_line, run_cli
+from loopback import TB, Receiver, publish
 from stream.testsrc import TestScene
 
-W, H, FPS = 192, 112, 25
-TB = Fraction(1, 90000)
+W, H = 192, 112
 
 
 def free_port(kind=socket.SOCK_DGRAM) -> int:
     with socket.socket(socket.AF_INET, kind) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def publish(port: int, seconds: float, start_frame: int = 0, stop: threading.Event | None = None) -> list[int]:
-    """Send the test scene as MPEG-TS (H.264 + AAC) over UDP in real time; returns the pts sent (1/90000)."""
-    scene, sent = TestScene(W, H, seed=5), []
-    with av.open(f"udp://127.0.0.1:{port}?pkt_size=1316", "w", format="mpegts",
-                 options={"mpegts_copyts": "1"}) as out:
-        video = out.add_stream("libx264", rate=FPS)
-        video.width, video.height, video.pix_fmt = W, H, "yuv420p"
-        video.time_base = video.codec_context.time_base = TB
-        video.options = {"preset": "ultrafast", "tune": "zerolatency", "g": "25", "bf": "0"}
-        sound = out.add_stream("aac", rate=48000)
-        sound.layout = "mono"
-        begin = time.monotonic()
-        for i in range(start_frame, start_frame + int(seconds * FPS)):
-            if stop is not None and stop.is_set():
-                break
-            time.sleep(max(0.0, begin + (i - start_frame) / FPS - time.monotonic()))
-            t = i / FPS
-            frame = av.VideoFrame.from_ndarray(scene.frame(t), format="rgb24")
-            frame.pts, frame.time_base = round(t / TB), TB
-            out.mux(video.encode(frame))
-            tone = av.AudioFrame.from_ndarray(np.zeros((1, 1920), np.float32), format="fltp", layout="mono")
-            # audio starts 1024 samples in, so the AAC encoder's priming never needs a negative time
-            # (the muxer would otherwise shift every stream by 21 ms)
-            tone.sample_rate, tone.pts = 48000, 1024 + i * 1920
-            out.mux(sound.encode(tone))
-            sent.append(frame.pts)
-    return sent
-
-
-class Receiver(threading.Thread):
-    """Reads the stylized MPEG-TS stream on a UDP port; keeps (pts, picture, arrival time)."""
-
-    def __init__(self, port: int, read_timeout: float = 4.0):
-        super().__init__(daemon=True)
-        self.port, self.read_timeout = port, read_timeout
-        self.frames: list[tuple[int, np.ndarray, float]] = []
-        self.audio_packets = 0
-
-    def run(self):
-        try:
-            with av.open(f"udp://127.0.0.1:{self.port}?overrun_nonfatal=1&fifo_size=1000000", format="mpegts",
-                         timeout=(15.0, self.read_timeout)) as c:
-                video = c.streams.video[0]
-                for packet in c.demux():
-                    if packet.stream.type == "audio" and packet.size:
-                        self.audio_packets += 1
-                    if packet.stream is video:
-                        for f in packet.decode():
-                            self.frames.append((f.pts, f.to_ndarray(format="rgb24"), time.monotonic()))
-        except av.error.FFmpegError:
-            pass  # the stream ended (read timeout)
 
 
 def live(*args, timeout=60) -> subprocess.Popen:
