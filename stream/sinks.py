@@ -102,6 +102,8 @@ class EncoderSink:
                 raise OutputError(f"a live file sink must end in .mkv, .ts or .mp4, got {path.name!r}")
             if not path.parent.is_dir():
                 raise OutputError(f"output folder does not exist: {path.parent}")
+            if path.exists():  # a live recording is written in place (readable while it grows): never over a file
+                raise OutputError(f"output exists: {path} (move it away or choose another name)")
         self.fps = fps
         self.encoder = FileEncoder(target, fmt, source=source, copy_streams=copy_streams, crf=23,
                                    preset="veryfast", options=options, rate=fps,

@@ -175,3 +175,11 @@ def test_vcam_writes_to_a_real_loopback_device():
 def test_live_errors_are_one_line(args, message):
     code, _, err = run_cli("live", "--duration", "1", *args)
     assert code == 2 and message in one_error_line(err)
+
+
+def test_live_file_sink_never_overwrites(tmp_path):
+    kept = tmp_path / "take1.mkv"
+    kept.write_bytes(b"yesterday's recording")
+    code, _, err = run_cli("live", "--duration", "1", "--sink", kept)
+    assert code == 2 and "output exists" in one_error_line(err)
+    assert kept.read_bytes() == b"yesterday's recording"

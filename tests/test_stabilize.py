@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import run_cli, video_frames
+from conftest import run_cli
 from engines import open_engine
 from stream.stabilize import Stabilizer
 from stream.testsrc import TestScene
