@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 from engines import DEFAULT_STYLE, ENGINE_NAMES, engine_status, style_list
@@ -85,18 +86,9 @@ def _render(args) -> int:
                          keep_colors=args.keep_colors, max_side=args.max_side, engine=args.engine,
                          crf=args.crf, preset=args.preset, overwrite=args.overwrite,
                          ignore_errors=args.ignore_errors, stability=0.0 if args.no_stabilize else args.stability)
-    bars = []
-
-    def progress(total):
-        bar = progress_bar("render", total, enabled=False if args.json else None)
-        bars.append(bar)
-        return bar.__enter__()
-
-    try:
-        result = render(opts, progress)
-    finally:
-        for bar in bars:
-            bar.__exit__(None, None, None)
+    with ExitStack() as stack:  # the bar opens once the frame count is known, and closes with the render
+        result = render(opts, lambda total: stack.enter_context(
+            progress_bar("render", total, enabled=False if args.json else None)))
     if args.json:
         print(json.dumps(result.as_dict()))
     else:

@@ -13,7 +13,7 @@ from typing import Callable
 
 
 from engines import DEFAULT_STYLE, Look, open_engine, resolve
-from engines.errors import InputError, OptionError, OutputError
+from engines.errors import OptionError, OutputError
 
 from .decode import MIN_SIDE, FileDecoder
 from .encode import PRESETS, FileEncoder, container_format
@@ -96,7 +96,7 @@ def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int],
 
             def stylize(item):
                 if isinstance(item, Frame):
-                    item.original, item.image = item.image, engine.stylize(item.image[None])[0]
+                    item.original, item.image = item.image, engine.stylize_one(item.image)
                 return item
 
             def stabilize(item):  # sequential: each frame builds on the one before
@@ -120,8 +120,6 @@ def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int],
             seconds = time.perf_counter() - started
         finally:
             decoder.close()
-    if encoder.frames == 0:
-        raise InputError("no frames were rendered")
     return RenderResult(frames=encoder.frames, seconds=round(seconds, 3),
                         fps=round(encoder.frames / max(seconds, 1e-9), 2), engine=engine.name,
                         style=style.name, output=str(opts.output), lost_frames=decoder.lost,

@@ -20,7 +20,7 @@ import av
 
 from engines.errors import InputError
 
-from .decode import FileDecoder, upright_rgb
+from .decode import FileDecoder, output_size, upright_rgb
 from .frame import Frame
 from .testsrc import TestScene
 
@@ -172,10 +172,7 @@ def open_source(spec: str, max_side: int | None = None, fps: float = 25.0, loop:
                 camera_format: str | None = None):
     """The source named by ``spec``: testsrc, a file, a URL or /dev/videoN."""
     if spec in ("testsrc", ""):
-        w, h = (640, 360)
-        if max_side and max(w, h) > max_side:
-            w, h = max(2, int(w * max_side / 640 / 2) * 2), max(2, int(h * max_side / 640 / 2) * 2)
-        return TestSource(w, h, fps, stop)
+        return TestSource(*output_size(640, 360, max_side), fps, stop)
     scheme = spec.split("://", 1)[0].lower() if "://" in spec else ""
     if scheme in NETWORK_SCHEMES:
         return UrlSource(spec, max_side, stop)
