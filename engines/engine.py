@@ -7,6 +7,9 @@ Contract (every engine, CPU or GPU):
 - sessions, buffers and style vectors are built once (construction, ``set_style``) and reused.
 - ``set_style`` and ``set_look`` may be called from another thread while frames run: the new
   network is built aside and swapped in whole, so a frame never sees half of a change.
+- many users of one engine (the sessions of a server) each keep their own network from
+  ``network(style)`` and their own look, and pass them to ``stylize``; the engine's sessions and
+  buffers are shared.
 """
 from __future__ import annotations
 
@@ -35,20 +38,26 @@ class Engine(ABC):
     def _load(self, style: Style) -> Network:
         """Build what ``style`` needs (sessions, vectors) and return its per-frame network."""
 
-    def stylize(self, frames: np.ndarray) -> np.ndarray:
-        """uint8 RGB [N, H, W, 3] -> stylized uint8 RGB [N, H, W, 3], with the current look applied."""
+    def network(self, style: Style | str) -> Network:
+        """The per-frame network of ``style`` on this engine's sessions, for a caller to keep."""
+        return self._load(resolve(style))
+
+    def stylize(self, frames: np.ndarray, network: Network | None = None, look: Look | None = None) -> np.ndarray:
+        """uint8 RGB [N, H, W, 3] -> stylized uint8 RGB [N, H, W, 3], with the look applied.
+        ``network`` and ``look`` default to the engine's own (``set_style``, ``set_look``)."""
         if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[-1] != 3:
             raise OptionError(f"engine input must be uint8 [N,H,W,3], got {frames.dtype} {frames.shape}")
-        network, look = self._network, self.look
+        network = self._network if network is None else network
+        look = self.look if look is None else look
         out = np.empty_like(frames)
         for i, frame in enumerate(frames):
             stylized = network(frame)
             out[i] = stylized if look.is_plain else look.apply(stylized, frame)
         return out
 
-    def stylize_one(self, frame: np.ndarray) -> np.ndarray:
+    def stylize_one(self, frame: np.ndarray, network: Network | None = None, look: Look | None = None) -> np.ndarray:
         """Convenience for a single uint8 HWC RGB frame."""
-        return self.stylize(frame[None])[0]
+        return self.stylize(frame[None], network, look)[0]
 
     def set_style(self, style: Style | str) -> None:
         style = resolve(style)

@@ -71,6 +71,19 @@ def _parser() -> argparse.ArgumentParser:
     lv.add_argument("--control", metavar="HOST:PORT", help="HTTP control endpoint: POST /style, GET /stats")
     lv.add_argument("--json", action="store_true", help="print one JSON summary at exit")
 
+    sv = sub.add_parser("serve", help="the WebRTC demo: open the page, see your camera stylized")
+    sv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; others need a token)")
+    sv.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
+    sv.add_argument("--style", default=DEFAULT_STYLE, help=f"default style for new viewers (default {DEFAULT_STYLE})")
+    sv.add_argument("--max-sessions", type=int, default=4, help="viewers at once; the next gets 503 (default 4)")
+    sv.add_argument("--token", help="the token the page must present (made and printed when bound beyond loopback)")
+    sv.add_argument("--max-side", type=int, default=640, help="scale camera frames to at most N pixels (default 640)")
+    sv.add_argument("--engine", default="auto", choices=("auto", *ENGINE_NAMES))
+    sv.add_argument("--stun", action="append", default=[], metavar="URL",
+                    help="a STUN/TURN server for viewers beyond this network (none by default)")
+    sv.add_argument("--ice-address", action="append", metavar="IP",
+                    help="offer only this host address to viewers (repeatable; default: the bound address)")
+
     d = sub.add_parser("doctor", help="which engines can run here, and why not")
     d.add_argument("--json", action="store_true")
     return parser
@@ -181,7 +194,28 @@ def _live(args) -> int:
     return 0
 
 
-COMMANDS = {"render": _render, "live": _live, "styles": _styles, "sheet": _sheet, "doctor": _doctor}
+def _serve(args) -> int:
+    import asyncio
+    import signal
+
+    from stream.server import ServeOptions, StyleServer
+
+    server = StyleServer(ServeOptions(host=args.host, port=args.port, style=args.style,
+                                      max_sessions=args.max_sessions, token=args.token, max_side=args.max_side,
+                                      engine=args.engine, stun=args.stun, ice_addresses=args.ice_address))
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await server.run(stop, ready=lambda url: print(f"stylecast: serving on {url}", flush=True))
+
+    asyncio.run(serve())
+    return 0
+
+
+COMMANDS = {"render": _render, "live": _live, "serve": _serve, "styles": _styles, "sheet": _sheet, "doctor": _doctor}
 
 
 def main(argv: list[str] | None = None) -> int:
