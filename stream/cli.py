@@ -79,6 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     sv.add_argument("--token", help="the token the page must present (made and printed when bound beyond loopback)")
     sv.add_argument("--max-side", type=int, default=640, help="scale camera frames to at most N pixels (default 640)")
     sv.add_argument("--engine", default="auto", choices=("auto", *ENGINE_NAMES))
+    sv.add_argument("--offer-rate", type=int, default=10, metavar="N",
+                    help="offers one address may make per 10 s; more get 429 (default 10)")
     sv.add_argument("--stun", action="append", default=[], metavar="URL",
                     help="a STUN/TURN server for viewers beyond this network (none by default)")
     sv.add_argument("--ice-address", action="append", metavar="IP",
@@ -202,7 +204,8 @@ def _serve(args) -> int:
 
     server = StyleServer(ServeOptions(host=args.host, port=args.port, style=args.style,
                                       max_sessions=args.max_sessions, token=args.token, max_side=args.max_side,
-                                      engine=args.engine, stun=args.stun, ice_addresses=args.ice_address))
+                                      engine=args.engine, stun=args.stun, ice_addresses=args.ice_address,
+                                      offers_per_window=args.offer_rate))
 
     async def serve() -> None:
         stop = asyncio.Event()

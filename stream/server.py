@@ -6,11 +6,12 @@ or ``?token=T``):
 - ``GET /api/styles`` the built-in styles; ``GET /api/thumbs/NAME.jpg`` each one's thumbnail;
 - ``POST /api/offer`` ``{sdp, type}`` -> ``{sdp, type, session}`` (aiortc's examples' shape);
 - ``POST /api/style-image`` a picture (body) -> ``{"style": "upload:ID"}`` to pick over the data channel;
-- ``GET /api/stats`` sessions, open peer connections and tasks, for operators and tests.
+- ``GET /api/stats`` sessions, open peer connections and tasks (HTTP connections aside), for
+  operators and tests.
 
 Safe defaults: bound to 127.0.0.1; any other address needs a token (made and printed when not
 given); a request from another page's Origin gets 403; offers over 64 KiB 413, beyond
-``max_sessions`` 503, more than ``OFFERS_PER_WINDOW`` a window from one address 429; a bad offer
+``max_sessions`` 503, more than ``offers_per_window`` in 10 s from one address 429; a bad offer
 400 with the reason, its peer connection closed. No STUN server unless one is configured.
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ import hashlib
 import hmac
 import io
 import json
+import re
 import secrets
 import time
 from collections import OrderedDict, defaultdict, deque
@@ -42,9 +44,11 @@ MAX_OFFER = 64 * 1024
 MAX_IMAGE = 8 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
 MAX_UPLOADS = 32
-OFFERS_PER_WINDOW, WINDOW_S = 10, 10.0
+WINDOW_S = 10.0  # offers are counted per client address over this window
 THUMB_WIDTH = 160
 UPLOAD_PREFIX = "upload:"
+_PART = r"\s*[A-Za-z0-9-]+\s*(:\s*[0-9.eE+-]*\s*)?"
+BLEND = re.compile(rf"{_PART}(,{_PART})*")  # names or indices with optional weights: never a path
 
 
 @dataclass
@@ -58,10 +62,13 @@ class ServeOptions:
     engine: str = "auto"
     stun: list[str] = field(default_factory=list)
     ice_addresses: list[str] | None = None
+    offers_per_window: int = 10       # per client address per WINDOW_S; more get 429
 
     def check(self) -> None:
         if not 0 <= self.port <= 65535:
             raise OptionError(f"--port must be 0 to 65535, got {self.port}")
+        if self.offers_per_window < 1:
+            raise OptionError(f"--offer-rate must be at least 1, got {self.offers_per_window}")
         if self.max_sessions < 1:
             raise OptionError(f"--max-sessions must be at least 1, got {self.max_sessions}")
         if not 32 <= self.max_side <= 4096:
@@ -71,6 +78,11 @@ class ServeOptions:
                 raise OptionError(f"--stun takes a stun: or turn: URL, got {url!r}")
         if resolve(self.style).kind != "builtin":
             raise OptionError("serve's --style takes a built-in style or blend (viewers upload their own pictures)")
+
+
+def media_tasks() -> list[asyncio.Task]:
+    """The running tasks but aiohttp's own (one per open HTTP connection, which browsers keep alive)."""
+    return [t for t in asyncio.all_tasks() if not t.get_coro().__qualname__.startswith("RequestHandler.")]
 
 
 def _json_error(status: int, reason: str) -> web.Response:
@@ -94,16 +106,16 @@ class StyleServer:
 
     # -- styles a viewer may pick ---------------------------------------------------------------
     def viewer_style(self, spec: str):
-        """Built-in styles, blends and this server's uploads only: a viewer never names a server file."""
+        """Built-in styles, blends and this server's uploads only: a viewer never names a server file
+        (checked on the text, before anything looks at the disk)."""
         if spec.startswith(UPLOAD_PREFIX):
             path = self._uploads.get(spec[len(UPLOAD_PREFIX):])
             if path is None:
                 raise StyleError("that uploaded picture is no longer on the server; upload it again")
             return resolve(path)
-        style = resolve(spec)
-        if style.kind != "builtin":
+        if not BLEND.fullmatch(spec.strip()):
             raise StyleError("pick a built-in style or blend, or upload a picture")
-        return style
+        return resolve(spec)
 
     def _render_thumbs(self) -> dict[str, bytes]:
         import cv2
@@ -144,7 +156,7 @@ class StyleServer:
         while recent and now - recent[0] > WINDOW_S:
             recent.popleft()
         recent.append(now)
-        return len(recent) > OFFERS_PER_WINDOW
+        return len(recent) > self.opts.offers_per_window
 
     # -- routes ---------------------------------------------------------------------------------
     async def page(self, request: web.Request) -> web.Response:
@@ -162,7 +174,7 @@ class StyleServer:
 
     async def offer(self, request: web.Request) -> web.Response:
         if self._limited(request):
-            return _json_error(429, f"too many offers; at most {OFFERS_PER_WINDOW} per {WINDOW_S:g} s")
+            return _json_error(429, f"too many offers; at most {self.opts.offers_per_window} per {WINDOW_S:g} s")
         if (request.content_length or 0) > MAX_OFFER:
             return _json_error(413, f"offer over {MAX_OFFER // 1024} KiB")
         body = await request.content.read(MAX_OFFER + 1)
@@ -220,7 +232,7 @@ class StyleServer:
         return web.json_response({
             "sessions": len(self.sessions),
             "peer_connections": len(OPEN_CONNECTIONS),
-            "tasks": len(asyncio.all_tasks()),
+            "tasks": len(media_tasks()),
             "viewers": [{**s.state(), **s.stats.snapshot()} for s in self.sessions.values()]})
 
     def _closed(self, session: Session) -> None:

@@ -146,7 +146,13 @@ async function start() {
     app.channel = pc.createDataChannel("control");
     app.channel.onmessage = (event) => onServerMessage(JSON.parse(event.data));
     app.channel.onopen = () => { if (probe) send({ strength: 0, stability: 0 }); };
-    for (const track of camera.getVideoTracks()) pc.addTrack(track, camera);
+    for (const track of camera.getVideoTracks()) {
+      const sender = pc.addTrack(track, camera);
+      // The server is the bottleneck, not the browser's encoder: keep the camera's size, let the rate adapt.
+      const parameters = sender.getParameters();
+      parameters.degradationPreference = "maintain-resolution";
+      await sender.setParameters(parameters).catch(() => {});
+    }
     pc.ontrack = (event) => { ui.output.srcObject = new MediaStream([event.track]); };
     pc.onconnectionstatechange = () => {
       if (pc.connectionState === "connected") {

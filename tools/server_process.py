@@ -1,0 +1,67 @@
+"""`stylecast serve` as a real child process, for tests and benchmarks: started on a free port,
+its printed address read back, stopped with SIGTERM (and its exit status kept)."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+
+READY_S = 60.0
+
+
+class ServerProcess:
+    def __init__(self, *args: str):
+        self.proc = subprocess.Popen([sys.executable, "-m", "stream.cli", "serve", "--port", "0", *args],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        line = self.proc.stdout.readline()  # "stylecast: serving on URL"
+        if "serving on" not in line:
+            self.proc.kill()
+            raise RuntimeError(f"stylecast serve did not start: {line!r} {self.proc.stderr.read()[-2000:]}")
+        self.url = line.split("serving on", 1)[1].strip()      # may carry ?token=
+        self.base = self.url.split("?", 1)[0].rstrip("/")
+        self.token = self.url.split("token=", 1)[1] if "token=" in self.url else None
+        self.returncode: int | None = None
+        self.stderr = ""
+
+    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
+                token: bool = True) -> tuple[int, dict]:
+        """(status, JSON body) of one request to the server."""
+        headers = dict(headers or {})
+        if token and self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        req = urllib.request.Request(self.base + path, data=body, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as reply:
+                data = reply.read()
+                status = reply.status
+        except urllib.error.HTTPError as err:
+            data, status = err.read(), err.code
+        try:
+            return status, json.loads(data)
+        except ValueError:
+            return status, {"bytes": len(data)}
+
+    def stats(self) -> dict:
+        return self.request("GET", "/api/stats")[1]
+
+    def stop(self, timeout: float = 10.0) -> int:
+        if self.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.returncode = self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.returncode = self.proc.wait()
+            self.stderr = self.proc.stderr.read()
+        return self.returncode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
