@@ -15,6 +15,7 @@ import asyncio
 import json
 import secrets
 import time
+from collections import deque
 from concurrent.futures import Executor
 from typing import Callable
 
@@ -79,6 +80,7 @@ class Session:
         self.last_frame_at = time.monotonic()
         self._latest: tuple[av.VideoFrame, float] | None = None  # the newest camera frame, when it came
         self._fresh = asyncio.Event()
+        self._jobs: deque[asyncio.Future] = deque()  # frames being stylized, oldest first
         self._closing = False
         self._restyled = False
         self.pc.on("connectionstatechange", self._on_state)
@@ -147,24 +149,40 @@ class Session:
             self._spawn_close("the browser stopped sending video")
 
     async def next_output(self) -> av.VideoFrame:
-        while self._latest is None:
-            self._fresh.clear()
-            await self._fresh.wait()
-        (frame, captured_at), self._latest = self._latest, None
-        started = time.perf_counter()
-        network, look = self.network, self.look
-        image = await asyncio.get_running_loop().run_in_executor(self.executor, self._stylize, frame, network, look)
+        """The next stylized frame, in order. Up to ``engine.parallel_frames`` frames are stylized
+        at once, each started on the newest camera frame of its moment; stabilization, which
+        needs them in order, runs as each is taken."""
+        while len(self._jobs) < self.engine.parallel_frames:
+            job = asyncio.ensure_future(self._stylize_newest())
+            self._jobs.append(job)
+            self.tasks.add(job)
+            job.add_done_callback(self.tasks.discard)
+        frame, captured_at, started, source, stylized = await self._jobs.popleft()
+        loop = asyncio.get_running_loop()
+        image = await loop.run_in_executor(self.executor, self._stabilize, source, stylized)
         out = av.VideoFrame.from_ndarray(image, format="rgb24")
         out.pts, out.time_base = frame.pts, frame.time_base
         self.stats.emitted_frame(captured_at, (time.perf_counter() - started) * 1000)
         return out
 
+    async def _stylize_newest(self):
+        while self._latest is None:
+            self._fresh.clear()
+            await self._fresh.wait()
+        (frame, captured_at), self._latest = self._latest, None
+        started = time.perf_counter()
+        source, stylized = await asyncio.get_running_loop().run_in_executor(
+            self.executor, self._stylize, frame, self.network, self.look)
+        return frame, captured_at, started, source, stylized
+
     def _stylize(self, frame: av.VideoFrame, network, look):
         source = upright_rgb(frame, self.max_side)
+        return source, self.engine.stylize_one(source, network, look)
+
+    def _stabilize(self, source, stylized):
         if self._restyled:
             self._restyled = False
             self.stabilizer.reset()
-        stylized = self.engine.stylize_one(source, network, look)
         return self.stabilizer(source, stylized)
 
     # -- control over the data channel ----------------------------------------------------------
