@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .catalog import Style
+from .catalog import Style, resolve
 from .engine import Engine
 from .errors import EngineUnavailable, OptionError
 from .look import Look
@@ -57,21 +57,57 @@ def engine_status(name: str) -> EngineStatus:
             try:
                 import tensorrt  # noqa: F401
             except ImportError:
-                why = "the tensorrt package is not installed"
-        if why is None:
-            why = f"the {name} engine is not part of this version of stylecast yet"
-        return EngineStatus(name, False, why)
+                why = "the tensorrt package is not installed (NVIDIA's builder; see README)"
+        if why is not None:
+            return EngineStatus(name, False, why)
+        import torch
+
+        device = torch.cuda.get_device_name()
+        return EngineStatus(name, True, f"TensorRT FP16 on {device}" if name == "tensorrt" else f"torch fp16 on {device}")
     raise OptionError(f"unknown engine {name!r}; use auto, {', '.join(ENGINE_NAMES)}")
 
 
-def open_engine(name: str, style: Style | str, look: Look = Look(), throughput: bool = False) -> Engine:
+GPU_ENGINES = ("tensorrt", "cuda")  # run the built-in styles and blends only
+
+
+def choose_engine(name: str, style: Style) -> tuple[str, str | None]:
+    """(engine to open, a note for the user or None). ``auto`` takes the fastest engine that is
+    available and runs ``style``, and says so when it passes over a faster one."""
+    if name != "auto":
+        status = engine_status(name)
+        if not status.available:
+            raise EngineUnavailable(f"engine {name!r} is not available here: {status.reason}")
+        return name, None
+    skipped = []
+    for candidate in ENGINE_NAMES:
+        status = engine_status(candidate)
+        if not status.available:
+            continue
+        if candidate in GPU_ENGINES and style.kind != "builtin":
+            skipped.append(f"{candidate} runs built-in styles only")
+            continue
+        return candidate, (f"engine auto chose {candidate} ({'; '.join(skipped)})" if skipped else None)
+    raise EngineUnavailable("no engine can run here: " + "; ".join(
+        f"{n}: {engine_status(n).reason}" for n in ENGINE_NAMES))
+
+
+def open_engine(name: str, style: Style | str, look: Look = Look(), throughput: bool = False,
+                max_side: int | None = None, notes=None) -> Engine:
     """Open engine ``name`` (or the fastest available for ``auto``) with ``style`` loaded.
-    ``throughput`` tunes for many frames at once (files) rather than the latency of one (live)."""
-    if name == "auto":
-        name = next(n for n in ENGINE_NAMES if engine_status(n).available)
-    status = engine_status(name)
-    if not status.available:
-        raise EngineUnavailable(f"engine {name!r} is not available here: {status.reason}")
+    ``throughput`` tunes for many frames at once (files) rather than the latency of one (live);
+    ``notes(line)`` hears which engine ``auto`` chose when it passed over a faster one."""
+    style = resolve(style)
+    name, note = choose_engine(name, style)
+    if note and notes:
+        notes(note)
+    if name == "tensorrt":
+        from .tensorrt import TensorRTEngine
+
+        return TensorRTEngine(style, look, max_side=max_side or 1920, progress=notes)
+    if name == "cuda":
+        from .cuda import CudaEngine
+
+        return CudaEngine(style, look)
     from .cpu import CpuEngine
 
     return CpuEngine(style, look, threads=1 if throughput else None)

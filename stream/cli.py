@@ -9,6 +9,7 @@ from pathlib import Path
 
 from engines import DEFAULT_STYLE, ENGINE_NAMES, engine_status, style_list
 from engines.errors import StylecastError
+from stream.notes import note
 from stream.stabilize import DEFAULT_STABILITY
 
 EXIT_USAGE = 2
@@ -86,6 +87,12 @@ def _parser() -> argparse.ArgumentParser:
     sv.add_argument("--ice-address", action="append", metavar="IP",
                     help="offer only this host address to viewers (repeatable; default: the bound address)")
 
+    b = sub.add_parser("build-engine", help="build a style's TensorRT engine ahead of use (once per GPU)")
+    b.add_argument("--style", default=DEFAULT_STYLE, help=f"built-in style or blend (default {DEFAULT_STYLE})")
+    b.add_argument("--max-side", type=int, default=1920, help="largest frame side it must take (default 1920)")
+    b.add_argument("--precision", default="fp16", choices=("fp16", "fp32"))
+    b.add_argument("--json", action="store_true")
+
     d = sub.add_parser("doctor", help="which engines can run here, and why not")
     d.add_argument("--json", action="store_true")
     return parser
@@ -111,7 +118,7 @@ def _render(args) -> int:
         print(f"wrote {result.output}: {result.frames} frames in {result.seconds:.1f} s "
               f"({result.fps:.1f} frames/s on {result.engine}, style {result.style}{lost})")
     for skipped in result.skipped_streams:
-        print(f"stylecast: note: {skipped} was not copied: {output.suffix} cannot hold it", file=sys.stderr)
+        note(f"{skipped} was not copied: {output.suffix} cannot hold it")
     return 0
 
 
@@ -148,6 +155,31 @@ def _sheet(args) -> int:
         ok, data = cv2.imencode(args.output.suffix.lower(), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
         partial.write_bytes(data.tobytes())
     print(f"wrote {args.output} ({sheet.shape[1]}x{sheet.shape[0]})")
+    return 0
+
+
+def _build_engine(args) -> int:
+    import time
+
+    from engines import resolve
+    from engines.cuda import gpu_only
+    from engines.errors import OptionError
+    from engines.registry import choose_engine
+
+    if not 64 <= args.max_side <= 8192:
+        raise OptionError(f"--max-side must be between 64 and 8192 pixels, got {args.max_side}")
+    style = resolve(args.style)
+    gpu_only("tensorrt", style)
+    choose_engine("tensorrt", style)  # not available here: one line, exit 2
+    from engines.tensorrt import engine_for
+    from stream.progress import spinner
+
+    started = time.perf_counter()
+    with spinner(f"TensorRT engine for {style.name}", enabled=False if args.json else None):
+        _, path = engine_for(style, args.max_side, args.precision, progress=None if args.json else note)
+    summary = {"style": style.name, "engine": str(path), "max_side": args.max_side, "precision": args.precision,
+               "seconds": round(time.perf_counter() - started, 1)}
+    print(json.dumps(summary) if args.json else f"engine ready: {path} ({summary['seconds']} s)")
     return 0
 
 
@@ -218,7 +250,7 @@ def _serve(args) -> int:
     return 0
 
 
-COMMANDS = {"render": _render, "live": _live, "serve": _serve, "styles": _styles, "sheet": _sheet, "doctor": _doctor}
+COMMANDS = {"render": _render, "live": _live, "serve": _serve, "build-engine": _build_engine, "styles": _styles, "sheet": _sheet, "doctor": _doctor}
 
 
 def main(argv: list[str] | None = None) -> int:

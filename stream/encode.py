@@ -2,7 +2,6 @@
 audio and subtitle packets copied untouched, and its metadata and chapters carried over."""
 from __future__ import annotations
 
-import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import av
 from engines.errors import OutputError
 
 from .frame import Frame
+from .notes import note
 
 FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mkv": "matroska", ".mov": "mov"}
 # format-specific tags that must not be carried from one container to another
@@ -119,4 +119,4 @@ class FileEncoder:
         try:
             self.out.close()
         except Exception as exc:  # closing a half-written file may fail; the file is removed anyway
-            print(f"stylecast: note: closing the partial output failed: {exc}", file=sys.stderr)
+            note(f"closing the partial output failed: {exc}")

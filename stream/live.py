@@ -8,7 +8,6 @@ the Python API and the HTTP control endpoint).
 """
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from engines import DEFAULT_STYLE, Look, open_engine, resolve
 from engines.errors import OptionError, StylecastError
 
 from .frame import Frame
+from .notes import note
 from .pipeline import LatestSlot
 from .sinks import open_sink
 from .sources import open_source
@@ -57,7 +57,8 @@ class LiveJob:
     def __init__(self, opts: LiveOptions, stop: threading.Event | None = None):
         opts.check()
         self.opts, self.stop = opts, stop or threading.Event()
-        self.engine = open_engine(opts.engine, resolve(opts.style), Look(opts.strength, opts.keep_colors))
+        self.engine = open_engine(opts.engine, resolve(opts.style), Look(opts.strength, opts.keep_colors),
+                                  max_side=opts.max_side, notes=note)
         self.stabilizer = Stabilizer(opts.stability)
         self.source = open_source(opts.source, opts.max_side, opts.fps, opts.loop, self.stop)
         self.sink = open_sink(opts.sink, opts.fps, getattr(self.source, "container", None),
@@ -172,8 +173,7 @@ class LiveJob:
                 self.server.close()
             self.sink.close()
             if stuck:
-                print(f"stylecast: note: thread(s) {', '.join(stuck)} did not stop within {JOIN_S:g} s",
-                      file=sys.stderr)
+                note(f"thread(s) {', '.join(stuck)} did not stop within {JOIN_S:g} s")
         if self._errors:
             raise self._errors[0]
         return self.snapshot()

@@ -31,3 +31,17 @@ def progress_bar(label: str, total: int | None, enabled: bool | None = None) -> 
                 progress.update(task, fps=f"{speed:5.1f} frames/s")
 
         yield advance
+
+
+@contextmanager
+def spinner(label: str, enabled: bool | None = None) -> Iterator[None]:
+    """A spinner with the elapsed time for work of unknown length (an engine build), on a terminal."""
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        yield
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(label):
+        yield

@@ -18,6 +18,7 @@ from engines.errors import OptionError, OutputError
 from .decode import MIN_SIDE, FileDecoder
 from .encode import PRESETS, FileEncoder, container_format
 from .frame import Frame
+from .notes import note
 from .output_file import AtomicOutput
 from .pipeline import run_pipeline
 from .stabilize import DEFAULT_STABILITY, Stabilizer
@@ -87,7 +88,8 @@ def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int],
             write_test_clip(source)
         decoder = FileDecoder(source, opts.max_side, opts.ignore_errors)
         try:
-            engine = open_engine(opts.engine, style, Look(opts.strength, opts.keep_colors), throughput=True)
+            engine = open_engine(opts.engine, style, Look(opts.strength, opts.keep_colors), throughput=True,
+                                 max_side=opts.max_side, notes=note)
             encoder = FileEncoder(partial, container_format(opts.output), decoder.container, decoder.video,
                                   decoder.copy_streams, opts.crf, opts.preset)
             advance = progress(decoder.expected_frames) if progress else (lambda n=1: None)

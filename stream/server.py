@@ -37,6 +37,7 @@ from engines import BUILTIN_NAMES, DEFAULT_STYLE, open_engine, resolve
 from engines.errors import OptionError, StyleError
 
 from .ice import allowed_addresses, is_loopback, offer_only
+from .notes import note
 from .webrtc import OPEN_CONNECTIONS, OfferError, Session
 
 WEB = Path(__file__).with_name("web")
@@ -96,7 +97,7 @@ class StyleServer:
             opts.token = secrets.token_urlsafe(16)
         self.opts = opts
         # single-thread runs, several frames at once: more frames per second than one frame on all cores
-        self.engine = open_engine(opts.engine, opts.style, throughput=True)
+        self.engine = open_engine(opts.engine, opts.style, throughput=True, max_side=opts.max_side, notes=note)
         self.executor = ThreadPoolExecutor(max_workers=self.engine.parallel_frames + 1, thread_name_prefix="stylize")
         self.sessions: dict[str, Session] = {}
         self.ice = allowed_addresses(opts.host, opts.ice_addresses)

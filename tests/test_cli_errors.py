@@ -122,6 +122,17 @@ def test_installed_command_exits_2_without_traceback(tmp_path):
     assert proc.stderr.strip() == f"stylecast: error: input not found: {tmp_path / 'nope.mp4'}"
 
 
+@pytest.mark.parametrize("args, message", [
+    (["build-engine"], "engine 'tensorrt' is not available here"),
+    (["build-engine", "--style", "nothere.png"], "not found"),
+    (["build-engine", "--max-side", "10"], "--max-side must be between"),
+])
+def test_build_engine_without_tensorrt_is_one_line_and_exit_2(args, message):
+    code, out, err = run_cli(*args)
+    assert code == 2 and out == ""
+    assert message in one_error_line(err)
+
+
 def test_doctor_reports_every_engine():
     code, out, _ = run_cli("doctor", "--json")
     rows = {r["name"]: r for r in json.loads(out)}

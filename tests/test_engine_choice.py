@@ -1,0 +1,47 @@
+"""Engine choice: auto takes the fastest engine that runs the style and says so; a named engine that
+cannot run is an error, never a silent CPU run. Availability is set per case (this machine has no GPU)."""
+from __future__ import annotations
+
+import pytest
+
+from engines import registry
+from engines.catalog import resolve
+from engines.errors import EngineUnavailable
+from engines.registry import EngineStatus, choose_engine
+
+
+def machine(monkeypatch, *available: str) -> None:
+    monkeypatch.setattr(registry, "engine_status",
+                        lambda name: EngineStatus(name, name in available, "here" if name in available else "absent"))
+
+
+def test_auto_takes_the_fastest_available(monkeypatch):
+    machine(monkeypatch, "tensorrt", "cuda", "cpu")
+    assert choose_engine("auto", resolve("mosaic")) == ("tensorrt", None)
+    machine(monkeypatch, "cuda", "cpu")
+    assert choose_engine("auto", resolve("3:0.5,mosaic:0.5")) == ("cuda", None)
+    machine(monkeypatch, "cpu")
+    assert choose_engine("auto", resolve("mosaic")) == ("cpu", None)
+
+
+def test_auto_says_why_it_passed_over_a_gpu(monkeypatch, tmp_path):
+    from PIL import Image
+
+    Image.new("RGB", (32, 32), "red").save(tmp_path / "red.png")
+    machine(monkeypatch, "cuda", "cpu")
+    name, note = choose_engine("auto", resolve(str(tmp_path / "red.png")))
+    assert name == "cpu" and "cuda runs built-in styles only" in note
+
+
+def test_a_named_engine_that_cannot_run_is_an_error(monkeypatch):
+    machine(monkeypatch, "cpu")
+    with pytest.raises(EngineUnavailable, match="engine 'cuda' is not available here: absent"):
+        choose_engine("cuda", resolve("mosaic"))
+
+
+def test_this_machine_reports_real_reasons():
+    status = {n: registry.engine_status(n) for n in registry.ENGINE_NAMES}
+    assert status["cpu"].available
+    for name in ("cuda", "tensorrt"):
+        if not status[name].available:
+            assert status[name].reason and "not part of this version" not in status[name].reason
