@@ -7,6 +7,7 @@ from pathlib import Path
 from .catalog import Style, builtin_model
 from .engine import Engine, Network
 from .errors import StyleError
+from .external_data import check_external_data
 from .graph_rewrite import fused_model
 from .look import Look
 from .models import ARBITRARY_PREDICT, ARBITRARY_TRANSFORM, packaged_model
@@ -60,6 +61,7 @@ class CpuEngine(Engine):
             vector = style_vector(self.session(packaged_model(ARBITRARY_PREDICT)), read_style_image(style.path))
             return ImageStyleNetwork(self.session(packaged_model(ARBITRARY_TRANSFORM)), vector)
         if style.kind == "onnx":
+            check_external_data(style.path)
             return UserNetwork(self.session(style.path), style.path)
         if style.kind == "torch":
             from .export import onnx_from_checkpoint

@@ -104,3 +104,45 @@ def test_wrong_checkpoint_and_broken_onnx_are_clear_errors(tmp_path):
     broken.write_bytes(b"not a model")
     with pytest.raises(StyleError, match="cannot load ONNX model broken.onnx"):
         open_engine("cpu", str(broken))
+
+
+def _external_model(folder, location="weights.bin"):
+    """An ONNX 'style' whose constant lives in an external data file, then pointed at ``location``."""
+    x = helper.make_tensor_value_info("pixels", TensorProto.FLOAT, ["n", 3, "h", "w"])
+    y = helper.make_tensor_value_info("styled", TensorProto.FLOAT, ["n", 3, "h", "w"])
+    k = helper.make_tensor("k", TensorProto.FLOAT, [3, 1, 1], np.ones(3, np.float32).tobytes(), raw=True)
+    graph = helper.make_graph([helper.make_node("Sub", ["k", "pixels"], ["styled"])], "invert", [x], [y], [k])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    path = folder / "model.onnx"
+    onnx.save_model(model, str(path), save_as_external_data=True, location="weights.bin", size_threshold=0)
+    if location != "weights.bin":
+        model = onnx.load(str(path), load_external_data=False)
+        for entry in model.graph.initializer[0].external_data:
+            if entry.key == "location":
+                entry.value = location
+        onnx.save_model(model, str(path))
+    return path
+
+
+def test_external_data_inside_the_folder_is_used(tmp_path):
+    from engines.external_data import external_locations
+
+    assert external_locations(_external_model(tmp_path)) == ["weights.bin"]  # the case below is real
+    engine = open_engine("cpu", str(_external_model(tmp_path)))
+    frame = TestScene(64, 48).frame(0.0)
+    assert np.abs(engine.stylize_one(frame).astype(int) - (255 - frame.astype(int))).max() <= 1
+
+
+@pytest.mark.parametrize("where", ["../outside.bin", "/tmp/../etc/outside.bin", "link.bin", "sub/../../outside.bin"])
+def test_external_data_outside_the_folder_is_refused_before_any_read(tmp_path, where):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    outside = tmp_path / "outside.bin"
+    os.mkfifo(outside)  # anything that opened it for reading would hang the test
+    (folder / "link.bin").symlink_to(outside)
+    path = _external_model(folder, where)
+    with pytest.raises(StyleError, match="outside its folder"):
+        open_engine("cpu", str(path))
+    code, _, err = run_cli("render", "--style", str(path), "-o", str(tmp_path / "out.mp4"))
+    assert code == 2 and "outside its folder" in one_error_line(err)
+    assert not (tmp_path / "out.mp4").exists()
