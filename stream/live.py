@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from engines import DEFAULT_STYLE, Look, open_engine, resolve
-from engines.errors import OptionError, StylecastError
+from engines.errors import OptionError
 
 from .frame import Frame
 from .notes import note
@@ -24,7 +24,7 @@ from .stabilize import DEFAULT_STABILITY, Stabilizer
 from .stats import LiveStats
 
 JOIN_S = 2.0
-MAX_FAILURES_IN_A_ROW = 50
+DEGRADED_AFTER = 10  # failed frames in a row before the pipeline reports itself degraded
 
 
 @dataclass
@@ -125,19 +125,13 @@ class LiveJob:
             self._source_done.set()
 
     def _infer(self) -> None:
-        failures = 0
         while (frame := self._frames.take(self.stop)) is not None:
             started = time.perf_counter()
             try:
                 stylized = self.engine.stylize_one(frame.image)
-                failures = 0
-            except StylecastError:
-                raise
-            except Exception:  # counted; the picture passes through so the stream never freezes
-                self.stats.failed += 1
-                failures += 1
-                if failures >= MAX_FAILURES_IN_A_ROW:
-                    raise
+                self.stats.frame_ok()
+            except Exception as exc:  # counted and reported; the picture passes through, never a freeze
+                self.stats.frame_failed(exc, DEGRADED_AFTER)
                 stylized = frame.image
             frame.original, frame.image = frame.image, self.stabilizer(frame.image, stylized)
             frame.engine_ms = (time.perf_counter() - started) * 1000

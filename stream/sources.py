@@ -25,6 +25,9 @@ from .frame import Frame
 from .testsrc import TestScene
 
 NETWORK_SCHEMES = ("udp", "srt", "rtsp", "rtmp", "http", "https", "tcp")
+# what a network source (and anything it names, as a playlist does) may open: never file:, concat:,
+# data:, subfile: or pipe:, so a remote playlist cannot make stylecast read local files
+NETWORK_PROTOCOLS = "http,https,tcp,tls,crypto,httpproxy,udp,rtp,srtp,srt,rtsp,rtsps,rtmp,rtmps,rtmpt"
 OPEN_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 2.0
 
@@ -92,6 +95,7 @@ class UrlSource:
 
     def _open(self):
         options = {"overrun_nonfatal": "1", "fifo_size": "1000000"} if self.url.startswith("udp:") else {}
+        options["protocol_whitelist"] = NETWORK_PROTOCOLS
         if self.url.startswith("rtsp:"):
             options["rtsp_transport"] = "tcp"
         try:

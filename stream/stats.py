@@ -16,11 +16,24 @@ class LiveStats:
         self.captured = 0
         self.emitted = 0
         self.dropped = 0
-        self.failed = 0
+        self.failed = 0               # frames the engine failed on (passed through unstylized)
+        self.failed_in_a_row = 0
+        self.degraded = False         # many failures in a row: the output is the unstylized picture
+        self.last_error = ""
         self.reconnects = 0
         self._latency_ms: deque = deque(maxlen=1000)
         self._engine_ms: deque = deque(maxlen=1000)
         self._lock = threading.Lock()
+
+    def frame_ok(self) -> None:
+        self.failed_in_a_row = 0
+        self.degraded = False
+
+    def frame_failed(self, exc: BaseException, degraded_after: int) -> None:
+        self.failed += 1
+        self.failed_in_a_row += 1
+        self.last_error = f"{type(exc).__name__}: {exc}"[:200]
+        self.degraded = self.failed_in_a_row >= degraded_after
 
     def emitted_frame(self, captured_at: float, engine_ms: float) -> None:
         with self._lock:
@@ -35,12 +48,14 @@ class LiveStats:
             engine = np.array(self._engine_ms) if self._engine_ms else np.zeros(1)
             return {"seconds": round(seconds, 2), "frames_in": self.captured, "frames_out": self.emitted,
                     "fps_in": round(self.captured / seconds, 2), "fps_out": round(self.emitted / seconds, 2),
-                    "dropped": self.dropped, "failed": self.failed, "reconnects": self.reconnects,
+                    "dropped": self.dropped, "failed": self.failed, "degraded": self.degraded,
+                    "last_error": self.last_error, "reconnects": self.reconnects,
                     "latency_p50_ms": round(float(np.percentile(latency, 50)), 1),
                     "latency_p95_ms": round(float(np.percentile(latency, 95)), 1),
                     "engine_ms": round(float(np.median(engine)), 1)}
 
     def line(self) -> str:
         s = self.snapshot()
-        return (f"in {s['fps_in']:5.1f} fps  out {s['fps_out']:5.1f} fps  dropped {s['dropped']}  "
+        state = f"DEGRADED ({s['last_error']})  " if s["degraded"] else ""
+        return (f"{state}in {s['fps_in']:5.1f} fps  out {s['fps_out']:5.1f} fps  dropped {s['dropped']}  "
                 f"latency p50 {s['latency_p50_ms']:.0f} ms p95 {s['latency_p95_ms']:.0f} ms  engine {s['engine_ms']:.0f} ms")

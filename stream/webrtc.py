@@ -33,6 +33,7 @@ from .stats import LiveStats
 IDLE_S = 10.0          # a session with no camera frame for this long is closed
 SETUP_TIMEOUT_S = 5.0  # answering an offer (ICE gathering included) takes at most this
 STATS_EVERY_S = 1.0    # the server's figures go to the page this often over the data channel
+DEGRADED_AFTER = 10    # failed frames in a row before a session reports itself degraded
 
 
 OPEN_CONNECTIONS: set = set()  # every peer connection made and not yet closed (a leak shows here)
@@ -177,7 +178,13 @@ class Session:
 
     def _stylize(self, frame: av.VideoFrame, network, look):
         source = upright_rgb(frame, self.max_side)
-        return source, self.engine.stylize_one(source, network, look)
+        try:
+            stylized = self.engine.stylize_one(source, network, look)
+            self.stats.frame_ok()
+        except Exception as exc:  # counted and reported; the camera picture passes through, never a freeze
+            self.stats.frame_failed(exc, DEGRADED_AFTER)
+            stylized = source
+        return source, stylized
 
     def _stabilize(self, source, stylized):
         if self._restyled:
