@@ -6,8 +6,8 @@ or ``?token=T``):
 - ``GET /api/styles`` the built-in styles; ``GET /api/thumbs/NAME.jpg`` each one's thumbnail;
 - ``POST /api/offer`` ``{sdp, type}`` -> ``{sdp, type, session}`` (aiortc's examples' shape);
 - ``POST /api/style-image`` a picture (body) -> ``{"style": "upload:ID"}`` to pick over the data channel;
-- ``GET /api/stats`` sessions, open peer connections and tasks (HTTP connections aside), for
-  operators and tests.
+- ``GET /api/stats`` sessions, open peer connections, tasks (HTTP connections aside) and open
+  file descriptors, for operators and tests.
 
 Safe defaults: bound to 127.0.0.1; any other address needs a token (made and printed when not
 given); a request from another page's Origin gets 403; offers over 64 KiB 413, beyond
@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import io
 import json
+import os
 import re
 import secrets
 import time
@@ -84,6 +85,14 @@ class ServeOptions:
 def media_tasks() -> list[asyncio.Task]:
     """The running tasks but aiohttp's own (one per open HTTP connection, which browsers keep alive)."""
     return [t for t in asyncio.all_tasks() if not t.get_coro().__qualname__.startswith("RequestHandler.")]
+
+
+def open_fds() -> int | None:
+    """Open file descriptors of this process (sockets included), where the system says (Linux)."""
+    try:
+        return len(os.listdir("/proc/self/fd"))
+    except OSError:
+        return None
 
 
 def _json_error(status: int, reason: str) -> web.Response:
@@ -235,6 +244,7 @@ class StyleServer:
             "sessions": len(self.sessions),
             "peer_connections": len(OPEN_CONNECTIONS),
             "tasks": len(media_tasks()),
+            "fds": open_fds(),
             "viewers": [{**s.state(), **s.stats.snapshot()} for s in self.sessions.values()]})
 
     def _closed(self, session: Session) -> None:

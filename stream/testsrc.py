@@ -56,6 +56,7 @@ def write_test_clip(path: Path, seconds: float = 5.0, width: int = 640, height: 
                     audio: bool = True, frame_times: list[float] | None = None, rotation: float | None = None,
                     subtitles: bool = False, fmt: str | None = None, seed: int = 0) -> list[float]:
     """Write the test scene as H.264 (+ AAC tone, + optional subtitle) and return the frame times (s).
+    WebM gets VP8 and Opus, the codecs that container takes.
 
     ``frame_times`` gives a variable-frame-rate clip; ``rotation`` sets the display matrix (degrees).
     Timestamps are in 1/1000 s for VFR clips so they survive every container exactly.
@@ -63,14 +64,16 @@ def write_test_clip(path: Path, seconds: float = 5.0, width: int = 640, height: 
     scene = TestScene(width, height, seed=seed)
     times = frame_times if frame_times is not None else [i / fps for i in range(int(round(seconds * fps)))]
     time_base = Fraction(1, 1000) if frame_times is not None else Fraction(1, fps)
+    webm = (fmt or Path(path).suffix.lstrip(".")) == "webm"
     with av.open(str(path), "w", format=fmt) as out:
-        video = out.add_stream("libx264", rate=fps)
+        video = out.add_stream("libvpx" if webm else "libx264", rate=fps)
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
         video.time_base = video.codec_context.time_base = time_base
-        video.options = {"crf": "23", "preset": "ultrafast", "bf": "2"}
+        video.options = {"deadline": "realtime", "cpu-used": "8"} if webm else \
+            {"crf": "23", "preset": "ultrafast", "bf": "2"}
         if rotation:
             video.set_display_rotation(rotation)
-        sound = out.add_stream("aac", rate=48000) if audio else None
+        sound = out.add_stream("libopus" if webm else "aac", rate=48000) if audio else None
         if sound is not None:
             sound.layout = "mono"
         text_codec = "mov_text" if (fmt or Path(path).suffix.lstrip(".")) in ("mp4", "mov") else "subrip"

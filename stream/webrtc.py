@@ -259,6 +259,26 @@ class Session:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await self.pc.close()
-        OPEN_CONNECTIONS.discard(self.pc)
-        self._on_closed(self)
+        try:
+            await self.pc.close()
+        except Exception:  # aiortc's close trips over a half-negotiated connection (found by SDP fuzzing)
+            await _release_transports(self.pc)
+        finally:
+            OPEN_CONNECTIONS.discard(self.pc)
+            self._on_closed(self)
+
+
+async def _release_transports(pc: RTCPeerConnection) -> None:
+    """Stop every transport and socket a peer connection holds, each on its own, whatever state it is in."""
+    parts = []
+    for transceiver in pc.getTransceivers():
+        dtls = transceiver.receiver.transport
+        parts += [transceiver.stop, dtls.stop, dtls.transport.stop] if dtls else [transceiver.stop]
+    sctp = pc.sctp
+    if sctp is not None and sctp.transport is not None:
+        parts += [sctp.transport.stop, sctp.transport.transport.stop]
+    for stop in parts:
+        try:
+            await stop()
+        except Exception:
+            pass

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from server_process import ServerProcess
 
-CHROMIUM_OFFER = (Path(__file__).parent / "data" / "chromium-offer.sdp").read_text()
+CHROMIUM_OFFER = (Path(__file__).parent / "data" / "chromium-offer.sdp").read_bytes().decode()  # CRLF kept
 EXAMPLES = int(os.environ.get("STYLECAST_FUZZ_EXAMPLES", "300"))
 OUTCOMES: Counter = Counter()  # status -> cases; printed by the last test (pytest -s shows it)
 SLOWEST = [0.0]
@@ -28,6 +28,7 @@ TOKENS = ["0", "-1", "4294967296", "99999999999999999999", "", " ", "\x00", "é"
 @pytest.fixture(scope="module")
 def server():
     with ServerProcess("--offer-rate", "1000000", "--max-sessions", "100000") as srv:
+        srv.baseline = srv.stats()
         yield srv
     assert srv.returncode == 0, srv.stderr
 
@@ -104,6 +105,8 @@ def test_no_peer_connection_outlives_the_cases(server):
         time.sleep(0.5)
     stats = server.stats()
     assert stats["peer_connections"] == 0 and stats["sessions"] == 0, stats
+    assert stats["tasks"] <= server.baseline["tasks"] and stats["fds"] <= server.baseline["fds"] + 2, \
+        (server.baseline, stats)  # no socket or task left behind (+2: the HTTP connection of this request)
     assert server.proc.poll() is None  # and the server is still up
     print(f"\nSDP fuzz: {sum(OUTCOMES.values())} cases, answers {dict(sorted(OUTCOMES.items()))}, "
           f"slowest {SLOWEST[0] * 1000:.0f} ms")
