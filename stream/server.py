@@ -25,7 +25,7 @@ import os
 import re
 import secrets
 import time
-from collections import OrderedDict, defaultdict, deque
+from collections import Counter, OrderedDict, defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,6 +114,7 @@ class StyleServer:
         self._uploads: OrderedDict[str, Path] = OrderedDict()
         self._offers: dict[str, deque] = defaultdict(deque)
         self._thumbs: asyncio.Future | None = None
+        self.task_errors: Counter = Counter()  # errors in aiortc's own tasks, by kind (hostile offers cause them)
 
     # -- styles a viewer may pick ---------------------------------------------------------------
     def viewer_style(self, spec: str):
@@ -245,6 +246,7 @@ class StyleServer:
             "peer_connections": len(OPEN_CONNECTIONS),
             "tasks": len(media_tasks()),
             "fds": open_fds(),
+            "task_errors": sum(self.task_errors.values()),
             "viewers": [{**s.state(), **s.stats.snapshot()} for s in self.sessions.values()]})
 
     def _closed(self, session: Session) -> None:
@@ -270,9 +272,19 @@ class StyleServer:
         url = f"http://{host}:{port}/"
         return url + (f"?token={self.opts.token}" if self.opts.token else "")
 
+    def _task_error(self, loop, context: dict) -> None:
+        """Errors inside aiortc's tasks (a malformed offer can cause thousands): one note per kind,
+        then counted in /api/stats, so a hostile client cannot flood the log."""
+        exc = context.get("exception")
+        kind = f"{type(exc).__name__}: {exc}"[:160] if exc else str(context.get("message"))[:160]
+        self.task_errors[kind] += 1
+        if self.task_errors[kind] == 1:
+            note(f"a connection task failed ({kind}); more are counted in /api/stats")
+
     async def run(self, stop: asyncio.Event, ready=None) -> None:
         """Serve until ``stop`` is set; ``ready(url)`` is called once listening."""
         offer_only(self.ice)
+        asyncio.get_running_loop().set_exception_handler(self._task_error)
         runner = web.AppRunner(self.app(), handle_signals=False, access_log=None)
         await runner.setup()
         try:

@@ -88,7 +88,8 @@ def test_garbage_datagrams_on_the_media_port_do_not_hurt_the_viewer(server):
         return calm, stormy, sum(sent), answer_ports
 
     calm, stormy, sent, ports = asyncio.run(scenario())
-    print(f"\ngarbage: {sent} datagrams to {sorted(ports)} in {GARBAGE_SECONDS:g} s; viewer {calm:.1f} -> {stormy:.1f} frames/s")
+    print(f"\ngarbage: {sent} datagrams to {sorted(ports)} in {GARBAGE_SECONDS:g} s; "
+          f"viewer {calm:.1f} -> {stormy:.1f} frames/s")
     assert ports and sent >= 0.8 * 1000 * GARBAGE_SECONDS * len(ports)
     assert stormy >= 0.9 * calm, f"{stormy:.1f} frames/s under garbage against {calm:.1f} before"
     assert server.proc.poll() is None

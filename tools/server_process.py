@@ -7,6 +7,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+from collections import deque
 import urllib.error
 import urllib.request
 
@@ -26,6 +28,9 @@ class ServerProcess:
         self.base = self.url.split("?", 1)[0].rstrip("/")
         self.token = self.url.split("token=", 1)[1] if "token=" in self.url else None
         self.returncode: int | None = None
+        self._err_tail: deque = deque(maxlen=200)  # drained all along: a full pipe would block the server
+        self._drain = threading.Thread(target=lambda: self._err_tail.extend(self.proc.stderr), daemon=True)
+        self._drain.start()
         self.stderr = ""
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
@@ -57,7 +62,8 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.returncode = self.proc.wait()
-            self.stderr = self.proc.stderr.read()
+            self._drain.join(5)
+            self.stderr = "".join(self._err_tail)
         return self.returncode
 
     def __enter__(self):

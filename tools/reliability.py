@@ -1,0 +1,47 @@
+"""The long runs of the reliability suite (issue #8), each a pytest module with larger counts.
+
+    python tools/reliability.py sdp        # 10,000 mutated offers
+    python tools/reliability.py corrupt --seeds 100 --kills 20
+    python tools/reliability.py garbage --seconds 60
+    python tools/reliability.py all
+
+Prints each run's outcome and time; the figures go to docs/reliability.md.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(module: str, env: dict) -> int:
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", f"tests/{module}"],
+                          cwd=ROOT, env={**os.environ, **env})
+    print(f"== {module} {env}: exit {proc.returncode} in {time.monotonic() - started:.0f} s", flush=True)
+    return proc.returncode
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", choices=("sdp", "corrupt", "garbage", "all"))
+    parser.add_argument("--examples", type=int, default=10_000)
+    parser.add_argument("--seeds", type=int, default=100)
+    parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60)
+    args = parser.parse_args()
+    runs = {"sdp": ("test_sdp_fuzz.py", {"STYLECAST_FUZZ_EXAMPLES": str(args.examples)}),
+            "corrupt": ("test_corrupt_inputs.py", {"STYLECAST_CORRUPT_SEEDS": str(args.seeds),
+                                                   "STYLECAST_KILL_RUNS": str(args.kills)}),
+            "garbage": ("test_serve_faults.py", {"STYLECAST_GARBAGE_SECONDS": str(args.seconds)})}
+    chosen = runs.values() if args.what == "all" else [runs[args.what]]
+    return max(run(module, env) for module, env in chosen)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
