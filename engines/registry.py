@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from .catalog import Style, resolve
 from .engine import Engine
-from .errors import EngineUnavailable, OptionError
+from .errors import EngineUnavailable, OptionError, StyleError
 from .look import Look
 
 ENGINE_NAMES = ("tensorrt", "cuda", "cpu")  # fastest first; ``auto`` takes the first available
@@ -91,15 +91,7 @@ def choose_engine(name: str, style: Style) -> tuple[str, str | None]:
         f"{n}: {engine_status(n).reason}" for n in ENGINE_NAMES))
 
 
-def open_engine(name: str, style: Style | str, look: Look = Look(), throughput: bool = False,
-                max_side: int | None = None, notes=None) -> Engine:
-    """Open engine ``name`` (or the fastest available for ``auto``) with ``style`` loaded.
-    ``throughput`` tunes for many frames at once (files) rather than the latency of one (live);
-    ``notes(line)`` hears which engine ``auto`` chose when it passed over a faster one."""
-    style = resolve(style)
-    name, note = choose_engine(name, style)
-    if note and notes:
-        notes(note)
+def _construct(name: str, style: Style, look: Look, throughput: bool, max_side: int | None, notes) -> Engine:
     if name == "tensorrt":
         from .tensorrt import TensorRTEngine
 
@@ -111,3 +103,30 @@ def open_engine(name: str, style: Style | str, look: Look = Look(), throughput: 
     from .cpu import CpuEngine
 
     return CpuEngine(style, look, threads=1 if throughput else None)
+
+
+def open_engine(name: str, style: Style | str, look: Look = Look(), throughput: bool = False,
+                max_side: int | None = None, notes=None) -> Engine:
+    """Open engine ``name`` (or the fastest available for ``auto``) with ``style`` loaded.
+    ``throughput`` tunes for many frames at once (files) rather than the latency of one (live);
+    ``notes(line)`` hears which engine ``auto`` chose when it passed over a faster one.
+
+    A GPU engine that fails to load (out of memory, a driver fault) is an error when it was asked
+    for by name; under ``auto`` the next engine is tried, and the note says so."""
+    style = resolve(style)
+    chosen, note = choose_engine(name, style)
+    while True:
+        if note and notes:
+            notes(note)
+        try:
+            return _construct(chosen, style, look, throughput, max_side, notes)
+        except StyleError:
+            raise
+        except Exception as exc:  # torch and TensorRT raise their own kinds (OOM, driver, build)
+            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}"
+            if name != "auto" or chosen == "cpu":
+                raise EngineUnavailable(f"engine {chosen!r} could not start: {reason}") from None
+            rest = ENGINE_NAMES[ENGINE_NAMES.index(chosen) + 1:]
+            failed = chosen
+            chosen = next(n for n in rest if engine_status(n).available)
+            note = f"engine {failed} could not start ({reason}); using {chosen}"

@@ -88,9 +88,12 @@ class UrlSource:
         self.url, self.max_side, self.stop = url, max_side, stop or threading.Event()
         self.timeouts = (open_timeout, read_timeout)
         self.reconnects = 0
+        self.last_error = ""
         self.container = self._open()
         if self.container is None:
-            raise InputError(f"cannot open {url}: nothing arrived within {open_timeout:g} s")
+            why = self.last_error if "timed out" not in self.last_error.lower() and self.last_error else \
+                f"nothing arrived within {open_timeout:g} s"
+            raise InputError(f"cannot open {url}: {why}")
         self.copy_streams = [s for s in self.container.streams if s.type == "audio"]
 
     def _open(self):

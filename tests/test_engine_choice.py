@@ -45,3 +45,24 @@ def test_this_machine_reports_real_reasons():
     for name in ("cuda", "tensorrt"):
         if not status[name].available:
             assert status[name].reason and "not part of this version" not in status[name].reason
+
+
+def test_a_gpu_engine_that_fails_to_start_falls_back_under_auto_only(monkeypatch):
+    """Fault injection: the CUDA engine raises as torch does when the GPU is out of memory."""
+    import engines.cuda
+
+    class OutOfMemory(RuntimeError):
+        pass
+
+    def broken(*args, **kwargs):
+        raise OutOfMemory("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(engines.cuda, "CudaEngine", broken)
+    machine(monkeypatch, "cuda", "cpu")
+    notes = []
+    engine = registry.open_engine("auto", "mosaic", notes=notes.append)
+    assert engine.name == "cpu"
+    assert notes == ["engine cuda could not start (OutOfMemory: CUDA out of memory. Tried to allocate 2.00 GiB); "
+                     "using cpu"]
+    with pytest.raises(EngineUnavailable, match="engine 'cuda' could not start: OutOfMemory"):
+        registry.open_engine("cuda", "mosaic")

@@ -4,6 +4,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import sys
 import time
 import urllib.request
@@ -183,3 +184,28 @@ def test_live_file_sink_never_overwrites(tmp_path):
     code, _, err = run_cli("live", "--duration", "1", "--sink", kept)
     assert code == 2 and "output exists" in one_error_line(err)
     assert kept.read_bytes() == b"yesterday's recording"
+
+
+def test_a_remote_playlist_cannot_make_stylecast_read_local_files(tmp_path):
+    """An HLS playlist served over HTTP whose segment is a local file: refused, nothing decoded."""
+    import functools
+    import http.server
+
+    from stream.testsrc import write_test_clip
+
+    write_test_clip(tmp_path / "secret.ts", 1.0, 96, 64, fmt="mpegts")
+    (tmp_path / "list.m3u8").write_text("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n"
+                                        f"#EXTINF:1.0,\nfile://{tmp_path}/secret.ts\n#EXT-X-ENDLIST\n")
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(tmp_path)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        code, out, err = run_cli("live", "--source", f"http://127.0.0.1:{httpd.server_address[1]}/list.m3u8",
+                                 "--duration", "3", "--json")
+    finally:
+        httpd.shutdown()
+    assert code == 2 and out == ""
+    assert "cannot open http://127.0.0.1" in one_error_line(err)
