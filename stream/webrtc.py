@@ -30,7 +30,8 @@ from .decode import upright_rgb
 from .stabilize import DEFAULT_STABILITY, Stabilizer
 from .stats import LiveStats
 
-IDLE_S = 10.0          # a session with no camera frame for this long is closed
+IDLE_S = 9.0           # a session with no camera frame for this long is closed: gone within 10 s
+WATCH_EVERY_S = 0.25
 SETUP_TIMEOUT_S = 5.0  # answering an offer (ICE gathering included) takes at most this
 STATS_EVERY_S = 1.0    # the server's figures go to the page this often over the data channel
 DEGRADED_AFTER = 10    # failed frames in a row before a session reports itself degraded
@@ -237,7 +238,7 @@ class Session:
     # -- ending ---------------------------------------------------------------------------------
     async def _watchdog(self) -> None:
         while not self.closed.is_set():
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(WATCH_EVERY_S)
             if time.monotonic() - self.last_frame_at > IDLE_S:
                 self._spawn_close(f"no camera frame for {IDLE_S:g} s")
                 return

@@ -43,9 +43,10 @@ def test_a_killed_viewer_is_torn_down_by_the_watchdog(server):
     viewer.wait()
     killed = time.monotonic()
     while server.stats()["sessions"]:
-        assert time.monotonic() - killed < 12, "the dead viewer's session outlived the 10 s watchdog"
+        assert time.monotonic() - killed < 10, "the dead viewer's session outlived the 10 s watchdog"
         time.sleep(0.25)
     assert server.stats()["peer_connections"] == 0
+    print(f"\nkilled viewer: session released {time.monotonic() - killed:.1f} s after the kill")
 
 
 def blast(port: int, seconds: float, rate: int, sent: list) -> None:
