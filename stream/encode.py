@@ -7,9 +7,9 @@ from pathlib import Path
 
 import av
 
-from engines.errors import OutputError
+from engines.errors import InputError, OutputError
 
-from .frame import Frame
+from .frame import Frame, format_time
 from .notes import note
 
 FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mkv": "matroska", ".mov": "mov"}
@@ -39,14 +39,17 @@ class FileEncoder:
 
     def __init__(self, path: Path | str, fmt: str, source=None, video_stream=None, copy_streams=(), crf: int = 18,
                  preset: str = "faster", x264_params: dict | None = None, options: dict | None = None,
-                 rate: float | None = None):
+                 rate: float | None = None, ignore_errors: bool = False):
         self.path, self.source, self.source_video = path, source, video_stream
+        self.ignore_errors = ignore_errors
+        self.dropped_packets = 0  # damaged packets of copied streams left out (ignore_errors)
         self.crf, self.preset, self.x264_params, self.rate = crf, preset, x264_params or {}, rate
         try:
             self.out = av.open(str(path), "w", format=fmt, options=options or {})
         except (av.error.FFmpegError, OSError) as exc:
             raise OutputError(f"cannot open output {path}: {getattr(exc, 'strerror', None) or exc}") from None
         self.video = None
+        self.started_muxing = False
         self.frames = 0
         self.copied_packets = 0
         self.stream_map: dict = {}
@@ -90,9 +93,34 @@ class FileEncoder:
         out_stream = self.stream_map.get(packet.stream.index)
         if out_stream is None:
             return
+        when = packet.pts * packet.time_base if packet.pts is not None and packet.time_base else None
+        kind = out_stream.type
         packet.stream = out_stream
-        self.out.mux(packet)
+        if not self.started_muxing:
+            self._mux(packet)  # the first packet writes the header: its failure is one clear error
+            self.copied_packets += 1
+            return
+        try:
+            self.out.mux(packet)
+        except av.error.FFmpegError as exc:  # a damaged packet in the input's audio or subtitles
+            if not self.ignore_errors:
+                raise InputError(f"the input is damaged at {format_time(when)}: a {kind} packet there cannot be "
+                                 f"copied ({exc.strerror or exc}); --ignore-errors leaves such packets out") from None
+            self.dropped_packets += 1
+            return
         self.copied_packets += 1
+
+    def _mux(self, packets) -> None:
+        """Mux; a failure to write the output's header (the first packets) becomes one clear error."""
+        try:
+            self.out.mux(packets)
+        except av.error.FFmpegError as exc:
+            if self.started_muxing:
+                raise OutputError(f"writing {self.path} failed: {exc.strerror or exc}") from None
+            raise InputError(f"cannot start the output: a stream copied from the input has damaged parameters "
+                             f"({exc.strerror or exc})") from None
+        if packets:
+            self.started_muxing = True
 
     def write(self, item: Frame | av.Packet) -> None:
         """Encode a stylized Frame, or copy a packet of another stream."""
@@ -101,7 +129,7 @@ class FileEncoder:
                 self._start(item)
             frame = av.VideoFrame.from_ndarray(item.image, format="rgb24")
             frame.pts, frame.time_base = item.pts, item.time_base
-            self.out.mux(self.video.encode(frame))
+            self._mux(self.video.encode(frame))
             self.frames += 1
         elif self.video is None:
             self._held.append(item)
@@ -112,7 +140,7 @@ class FileEncoder:
         """Flush the encoder and write the trailer; the file is complete after this."""
         if self.video is None:
             raise OutputError("no video frame reached the encoder")
-        self.out.mux(self.video.encode())
+        self._mux(self.video.encode())
         self.out.close()
 
     def abort(self) -> None:

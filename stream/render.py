@@ -71,6 +71,7 @@ class RenderResult:
     stability: float = 0.0
     scene_cuts: int = 0
     copied_packets: int = 0
+    dropped_packets: int = 0          # damaged packets of copied streams left out (--ignore-errors)
     skipped_streams: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -91,7 +92,7 @@ def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int],
             engine = open_engine(opts.engine, style, Look(opts.strength, opts.keep_colors), throughput=True,
                                  max_side=opts.max_side, notes=note)
             encoder = FileEncoder(partial, container_format(opts.output), decoder.container, decoder.video,
-                                  decoder.copy_streams, opts.crf, opts.preset)
+                                  decoder.copy_streams, opts.crf, opts.preset, ignore_errors=opts.ignore_errors)
             advance = progress(decoder.expected_frames) if progress else (lambda n=1: None)
 
             stabilizer = Stabilizer(opts.stability)
@@ -126,7 +127,8 @@ def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int],
                         fps=round(encoder.frames / max(seconds, 1e-9), 2), engine=engine.name,
                         style=style.name, output=str(opts.output), lost_frames=decoder.lost,
                         stability=opts.stability, scene_cuts=stabilizer.stats.cuts,
-                        copied_packets=encoder.copied_packets, skipped_streams=encoder.skipped)
+                        copied_packets=encoder.copied_packets, dropped_packets=encoder.dropped_packets,
+                        skipped_streams=encoder.skipped)
 
 
 def default_output(input_path: Path | None, style_name: str, suffix: str = ".mp4") -> Path:

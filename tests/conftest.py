@@ -72,3 +72,16 @@ def one_error_line(err: str) -> str:
     assert len(lines) == 1, err
     assert "Traceback" not in err
     return lines[0]
+
+
+def serve_fixture(*args: str):
+    """A module-wide ``stylecast serve`` process (tools/server_process.py) that must stop cleanly."""
+    from server_process import ServerProcess
+
+    @pytest.fixture(scope="module")
+    def server():
+        with ServerProcess(*args) as srv:
+            yield srv
+        assert srv.returncode == 0, srv.stderr  # SIGTERM is a clean stop
+
+    return server

@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
+from conftest import serve_fixture
 from server_process import ServerProcess
 from viewer import Viewer, browser_missing, launch, write_camera
 
@@ -19,11 +20,7 @@ pytestmark = pytest.mark.skipif(browser_missing() is not None, reason=str(browse
 SHOTS = Path(os.environ.get("STYLECAST_SCREENSHOTS", "test-screenshots"))
 
 
-@pytest.fixture(scope="module")
-def server():
-    with ServerProcess("--max-sessions", "3", "--offer-rate", "1000") as srv:
-        yield srv
-    assert srv.returncode == 0, srv.stderr
+server = serve_fixture("--max-sessions", "3", "--offer-rate", "1000")
 
 
 @pytest.fixture(scope="module")

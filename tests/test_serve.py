@@ -11,15 +11,12 @@ import numpy as np
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
 
+from conftest import serve_fixture
 from server_process import ServerProcess
 from webrtc_client import CLOCK, Client, SceneCamera
 
 
-@pytest.fixture(scope="module")
-def server():
-    with ServerProcess("--max-sessions", "2", "--offer-rate", "1000") as srv:
-        yield srv
-    assert srv.returncode == 0, srv.stderr  # SIGTERM is a clean stop
+server = serve_fixture("--max-sessions", "2", "--offer-rate", "1000")
 
 
 def offer_json(sdp: str, kind: str = "offer") -> bytes:

@@ -13,20 +13,15 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 
-from server_process import ServerProcess
+from conftest import serve_fixture
 from webrtc_client import Client
 
 TOOLS = Path(__file__).resolve().parents[1] / "tools"
 GARBAGE_SECONDS = float(os.environ.get("STYLECAST_GARBAGE_SECONDS", "6"))
 
 
-@pytest.fixture(scope="module")
-def server():
-    with ServerProcess("--offer-rate", "1000", "--max-side", "160") as srv:
-        yield srv
-    assert srv.returncode == 0, srv.stderr
+server = serve_fixture("--offer-rate", "1000", "--max-side", "160")
 
 
 def test_a_killed_viewer_is_torn_down_by_the_watchdog(server):
