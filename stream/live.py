@@ -17,6 +17,7 @@ from engines.errors import OptionError
 
 from .frame import Frame
 from .notes import note
+from .no_signal import no_signal
 from .pipeline import LatestSlot
 from .sinks import open_sink
 from .sources import open_source
@@ -25,6 +26,7 @@ from .stats import LiveStats
 
 JOIN_S = 2.0
 DEGRADED_AFTER = 10  # failed frames in a row before the pipeline reports itself degraded
+HOLD_AFTER_S = 1.0   # no new frame for this long: the sink gets the last picture, dimmed and marked, at --fps
 
 
 @dataclass
@@ -138,9 +140,22 @@ class LiveJob:
             self._outputs.put(frame)
 
     def _output(self) -> None:
-        while (frame := self._outputs.take(self.stop)) is not None:
-            self.sink.write(frame)
-            self.stats.emitted_frame(frame.captured_at, frame.engine_ms)
+        """Emit each stylized frame; while the source is stalled, keep the sink fed with a held
+        "no signal" picture at the output rate, so players and virtual cameras never freeze."""
+        last, held = None, None
+        while not self.stop.is_set():
+            wait = None if last is None else (HOLD_AFTER_S if held is None else 1.0 / self.opts.fps)
+            frame = self._outputs.take(self.stop, within=wait)
+            if frame is not None:
+                last, held = frame, None
+                self.stats.stalled = False
+                self.sink.write(frame)
+                self.stats.emitted_frame(frame.captured_at, frame.engine_ms)
+            elif last is not None and not self.stop.is_set():
+                held = no_signal(held or last, self.opts.fps, first=held is None)
+                self.stats.stalled = True
+                self.stats.held += 1
+                self.sink.write(held)
 
     def run(self, status=None) -> dict:
         """Run until ``stop`` is set, ``duration`` passes or a file source ends; returns the summary.

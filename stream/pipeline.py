@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable, Iterable, Sequence, Union
 
@@ -120,12 +121,16 @@ class LatestSlot:
     def empty(self) -> bool:
         return self._item is None
 
-    def take(self, stop: threading.Event, timeout: float = _POLL_S):
-        """The waiting item, or None when ``stop`` is set first."""
+    def take(self, stop: threading.Event, within: float | None = None):
+        """The waiting item; None when ``stop`` is set first, or when ``within`` seconds pass without one."""
+        deadline = None if within is None else time.monotonic() + within
         with self._ready:
             while self._item is None:
                 if stop.is_set():
                     return None
-                self._ready.wait(timeout)
+                left = _POLL_S if deadline is None else min(_POLL_S, deadline - time.monotonic())
+                if left <= 0:
+                    return None
+                self._ready.wait(left)
             item, self._item = self._item, None
             return item

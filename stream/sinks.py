@@ -104,6 +104,9 @@ class EncoderSink:
                 raise OutputError(f"output folder does not exist: {path.parent}")
             if path.exists():  # a live recording is written in place (readable while it grows): never over a file
                 raise OutputError(f"output exists: {path} (move it away or choose another name)")
+        # a live sink never holds picture back waiting for sound: when the source stalls, only held
+        # video frames flow, and the default interleaving would queue them until sound returns
+        options["max_interleave_delta"] = str(round(0.3 * 1e6))
         self.fps = fps
         self.encoder = FileEncoder(target, fmt, source=source, copy_streams=copy_streams, crf=23,
                                    preset="veryfast", options=options, rate=fps,

@@ -21,6 +21,8 @@ class LiveStats:
         self.degraded = False         # many failures in a row: the output is the unstylized picture
         self.last_error = ""
         self.reconnects = 0
+        self.held = 0                 # "no signal" frames sent while the source was stalled
+        self.stalled = False
         self._latency_ms: deque = deque(maxlen=1000)
         self._engine_ms: deque = deque(maxlen=1000)
         self._lock = threading.Lock()
@@ -50,6 +52,7 @@ class LiveStats:
                     "fps_in": round(self.captured / seconds, 2), "fps_out": round(self.emitted / seconds, 2),
                     "dropped": self.dropped, "failed": self.failed, "degraded": self.degraded,
                     "last_error": self.last_error, "reconnects": self.reconnects,
+                    "stalled": self.stalled, "held_frames": self.held,
                     "latency_p50_ms": round(float(np.percentile(latency, 50)), 1),
                     "latency_p95_ms": round(float(np.percentile(latency, 95)), 1),
                     "engine_ms": round(float(np.median(engine)), 1)}
@@ -57,5 +60,6 @@ class LiveStats:
     def line(self) -> str:
         s = self.snapshot()
         state = f"DEGRADED ({s['last_error']})  " if s["degraded"] else ""
+        state = "NO SIGNAL  " + state if s["stalled"] else state
         return (f"{state}in {s['fps_in']:5.1f} fps  out {s['fps_out']:5.1f} fps  dropped {s['dropped']}  "
                 f"latency p50 {s['latency_p50_ms']:.0f} ms p95 {s['latency_p95_ms']:.0f} ms  engine {s['engine_ms']:.0f} ms")

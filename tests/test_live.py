@@ -45,10 +45,13 @@ def test_udp_in_stylized_udp_out_with_source_timestamps():
     summary = json.loads(out)
     assert summary["frames_out"] >= 20  # (the publisher stops before --duration ends: one reconnect attempt)
     got = [pts for pts, _, _ in receiver.frames]
-    assert len(got) >= 20 and got == sorted(got)
-    assert set(got) <= set(sent)  # every frame carries the timestamp its source frame had
+    assert got == sorted(got)
+    real = [pts for pts in got if pts <= max(sent)]  # after that: held "no signal" frames (publisher gone)
+    assert len(real) >= 20
+    assert set(real) <= set(sent)  # every frame carries the timestamp its source frame had
+    assert len(got) - len(real) <= summary["held_frames"]
     scene = TestScene(W, H, seed=5)
-    for pts, picture, _ in receiver.frames[::10]:
+    for pts, picture, _ in [f for f in receiver.frames if f[0] <= max(sent)][::10]:
         assert np.abs(picture.astype(int) - scene.frame(pts * TB)).mean() > 25  # stylized
     assert receiver.audio_packets > 20  # the sound passed through
 
@@ -61,6 +64,7 @@ def test_source_that_goes_silent_and_comes_back():
                 "--json", "--max-side", "192")
     time.sleep(1.0)
     publish(src, 3.0)
+    silent = time.monotonic()
     time.sleep(4.0)  # silent for longer than the read timeout
     back = time.monotonic()
     publish(src, 4.0)  # a restarted publisher: its clock starts again from zero
@@ -69,6 +73,10 @@ def test_source_that_goes_silent_and_comes_back():
     assert proc.returncode == 0, err
     summary = json.loads(out)
     assert summary["reconnects"] >= 1
+    # the sink kept running through the outage: held "no signal" frames, dimmed, at the output rate
+    during = [img for _, img, t in receiver.frames if silent + 1.5 < t < back - 0.5]
+    assert len(during) >= 20 and summary["held_frames"] >= len(during)
+    assert np.mean(during[-1]) < 0.6 * np.mean(receiver.frames[0][1])
     after = [t for _, _, t in receiver.frames if t > back]
     assert len(after) >= 10  # output resumed
     assert after[0] - back < 4.0
