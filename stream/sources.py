@@ -28,8 +28,9 @@ NETWORK_SCHEMES = ("udp", "srt", "rtsp", "rtmp", "http", "https", "tcp")
 # what a network source (and anything it names, as a playlist does) may open: never file:, concat:,
 # data:, subfile: or pipe:, so a remote playlist cannot make stylecast read local files
 NETWORK_PROTOCOLS = "http,https,tcp,tls,crypto,httpproxy,udp,rtp,srtp,srt,rtsp,rtsps,rtmp,rtmps,rtmpt"
-OPEN_TIMEOUT_S = 5.0
-READ_TIMEOUT_S = 2.0
+OPEN_TIMEOUT_S = 5.0    # the first open: a source that is not there is reported after this
+REOPEN_TIMEOUT_S = 1.0  # each reconnect attempt: short, so a stop is seen within a second
+READ_TIMEOUT_S = 1.5    # a stall is noticed after this; also bounds how long a stop waits on a read
 
 
 class TestSource:
@@ -96,13 +97,14 @@ class UrlSource:
             raise InputError(f"cannot open {url}: {why}")
         self.copy_streams = [s for s in self.container.streams if s.type == "audio"]
 
-    def _open(self):
+    def _open(self, open_timeout: float | None = None):
         options = {"overrun_nonfatal": "1", "fifo_size": "1000000"} if self.url.startswith("udp:") else {}
         options["protocol_whitelist"] = NETWORK_PROTOCOLS
         if self.url.startswith("rtsp:"):
             options["rtsp_transport"] = "tcp"
         try:
-            container = av.open(self.url, options=options, timeout=self.timeouts)
+            timeouts = self.timeouts if open_timeout is None else (open_timeout, self.timeouts[1])
+            container = av.open(self.url, options=options, timeout=timeouts)
         except (av.error.FFmpegError, OSError) as exc:
             self.last_error = str(getattr(exc, "strerror", None) or exc)
             return None
@@ -136,7 +138,7 @@ class UrlSource:
                 self.reconnects += 1
                 self.stop.wait(backoff)
                 backoff = min(4.0, backoff * 2)
-                self.container = self._open()
+                self.container = self._open(REOPEN_TIMEOUT_S)
             if self.container is not None:
                 self.copy_streams = [s for s in self.container.streams if s.type == "audio"]
 
