@@ -117,10 +117,12 @@ class Session:
         self._spawn(self._watchdog())
         return self.pc.localDescription
 
-    def _spawn(self, coro) -> None:
+    def _spawn(self, coro) -> asyncio.Task:
+        """Run ``coro`` as a task this session owns (cancelled when it closes)."""
         task = asyncio.ensure_future(coro)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+        return task
 
     def _on_track(self, track) -> None:
         if track.kind == "video":
@@ -155,10 +157,7 @@ class Session:
         at once, each started on the newest camera frame of its moment; stabilization, which
         needs them in order, runs as each is taken."""
         while len(self._jobs) < self.engine.parallel_frames:
-            job = asyncio.ensure_future(self._stylize_newest())
-            self._jobs.append(job)
-            self.tasks.add(job)
-            job.add_done_callback(self.tasks.discard)
+            self._jobs.append(self._spawn(self._stylize_newest()))
         frame, captured_at, started, source, stylized = await self._jobs.popleft()
         loop = asyncio.get_running_loop()
         image = await loop.run_in_executor(self.executor, self._stabilize, source, stylized)
