@@ -6,8 +6,8 @@ or ``?token=T``):
 - ``GET /api/styles`` the built-in styles; ``GET /api/thumbs/NAME.jpg`` each one's thumbnail;
 - ``POST /api/offer`` ``{sdp, type}`` -> ``{sdp, type, session}`` (aiortc's examples' shape);
 - ``POST /api/style-image`` a picture (body) -> ``{"style": "upload:ID"}`` to pick over the data channel;
-- ``GET /api/stats`` sessions, open peer connections, tasks (HTTP connections aside) and open
-  file descriptors, for operators and tests.
+- ``GET /api/stats`` sessions, open peer connections, tasks (HTTP connections aside), open file
+  descriptors and resident memory, for operators and tests.
 
 Safe defaults: bound to 127.0.0.1; any other address needs a token (made and printed when not
 given); a request from another page's Origin gets 403; offers over 64 KiB 413, beyond
@@ -85,6 +85,16 @@ class ServeOptions:
 def media_tasks() -> list[asyncio.Task]:
     """The running tasks but aiohttp's own (one per open HTTP connection, which browsers keep alive)."""
     return [t for t in asyncio.all_tasks() if not t.get_coro().__qualname__.startswith("RequestHandler.")]
+
+
+def resident_mb() -> float | None:
+    """This process's resident memory in MiB, where the system says (Linux)."""
+    try:
+        with open("/proc/self/status") as f:
+            kb = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+        return round(kb / 1024, 1)
+    except (OSError, StopIteration, ValueError):
+        return None
 
 
 def open_fds() -> int | None:
@@ -246,6 +256,7 @@ class StyleServer:
             "peer_connections": len(OPEN_CONNECTIONS),
             "tasks": len(media_tasks()),
             "fds": open_fds(),
+            "rss_mb": resident_mb(),
             "task_errors": sum(self.task_errors.values()),
             "viewers": [{**s.state(), **s.stats.snapshot()} for s in self.sessions.values()]})
 
