@@ -23,7 +23,7 @@ import av
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
-from engines import Engine, Look, resolve
+from engines import Engine, Look
 from engines.errors import OptionError, StylecastError
 
 from .decode import upright_rgb
@@ -60,8 +60,8 @@ class StylizedTrack(MediaStreamTrack):
 
 
 class Session:
-    """One viewer. ``styles`` maps a style spec the viewer may pick (built-ins, blends, uploads)
-    to a Style; ``on_closed`` is called once everything is released."""
+    """One viewer. ``styles`` turns a style spec the viewer may pick (built-ins, blends, uploads)
+    into a resolved Style (StyleError otherwise); ``on_closed`` is called once everything is released."""
 
     def __init__(self, engine: Engine, executor: Executor, style: str, max_side: int | None,
                  styles: Callable[[str], object], on_closed: Callable[[Session], None],
@@ -69,7 +69,7 @@ class Session:
         self.id = secrets.token_hex(8)
         self.engine, self.executor, self.max_side = engine, executor, max_side
         self._styles, self._on_closed = styles, on_closed
-        self.style = resolve(styles(style))
+        self.style = styles(style)
         self.network = engine.network(self.style)
         self.look = Look()
         self.stabilizer = Stabilizer(DEFAULT_STABILITY)
@@ -212,7 +212,7 @@ class Session:
         if stability is not None:
             Stabilizer(float(stability))
         if style is not None:
-            chosen = resolve(self._styles(str(style)))
+            chosen = self._styles(str(style))
             network = await asyncio.get_running_loop().run_in_executor(self.executor, self.engine.network, chosen)
             self.network, self.style = network, chosen
             self._restyled = True  # the stabilizer forgets the old style: the new one shows at once

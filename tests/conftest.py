@@ -85,3 +85,16 @@ def serve_fixture(*args: str):
         assert srv.returncode == 0, srv.stderr  # SIGTERM is a clean stop
 
     return server
+
+
+def wait_for(predicate, timeout: float, what: str):
+    """Poll ``predicate`` until it gives a true value (returned), or fail after ``timeout`` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"not within {timeout:g} s: {what}")

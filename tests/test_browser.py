@@ -4,7 +4,6 @@ are separate sessions, closing the page frees everything."""
 from __future__ import annotations
 
 import os
-import time
 import urllib.request
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import serve_fixture
+from conftest import serve_fixture, wait_for
 from server_process import ServerProcess
 from viewer import Viewer, browser_missing, launch, write_camera
 
@@ -32,15 +31,6 @@ def browser(tmp_path_factory):
         b = launch(p, camera)
         yield b
         b.close()
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"not within {timeout:g} s: {what}")
 
 
 def thumb_colour(server, name: str) -> np.ndarray:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
 
-from conftest import serve_fixture
+from conftest import serve_fixture, wait_for
 from server_process import ServerProcess
 from webrtc_client import CLOCK, Client, SceneCamera
 
@@ -30,16 +30,6 @@ async def real_offer() -> str:
     sdp = pc.localDescription.sdp
     await pc.close()
     return sdp
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"not within {timeout:g} s: {what}")
 
 
 def test_styles_and_thumbnails(server):
