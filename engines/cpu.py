@@ -1,4 +1,5 @@
-"""The CPU engine: ONNX Runtime, threads tuned to the cores this process may use."""
+"""The CPU engine: ONNX Runtime, threads tuned to the cores this process may use; the built-in
+styles in bf16 through torch where the CPU has BF16 matrix instructions (engines/bf16_network.py)."""
 from __future__ import annotations
 
 import os
@@ -6,7 +7,8 @@ from pathlib import Path
 
 from .catalog import Style, builtin_model
 from .engine import Engine, Network
-from .errors import StyleError
+from .cpu_features import PRECISIONS, bf16_usable, cpu_has_bf16
+from .errors import EngineUnavailable, OptionError, StyleError
 from .external_data import check_external_data
 from .graph_rewrite import fused_model
 from .look import Look
@@ -30,11 +32,27 @@ class CpuEngine(Engine):
 
     name = "cpu"
 
-    def __init__(self, style: Style | str, look: Look = Look(), threads: int | None = None):
+    def __init__(self, style: Style | str, look: Look = Look(), threads: int | None = None,
+                 precision: str = "auto"):
+        if precision not in PRECISIONS:
+            raise OptionError(f"unknown precision {precision!r}; use {', '.join(PRECISIONS)}")
+        if precision == "bf16" and not cpu_has_bf16():
+            raise EngineUnavailable("precision bf16 needs a CPU with AMX or AVX-512 BF16 instructions; "
+                                    "this one has neither (use --precision fp32)")
         self.threads = threads or usable_cores()
         self.parallel_frames = max(1, usable_cores() // self.threads)
+        self.bf16 = precision == "bf16" or (precision == "auto" and bf16_usable())
         self._sessions: dict[Path, object] = {}  # model file -> session, shared by every style that uses it
+        if self.bf16:
+            import torch
+
+            torch.set_num_threads(self.threads)
         super().__init__(style, look)
+
+    @property
+    def precision(self) -> str:
+        """What the built-in styles run in: bf16 (torch, AMX) or fp32 (ONNX Runtime)."""
+        return "bf16" if self.bf16 else "fp32"
 
     def session(self, path: Path):
         """One ONNX Runtime session per model file, created on first use and kept."""
@@ -55,6 +73,10 @@ class CpuEngine(Engine):
         return self._sessions[path]
 
     def _load(self, style: Style) -> Network:
+        if style.kind == "builtin" and self.bf16:
+            from .bf16_network import Bf16Network
+
+            return Bf16Network(builtin_model(), style.weights)
         if style.kind == "builtin":
             return BuiltinNetwork(self.session(fused_model(builtin_model())), style.weights)
         if style.kind == "image":

@@ -32,6 +32,7 @@ class CudaEngine(Engine):
 
         self.device = torch.device(device)
         self.dtype = torch.float16 if half else torch.float32
+        self.precision = "fp16" if half else "fp32"
         self.graphs = graphs
         self._net = MultistyleNet.from_onnx(builtin_model()).eval()
         super().__init__(style, look)

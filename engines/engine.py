@@ -28,6 +28,7 @@ Network = Callable[[np.ndarray], np.ndarray]  # uint8 HWC RGB -> uint8 HWC RGB, 
 class Engine(ABC):
     name: ClassVar[str]
     parallel_frames: int = 1  # how many stylize() calls may usefully run at once (from separate threads)
+    precision: str = "fp32"   # the number format the built-in styles run in
 
     def __init__(self, style: Style | str, look: Look = Look()):
         self.style = resolve(style)

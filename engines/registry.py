@@ -50,7 +50,10 @@ def engine_status(name: str) -> EngineStatus:
             import onnxruntime  # noqa: F401
         except ImportError:
             return EngineStatus(name, False, "onnxruntime is not installed")
-        return EngineStatus(name, True, "ONNX Runtime on the CPU")
+        from .cpu_features import bf16_usable
+
+        return EngineStatus(name, True, "ONNX Runtime on the CPU; built-in styles in bf16 (torch, AMX)"
+                            if bf16_usable() else "ONNX Runtime on the CPU (fp32)")
     if name in ("cuda", "tensorrt"):
         why = _cuda_device()
         if why is None and name == "tensorrt":
@@ -91,7 +94,8 @@ def choose_engine(name: str, style: Style) -> tuple[str, str | None]:
         f"{n}: {engine_status(n).reason}" for n in ENGINE_NAMES))
 
 
-def _construct(name: str, style: Style, look: Look, throughput: bool, max_side: int | None, notes) -> Engine:
+def _construct(name: str, style: Style, look: Look, throughput: bool, max_side: int | None, notes,
+               precision: str) -> Engine:
     if name == "tensorrt":
         from .tensorrt import TensorRTEngine
 
@@ -102,14 +106,15 @@ def _construct(name: str, style: Style, look: Look, throughput: bool, max_side: 
         return CudaEngine(style, look)
     from .cpu import CpuEngine
 
-    return CpuEngine(style, look, threads=1 if throughput else None)
+    return CpuEngine(style, look, threads=1 if throughput else None, precision=precision)
 
 
 def open_engine(name: str, style: Style | str, look: Look = Look(), throughput: bool = False,
-                max_side: int | None = None, notes=None) -> Engine:
+                max_side: int | None = None, notes=None, precision: str = "auto") -> Engine:
     """Open engine ``name`` (or the fastest available for ``auto``) with ``style`` loaded.
     ``throughput`` tunes for many frames at once (files) rather than the latency of one (live);
-    ``notes(line)`` hears which engine ``auto`` chose when it passed over a faster one.
+    ``notes(line)`` hears which engine ``auto`` chose when it passed over a faster one;
+    ``precision`` is the CPU engine's number format (engines/cpu_features.py).
 
     A GPU engine that fails to load (out of memory, a driver fault) is an error when it was asked
     for by name; under ``auto`` the next engine is tried, and the note says so."""
@@ -119,7 +124,7 @@ def open_engine(name: str, style: Style | str, look: Look = Look(), throughput: 
         if note and notes:
             notes(note)
         try:
-            return _construct(chosen, style, look, throughput, max_side, notes)
+            return _construct(chosen, style, look, throughput, max_side, notes, precision)
         except StyleError:
             raise
         except Exception as exc:  # torch and TensorRT raise their own kinds (OOM, driver, build)

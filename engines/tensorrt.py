@@ -149,6 +149,7 @@ def engine_for(style: Style, max_side: int, precision: str = "fp16", cache: Engi
 
 class TensorRTEngine(Engine):
     name = "tensorrt"
+    precision = "fp16"
 
     def __init__(self, style: Style | str, look: Look = Look(), max_side: int = 1920, progress=None):
         import torch

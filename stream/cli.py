@@ -8,6 +8,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from engines import DEFAULT_STYLE, ENGINE_NAMES, engine_status, style_list
+from engines.cpu_features import PRECISIONS
 from engines.errors import StylecastError
 from stream.notes import note
 from stream.stabilize import DEFAULT_STABILITY
@@ -28,6 +29,13 @@ def _add_style_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--keep-colors", action="store_true", help="stylized brightness, the original's colours")
     p.add_argument("--engine", default="auto", choices=("auto", *ENGINE_NAMES),
                    help="where to run the network (default auto: the fastest available)")
+    _add_precision_arg(p)
+
+
+def _add_precision_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--precision", default="auto", choices=PRECISIONS,
+                   help="the CPU engine's number format for built-in styles: bf16 where the CPU has AMX or "
+                        "AVX-512 BF16, else fp32 (default auto)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -80,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     sv.add_argument("--token", help="the token the page must present (made and printed when bound beyond loopback)")
     sv.add_argument("--max-side", type=int, default=640, help="scale camera frames to at most N pixels (default 640)")
     sv.add_argument("--engine", default="auto", choices=("auto", *ENGINE_NAMES))
+    _add_precision_arg(sv)
     sv.add_argument("--offer-rate", type=int, default=10, metavar="N",
                     help="offers one address may make per 10 s; more get 429 (default 10)")
     sv.add_argument("--stun", action="append", default=[], metavar="URL",
@@ -106,7 +115,7 @@ def _render(args) -> int:
     output = args.output or default_output(args.input, resolve(args.style).name)
     opts = RenderOptions(input=args.input, output=output, style=args.style, strength=args.strength,
                          keep_colors=args.keep_colors, max_side=args.max_side, engine=args.engine,
-                         crf=args.crf, preset=args.preset, overwrite=args.overwrite,
+                         precision=args.precision, crf=args.crf, preset=args.preset, overwrite=args.overwrite,
                          ignore_errors=args.ignore_errors, stability=0.0 if args.no_stabilize else args.stability)
     with ExitStack() as stack:  # the bar opens once the frame count is known, and closes with the render
         result = render(opts, lambda total: stack.enter_context(
@@ -116,7 +125,7 @@ def _render(args) -> int:
     else:
         lost = f", {result.lost_frames} frames lost to damage" if result.lost_frames else ""
         print(f"wrote {result.output}: {result.frames} frames in {result.seconds:.1f} s "
-              f"({result.fps:.1f} frames/s on {result.engine}, style {result.style}{lost})")
+              f"({result.fps:.1f} frames/s on {result.engine} {result.precision}, style {result.style}{lost})")
     for skipped in result.skipped_streams:
         note(f"{skipped} was not copied: {output.suffix} cannot hold it")
     return 0
@@ -203,7 +212,7 @@ def _live(args) -> int:
     opts = LiveOptions(source=args.source, sink=args.sink, style=args.style, strength=args.strength,
                        keep_colors=args.keep_colors, max_side=args.max_side, fps=args.fps, duration=args.duration,
                        stability=0.0 if args.no_stabilize else args.stability, engine=args.engine, loop=args.loop,
-                       control=args.control)
+                       control=args.control, precision=args.precision)
     job = LiveJob(opts, stop)
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     show = sys.stderr.isatty() and not args.json
@@ -236,7 +245,7 @@ def _serve(args) -> int:
 
     server = StyleServer(ServeOptions(host=args.host, port=args.port, style=args.style,
                                       max_sessions=args.max_sessions, token=args.token, max_side=args.max_side,
-                                      engine=args.engine, stun=args.stun, ice_addresses=args.ice_address,
+                                      engine=args.engine, precision=args.precision, stun=args.stun, ice_addresses=args.ice_address,
                                       offers_per_window=args.offer_rate))
 
     async def serve() -> None:

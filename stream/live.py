@@ -41,6 +41,7 @@ class LiveOptions:
     duration: float | None = None     # seconds; None runs until stopped
     stability: float = DEFAULT_STABILITY
     engine: str = "auto"
+    precision: str = "auto"  # the CPU engine's: bf16 where the CPU has it, else fp32
     loop: bool = False
     control: str | None = None        # HOST:PORT of the HTTP control endpoint
 
@@ -60,7 +61,7 @@ class LiveJob:
         opts.check()
         self.opts, self.stop = opts, stop or threading.Event()
         self.engine = open_engine(opts.engine, resolve(opts.style), Look(opts.strength, opts.keep_colors),
-                                  max_side=opts.max_side, notes=note)
+                                  max_side=opts.max_side, notes=note, precision=opts.precision)
         self.stabilizer = Stabilizer(opts.stability)
         self.source = open_source(opts.source, opts.max_side, opts.fps, opts.loop, self.stop)
         self.sink = open_sink(opts.sink, opts.fps, getattr(self.source, "container", None),
@@ -95,7 +96,7 @@ class LiveJob:
     def snapshot(self) -> dict:
         self.stats.dropped = self._frames.dropped + self._outputs.dropped
         self.stats.reconnects = getattr(self.source, "reconnects", 0)
-        return {**self.stats.snapshot(), **self.state(), "engine": self.engine.name}
+        return {**self.stats.snapshot(), **self.state(), "engine": self.engine.name, "precision": self.engine.precision}
 
     # -- the three threads -----------------------------------------------------------------
     def _guard(self, body):

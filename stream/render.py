@@ -38,6 +38,7 @@ class RenderOptions:
     keep_colors: bool = False
     max_side: int | None = None      # pixels, longer side; None keeps the source size
     engine: str = "auto"
+    precision: str = "auto"  # the CPU engine's: bf16 where the CPU has it, else fp32
     crf: int = 18
     preset: str = "faster"   # x264; on 2 cores medium costs ~15% of throughput
     overwrite: bool = False
@@ -67,6 +68,7 @@ class RenderResult:
     engine: str
     style: str
     output: str
+    precision: str = "fp32"
     lost_frames: int = 0
     stability: float = 0.0
     scene_cuts: int = 0
@@ -90,7 +92,7 @@ def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int],
         decoder = FileDecoder(source, opts.max_side, opts.ignore_errors)
         try:
             engine = open_engine(opts.engine, style, Look(opts.strength, opts.keep_colors), throughput=True,
-                                 max_side=opts.max_side, notes=note)
+                                 max_side=opts.max_side, notes=note, precision=opts.precision)
             encoder = FileEncoder(partial, container_format(opts.output), decoder.container, decoder.video,
                                   decoder.copy_streams, opts.crf, opts.preset, ignore_errors=opts.ignore_errors)
             advance = progress(decoder.expected_frames) if progress else (lambda n=1: None)
@@ -124,7 +126,7 @@ def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int],
         finally:
             decoder.close()
     return RenderResult(frames=encoder.frames, seconds=round(seconds, 3),
-                        fps=round(encoder.frames / max(seconds, 1e-9), 2), engine=engine.name,
+                        fps=round(encoder.frames / max(seconds, 1e-9), 2), engine=engine.name, precision=engine.precision,
                         style=style.name, output=str(opts.output), lost_frames=decoder.lost,
                         stability=opts.stability, scene_cuts=stabilizer.stats.cuts,
                         copied_packets=encoder.copied_packets, dropped_packets=encoder.dropped_packets,

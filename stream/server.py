@@ -62,6 +62,7 @@ class ServeOptions:
     token: str | None = None
     max_side: int = 640
     engine: str = "auto"
+    precision: str = "auto"  # the CPU engine's: bf16 where the CPU has it, else fp32
     stun: list[str] = field(default_factory=list)
     ice_addresses: list[str] | None = None
     offers_per_window: int = 10       # per client address per WINDOW_S; more get 429
@@ -116,7 +117,8 @@ class StyleServer:
             opts.token = secrets.token_urlsafe(16)
         self.opts = opts
         # single-thread runs, several frames at once: more frames per second than one frame on all cores
-        self.engine = open_engine(opts.engine, opts.style, throughput=True, max_side=opts.max_side, notes=note)
+        self.engine = open_engine(opts.engine, opts.style, throughput=True, max_side=opts.max_side, notes=note,
+                                  precision=opts.precision)
         self.executor = ThreadPoolExecutor(max_workers=self.engine.parallel_frames + 1, thread_name_prefix="stylize")
         self.sessions: dict[str, Session] = {}
         self.ice = allowed_addresses(opts.host, opts.ice_addresses)

@@ -35,7 +35,7 @@ def teacher_pairs(style: str, sizes: list[tuple[int, int]], scene_frames: int) -
     from engines.cpu import CpuEngine
     from stream.testsrc import TestScene
 
-    engine = CpuEngine(style)
+    engine = CpuEngine(style, precision="fp32")
     film = read_frames(real_clip("bigbuckbunny"))
     pictures = [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for size in sizes for f in film]
     scene = TestScene(640, 360, seed=11)
@@ -132,7 +132,7 @@ def main() -> int:
     started = time.monotonic()
     pairs = teacher_pairs(args.style, [(640, 360), (1280, 720)], scene_frames=40)
     held_out = read_frames(real_clip("bikes"))[::12]
-    teacher = CpuEngine(args.style)
+    teacher = CpuEngine(args.style, precision="fp32")
     net = StudentNet(args.width, args.blocks, args.half)
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * s / args.steps)))

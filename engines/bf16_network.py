@@ -1,0 +1,106 @@
+"""The 26-style network in bfloat16 on the CPU, for processors with BF16 matrix instructions (AMX).
+
+ONNX Runtime runs the network in fp32 near the arithmetic limit of two cores (issue #7). On a CPU
+with AMX, oneDNN's bf16 convolutions (through torch) are 6-15x faster than fp32 ones, so the
+convolutions stop being the cost and the passes over memory between them start to be. This module
+keeps those passes few and cheap:
+- one style's scale and shift are fixed in (as ``MultistyleNet.fold``), so a frame runs no style math;
+- activations stay bf16 and channels-last (the layout oneDNN's AMX kernels read), and the frame's
+  HWC bytes are that layout already;
+- each instance norm is one ``batch_norm`` in training mode (a batch of one: the same statistics),
+  which sums in fp32 and applies scale and shift in the same pass;
+- ReLU is out of place (in place on bf16 is 2x slower in torch 2.13).
+
+The output differs from ONNX Runtime's fp32 by 0.003 on average (0..1 pixels): under one level of
+255. ``tests/test_bf16_network.py`` holds it to the fp32 look.
+"""
+from __future__ import annotations
+
+import ctypes
+import functools
+import sys
+
+import cv2
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from .multistyle_net import EPS, LAYERS, MultistyleNet
+
+CHANNELS_LAST = torch.channels_last
+FEW_CHANNELS = 8  # layers this narrow normalize in planes (NCHW)
+
+
+@functools.lru_cache(maxsize=1)
+def keep_freed_memory() -> None:
+    """Keep large freed blocks in the heap instead of handing them back to the kernel. glibc maps
+    every allocation over 32 MiB fresh, and a 1280x720 activation (59 MB in bf16) was then
+    page-faulted in on every frame: 57,000 faults, a third of the frame's time."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    libc.mallopt(-4, 0)        # M_MMAP_MAX: no mmap for large blocks
+    libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD: keep up to 1 GiB of freed heap
+
+
+@functools.lru_cache(maxsize=1)
+def _teacher(path: str) -> MultistyleNet:
+    return MultistyleNet.from_onnx(path).eval()
+
+
+class Bf16Network:
+    """One style (or blend) of the 26-style network: uint8 HWC RGB -> uint8 HWC RGB, same size.
+    Safe to call from several threads at once (nothing is written but the frame's own tensors)."""
+
+    def __init__(self, model_path, weights: np.ndarray):
+        keep_freed_memory()
+        net = _teacher(str(model_path))
+        style = torch.as_tensor(np.asarray(weights, np.float32))[None]
+        self.layers = {}
+        for name in LAYERS:
+            layer = net._layer(name)
+            weight = layer.weight.data / 255 if name == LAYERS[0] else layer.weight.data  # frames come in 0..255
+            self.layers[name] = (weight.to(memory_format=CHANNELS_LAST, dtype=torch.bfloat16),
+                                 (style @ layer.gamma.data)[0].contiguous(), (style @ layer.beta.data)[0].contiguous(),
+                                 layer.stride, layer.pad)
+
+    def _conv_norm(self, name: str, x: torch.Tensor, relu: bool, padded: bool = False) -> torch.Tensor:
+        weight, scale, shift, stride, pad = self.layers[name]
+        if not padded:
+            x = F.pad(x.contiguous(memory_format=CHANNELS_LAST), (pad,) * 4, mode="reflect")
+        x = F.conv2d(x, weight, stride=stride)
+        if x.shape[1] <= FEW_CHANNELS:  # planes: batch_norm's channels-last kernel is slow on a few channels
+            x = x.contiguous()
+        x = F.batch_norm(x, None, None, scale, shift, training=True, eps=EPS)
+        return F.relu(x) if relu else x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """bf16 [1,3,H+8,W+8] in 0..255, H and W multiples of 4, already reflect-padded by 4 for the
+        first 9x9 convolution -> bf16 [1,3,H,W] in 0..1."""
+        x = self._conv_norm(LAYERS[0], x, True, padded=True)
+        for name in LAYERS[1:3]:
+            x = self._conv_norm(name, x, True)
+        for i in range(6):
+            y = self._conv_norm(f"res.{i}.0", x, True)
+            x = self._conv_norm(f"res.{i}.1", y, False).add_(x)
+        for name in ("expand.0", "expand.1"):
+            x = self._conv_norm(name, F.interpolate(x, scale_factor=2.0, mode="nearest"), True)
+        return torch.sigmoid(self._conv_norm("expand.2", x, False))
+
+    def __call__(self, frame: np.ndarray) -> np.ndarray:
+        h, w = frame.shape[:2]
+        first = self.layers[LAYERS[0]][4]
+        # reflect padding on the bytes (cv2's REFLECT_101 is torch's and ONNX's "reflect"): first up to a
+        # multiple of 4, as the fp32 path does, then the first convolution's own border
+        ph, pw = (-h) % 4, (-w) % 4
+        if ph or pw:
+            frame = cv2.copyMakeBorder(frame, 0, ph, 0, pw, cv2.BORDER_REFLECT_101)
+        frame = cv2.copyMakeBorder(frame, first, first, first, first, cv2.BORDER_REFLECT_101)
+        with torch.inference_mode():
+            # HWC bytes are a channels-last [1,3,H,W] view; 0..255 is exact in bf16 (the /255 is in the weights)
+            x = torch.from_numpy(frame).permute(2, 0, 1)[None].to(torch.bfloat16)
+            y = self.forward(x)[:, :, :h, :w].float().mul_(255).add_(0.5).clamp_(0, 255)
+            return y.to(torch.uint8)[0].permute(1, 2, 0).contiguous().numpy()

@@ -1,0 +1,24 @@
+"""What this CPU can do, read without importing torch: whether it has BF16 matrix instructions."""
+from __future__ import annotations
+
+import functools
+import importlib.util
+
+PRECISIONS = ("auto", "bf16", "fp32")  # what the CPU engine runs the built-in styles in
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_has_bf16() -> bool:
+    """True where the CPU runs bf16 arithmetic natively (AMX or AVX-512 BF16). Elsewhere oneDNN
+    emulates it, slower than fp32, so the fp32 path is kept."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line for line in f if line.startswith("flags")), "").split()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def bf16_usable() -> bool:
+    """bf16 needs the instructions and torch (which ships oneDNN's AMX kernels)."""
+    return cpu_has_bf16() and importlib.util.find_spec("torch") is not None
