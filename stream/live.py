@@ -1,8 +1,11 @@
 """The live job: a camera or stream in, a stylized stream out, with bounded delay.
 
-Three threads joined by one-item slots (stream.pipeline.LatestSlot): capture -> inference (+
-stabilization) -> output. When inference is slower than the source, the frame waiting is replaced by
-the newer one and counted as dropped, so delay never builds up. Sound passes from the capture
+Threads joined by one-item slots (stream.pipeline.LatestSlot): capture -> inference (one thread
+per core, a frame each, one core per frame) -> stabilization -> output, so the network works on two
+frames while the stabilizer finishes the one before. When a stage is slower than the one feeding
+it, the frame waiting is replaced by the newer one and counted as dropped, so delay never builds
+up; a frame that finishes after a newer one is stale and dropped too, so the stabilizer and the
+sink always see time moving forward. Sound passes from the capture
 thread straight to the sink. Style, strength and stability can change while running (``control``,
 the Python API and the HTTP control endpoint).
 """
@@ -60,14 +63,16 @@ class LiveJob:
     def __init__(self, opts: LiveOptions, stop: threading.Event | None = None):
         opts.check()
         self.opts, self.stop = opts, stop or threading.Event()
+        # one core per frame and a frame per core (parallel_frames), as in render and serve
         self.engine = open_engine(opts.engine, resolve(opts.style), Look(opts.strength, opts.keep_colors),
-                                  max_side=opts.max_side, notes=note, precision=opts.precision)
+                                  throughput=True, max_side=opts.max_side, notes=note, precision=opts.precision)
         self.stabilizer = Stabilizer(opts.stability)
         self.source = open_source(opts.source, opts.max_side, opts.fps, opts.loop, self.stop)
         self.sink = open_sink(opts.sink, opts.fps, getattr(self.source, "container", None),
                               getattr(self.source, "copy_streams", ()))
         self.stats = LiveStats()
-        self._frames, self._outputs = LatestSlot(), LatestSlot()
+        self._frames, self._stylized, self._outputs = LatestSlot(), LatestSlot(), LatestSlot()
+        self._order, self._newest_stylized, self._stale = threading.Lock(), float("-inf"), 0
         self._errors: list[BaseException] = []
         self._source_done = threading.Event()
         from .control import ControlServer
@@ -94,11 +99,11 @@ class LiveJob:
                 "keep_colors": self.engine.look.keep_colors, "stability": self.stabilizer.stability}
 
     def snapshot(self) -> dict:
-        self.stats.dropped = self._frames.dropped + self._outputs.dropped
+        self.stats.dropped = self._dropped()
         self.stats.reconnects = getattr(self.source, "reconnects", 0)
         return {**self.stats.snapshot(), **self.state(), "engine": self.engine.name, "precision": self.engine.precision}
 
-    # -- the three threads -----------------------------------------------------------------
+    # -- the four threads -----------------------------------------------------------------
     def _guard(self, body):
         def run():
             try:
@@ -136,8 +141,21 @@ class LiveJob:
             except Exception as exc:  # counted and reported; the picture passes through, never a freeze
                 self.stats.frame_failed(exc, DEGRADED_AFTER)
                 stylized = frame.image
-            frame.original, frame.image = frame.image, self.stabilizer(frame.image, stylized)
+            frame.original, frame.image = frame.image, stylized
             frame.engine_ms = (time.perf_counter() - started) * 1000
+            with self._order:  # workers may finish out of order: a frame older than one passed on is stale
+                if frame.captured_at <= self._newest_stylized:
+                    self._stale += 1
+                    continue
+                self._newest_stylized = frame.captured_at
+                self._stylized.put(frame)
+
+    def _stabilize(self) -> None:
+        """In frame order, beside the network: each frame builds on the one before."""
+        while (frame := self._stylized.take(self.stop)) is not None:
+            started = time.perf_counter()
+            frame.image = self.stabilizer(frame.original, frame.image)
+            frame.engine_ms += (time.perf_counter() - started) * 1000
             self._outputs.put(frame)
 
     def _output(self) -> None:
@@ -158,11 +176,20 @@ class LiveJob:
                 self.stats.held += 1
                 self.sink.write(held)
 
+    def _all_out(self) -> bool:
+        """Every captured frame has been emitted or dropped (none is inside a stage)."""
+        return self.stats.captured == self.stats.emitted + self._dropped()
+
+    def _dropped(self) -> int:
+        return self._frames.dropped + self._stale + self._stylized.dropped + self._outputs.dropped
+
     def run(self, status=None) -> dict:
         """Run until ``stop`` is set, ``duration`` passes or a file source ends; returns the summary.
         ``status(line)`` is called about once a second (the terminal status line)."""
+        infer = [(f"infer-{i}", self._infer) for i in range(self.engine.parallel_frames)]
         threads = [threading.Thread(target=self._guard(fn), name=name, daemon=True)
-                   for name, fn in (("capture", self._capture), ("infer", self._infer), ("output", self._output))]
+                   for name, fn in (("capture", self._capture), *infer, ("stabilize", self._stabilize),
+                                    ("output", self._output))]
         for t in threads:
             t.start()
         deadline = time.monotonic() + self.opts.duration if self.opts.duration else None
@@ -170,7 +197,7 @@ class LiveJob:
             while not self.stop.wait(0.25):
                 if deadline and time.monotonic() >= deadline:
                     break
-                if self._source_done.is_set() and self._frames.empty() and self._outputs.empty():
+                if self._source_done.is_set() and self._all_out():
                     break
                 if status:
                     status(self.stats.line())

@@ -52,9 +52,15 @@ def main() -> None:
     summary = json.loads(out)
     latency = np.array([(arrived - sent_at[pts]) * 1000 for pts, _, arrived in receiver.frames if pts in sent_at])
     settled = latency[len(latency) // 10:]  # after the first second or so
+    # the rate once running: frames sent after the first 3 s (start-up, probing the stream) that arrived
+    first = min(sent_at.values()) + 3.0
+    steady_sent = {pts for pts, at in sent_at.items() if at >= first}
+    steady_received = sum(1 for pts, _, _ in receiver.frames if pts in steady_sent)
+    steady_seconds = max(sent_at.values()) - first
     result = {"size": f"{args.width}x{args.height}", "source_fps": args.fps, "seconds": args.seconds,
               "frames_sent": len(sent_at), "frames_received": len(latency),
               "fps_received": round(len(latency) / args.seconds, 2),
+              "fps_received_after_3s": round(steady_received / max(steady_seconds, 1e-9), 2),
               "latency_p50_ms": round(float(np.percentile(settled, 50)), 1),
               "latency_p95_ms": round(float(np.percentile(settled, 95)), 1),
               "stylecast": {k: summary[k] for k in ("fps_in", "fps_out", "dropped", "engine_ms",
