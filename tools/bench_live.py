@@ -28,6 +28,21 @@ def free_udp_port() -> int:
         return s.getsockname()[1]
 
 
+def direct_hop(args) -> None:
+    port = free_udp_port()
+    receiver = Receiver(port, keep_pictures=False)
+    receiver.start()
+    time.sleep(0.5)
+    sent_at: dict = {}
+    publish(port, args.seconds, args.width, args.height, args.fps, sent_at=sent_at)
+    receiver.join(args.seconds + 30)
+    latency = np.array([(arrived - sent_at[pts]) * 1000 for pts, _, arrived in receiver.frames if pts in sent_at])
+    settled = latency[len(latency) // 10:]
+    print(json.dumps({"size": f"{args.width}x{args.height}", "direct": True, "frames_sent": len(sent_at),
+                      "frames_received": len(latency), "latency_p50_ms": round(float(np.percentile(settled, 50)), 1),
+                      "latency_p95_ms": round(float(np.percentile(settled, 95)), 1)}))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--width", type=int, default=640)
@@ -35,7 +50,11 @@ def main() -> None:
     ap.add_argument("--fps", type=int, default=25)
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--extra", default="", help="extra `stylecast live` flags")
+    ap.add_argument("--direct", action="store_true", help="no stylecast: the publisher sends straight to the "
+                                                          "receiver (what one hop of the harness costs)")
     args = ap.parse_args()
+    if args.direct:
+        return direct_hop(args)
     src, dst = free_udp_port(), free_udp_port()
     receiver = Receiver(dst, keep_pictures=False)
     receiver.start()
