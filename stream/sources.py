@@ -4,8 +4,10 @@ source has sound, its audio packets, until ``stop`` is set.
 - ``testsrc``: the built-in moving test scene, generated in real time (the default).
 - a file: played in real time, ``loop`` to start again at the end.
 - ``udp://``, ``srt://``, ``rtsp://``, ``rtmp://``, ``http(s)://``: opened with open/read timeouts; a
-  source that stalls or drops is reopened with backoff (0.5 s doubling to 4 s) until it returns
-  or ``stop`` is set, while the sink keeps running.
+  source that stalls or drops is reopened until it returns or ``stop`` is set, while the sink keeps
+  running. A UDP source is listened for again at once (listening sends nothing); the others are
+  called again after a pause of 0.25 s doubling to 1 s, so a server is not hammered and a source
+  that returns is picked up within about 2 s, however long it was gone.
 - ``/dev/videoN``: a V4L2 camera through OpenCV (PyAV's wheels carry no V4L2 demuxer).
 """
 from __future__ import annotations
@@ -31,6 +33,7 @@ NETWORK_PROTOCOLS = "http,https,tcp,tls,crypto,httpproxy,udp,rtp,srtp,srt,rtsp,r
 OPEN_TIMEOUT_S = 5.0    # the first open: a source that is not there is reported after this
 REOPEN_TIMEOUT_S = 1.0  # each reconnect attempt: short, so a stop is seen within a second
 READ_TIMEOUT_S = 1.5    # a stall is noticed after this; also bounds how long a stop waits on a read
+RETRY_PAUSE_S = (0.25, 1.0)  # between calls to a server that is gone: first pause, longest pause
 
 
 class TestSource:
@@ -82,7 +85,7 @@ class FileSource:
 
 
 class UrlSource:
-    """A network stream, reopened with backoff when it stalls or ends."""
+    """A network stream, reopened when it stalls or ends (UDP at once, servers after a short pause)."""
 
     def __init__(self, url: str, max_side: int | None, stop: threading.Event | None = None,
                  open_timeout: float = OPEN_TIMEOUT_S, read_timeout: float = READ_TIMEOUT_S):
@@ -114,8 +117,15 @@ class UrlSource:
         container.streams.video[0].thread_type = "SLICE"  # frame threading would hold frames back
         return container
 
+    def _pause(self, attempt: int) -> float:
+        """Seconds to wait before reconnect attempt ``attempt`` (0-based)."""
+        if self.url.startswith("udp:"):
+            return 0.0
+        first, longest = RETRY_PAUSE_S
+        return min(longest, first * 2 ** attempt)
+
     def __iter__(self):
-        index, backoff = 0, 0.5
+        index = 0
         while not self.stop.is_set():
             video = self.container.streams.video[0]
             try:
@@ -129,15 +139,15 @@ class UrlSource:
                     for frame in packet.decode():
                         yield Frame(upright_rgb(frame, self.max_side), frame.pts, Fraction(frame.time_base), index)
                         index += 1
-                        backoff = 0.5
             except (av.error.FFmpegError, OSError):
                 pass  # a stall (read timeout) or a broken stream: reopen below
             self.container.close()
             self.container = None
+            attempt = 0
             while self.container is None and not self.stop.is_set():
                 self.reconnects += 1
-                self.stop.wait(backoff)
-                backoff = min(4.0, backoff * 2)
+                self.stop.wait(self._pause(attempt))
+                attempt += 1
                 self.container = self._open(REOPEN_TIMEOUT_S)
             if self.container is not None:
                 self.copy_streams = [s for s in self.container.streams if s.type == "audio"]

@@ -56,34 +56,6 @@ def test_udp_in_stylized_udp_out_with_source_timestamps():
     assert receiver.audio_packets > 20  # the sound passed through
 
 
-def test_source_that_goes_silent_and_comes_back():
-    src, dst = free_port(), free_port()
-    receiver = Receiver(dst, read_timeout=8)
-    receiver.start()
-    proc = live("--source", f"udp://127.0.0.1:{src}", "--sink", f"udp://127.0.0.1:{dst}", "--duration", "14",
-                "--json", "--max-side", "192")
-    time.sleep(1.0)
-    publish(src, 3.0)
-    silent = time.monotonic()
-    time.sleep(4.0)  # silent for longer than the read timeout
-    back = time.monotonic()
-    publish(src, 4.0)  # a restarted publisher: its clock starts again from zero
-    out, err = proc.communicate(timeout=60)
-    receiver.join(25)
-    assert proc.returncode == 0, err
-    summary = json.loads(out)
-    assert summary["reconnects"] >= 1
-    # the sink kept running through the outage: held "no signal" frames, dimmed, at the output rate
-    during = [img for _, img, t in receiver.frames if silent + 1.5 < t < back - 0.5]
-    assert len(during) >= 20 and summary["held_frames"] >= len(during)
-    assert np.mean(during[-1]) < 0.6 * np.mean(receiver.frames[0][1])
-    after = [t for _, _, t in receiver.frames if t > back]
-    assert len(after) >= 10  # output resumed
-    assert after[0] - back < 4.0
-    got = [pts for pts, _, _ in receiver.frames]
-    assert got == sorted(got) and len(set(got)) == len(got)  # time never went backwards
-
-
 def _slow_model(path):
     """A real but deliberately slow style network: a stack of wide convolutions."""
     import onnx
