@@ -78,13 +78,16 @@ def _parser() -> argparse.ArgumentParser:
     lv.add_argument("--no-stabilize", action="store_true")
     lv.add_argument("--loop", action="store_true", help="play a file source again and again")
     lv.add_argument("--control", metavar="HOST:PORT", help="HTTP control endpoint: POST /style, GET /stats")
+    lv.add_argument("--trace", metavar="FILE", help="write a CSV line per frame sent: pts, capture and send times")
     lv.add_argument("--json", action="store_true", help="print one JSON summary at exit")
 
     sv = sub.add_parser("serve", help="the WebRTC demo: open the page, see your camera stylized")
     sv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; others need a token)")
     sv.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
     sv.add_argument("--style", default=DEFAULT_STYLE, help=f"default style for new viewers (default {DEFAULT_STYLE})")
-    sv.add_argument("--max-sessions", type=int, default=4, help="viewers at once; the next gets 503 (default 4)")
+    sv.add_argument("--max-sessions", type=int,
+                    help="viewers at once; the next gets 503 (default: 80%% of the viewers this machine holds at "
+                         "15 frames/s, measured when the server starts)")
     sv.add_argument("--token", help="the token the page must present (made and printed when bound beyond loopback)")
     sv.add_argument("--max-side", type=int, default=640, help="scale camera frames to at most N pixels (default 640)")
     sv.add_argument("--engine", default="auto", choices=("auto", *ENGINE_NAMES))
@@ -212,7 +215,7 @@ def _live(args) -> int:
     opts = LiveOptions(source=args.source, sink=args.sink, style=args.style, strength=args.strength,
                        keep_colors=args.keep_colors, max_side=args.max_side, fps=args.fps, duration=args.duration,
                        stability=0.0 if args.no_stabilize else args.stability, engine=args.engine, loop=args.loop,
-                       control=args.control, precision=args.precision)
+                       control=args.control, precision=args.precision, trace=args.trace)
     job = LiveJob(opts, stop)
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     show = sys.stderr.isatty() and not args.json

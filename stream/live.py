@@ -26,6 +26,7 @@ from .sinks import open_sink
 from .sources import open_source
 from .stabilize import DEFAULT_STABILITY, Stabilizer
 from .stats import LiveStats
+from .trace import FrameTrace
 
 JOIN_S = 2.0
 DEGRADED_AFTER = 10  # failed frames in a row before the pipeline reports itself degraded
@@ -47,6 +48,7 @@ class LiveOptions:
     precision: str = "auto"  # the CPU engine's: bf16 where the CPU has it, else fp32
     loop: bool = False
     control: str | None = None        # HOST:PORT of the HTTP control endpoint
+    trace: str | None = None          # a CSV file: one line per frame sent (stream/trace.py)
 
     def check(self) -> None:
         if not 1 <= self.fps <= 240:
@@ -71,6 +73,7 @@ class LiveJob:
         self.sink = open_sink(opts.sink, opts.fps, getattr(self.source, "container", None),
                               getattr(self.source, "copy_streams", ()))
         self.stats = LiveStats()
+        self.trace = FrameTrace(opts.trace) if opts.trace else None
         self._frames, self._stylized, self._outputs = LatestSlot(), LatestSlot(), LatestSlot()
         self._order, self._newest_stylized, self._stale = threading.Lock(), float("-inf"), 0
         self._errors: list[BaseException] = []
@@ -170,11 +173,15 @@ class LiveJob:
                 self.stats.stalled = False
                 self.sink.write(frame)
                 self.stats.emitted_frame(frame.captured_at, frame.engine_ms)
+                if self.trace:
+                    self.trace.emitted(frame)
             elif last is not None and not self.stop.is_set():
                 held = no_signal(held or last, self.opts.fps, first=held is None)
                 self.stats.stalled = True
                 self.stats.held += 1
                 self.sink.write(held)
+                if self.trace:
+                    self.trace.emitted(held, held=True)
 
     def _all_out(self) -> bool:
         """Every captured frame has been emitted or dropped (none is inside a stage)."""
@@ -203,12 +210,15 @@ class LiveJob:
                     status(self.stats.line())
         finally:
             self.stop.set()
+            self.stats.finish()
             for t in threads:
                 t.join(JOIN_S)
             stuck = [t.name for t in threads if t.is_alive()]
             if self.server:
                 self.server.close()
             self.sink.close()
+            if self.trace:
+                self.trace.close()
             if stuck:
                 note(f"thread(s) {', '.join(stuck)} did not stop within {JOIN_S:g} s")
         if self._errors:

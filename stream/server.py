@@ -35,8 +35,10 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from engines import BUILTIN_NAMES, DEFAULT_STYLE, open_engine, resolve
+from engines.cpu import usable_cores
 from engines.errors import OptionError, StyleError
 
+from .capacity import measure as measure_capacity
 from .ice import allowed_addresses, is_loopback, offer_only
 from .notes import note
 from .webrtc import OPEN_CONNECTIONS, OfferError, Session
@@ -58,7 +60,7 @@ class ServeOptions:
     host: str = "127.0.0.1"
     port: int = 8080
     style: str = DEFAULT_STYLE
-    max_sessions: int = 4
+    max_sessions: int | None = None   # None: 80% of the viewers this machine holds, measured at start
     token: str | None = None
     max_side: int = 640
     engine: str = "auto"
@@ -72,7 +74,7 @@ class ServeOptions:
             raise OptionError(f"--port must be 0 to 65535, got {self.port}")
         if self.offers_per_window < 1:
             raise OptionError(f"--offer-rate must be at least 1, got {self.offers_per_window}")
-        if self.max_sessions < 1:
+        if self.max_sessions is not None and self.max_sessions < 1:
             raise OptionError(f"--max-sessions must be at least 1, got {self.max_sessions}")
         if not 32 <= self.max_side <= 4096:
             raise OptionError(f"--max-side must be between 32 and 4096 pixels, got {self.max_side}")
@@ -120,6 +122,11 @@ class StyleServer:
         self.engine = open_engine(opts.engine, opts.style, throughput=True, max_side=opts.max_side, notes=note,
                                   precision=opts.precision)
         self.executor = ThreadPoolExecutor(max_workers=self.engine.parallel_frames + 1, thread_name_prefix="stylize")
+        self.capacity = None
+        if opts.max_sessions is None:
+            self.capacity = measure_capacity(self.engine, opts.max_side, usable_cores())
+            note(self.capacity.line())
+        self.max_sessions = opts.max_sessions or self.capacity.admitted
         self.sessions: dict[str, Session] = {}
         self.ice = allowed_addresses(opts.host, opts.ice_addresses)
         self._uploads_dir = TemporaryDirectory(prefix="stylecast-uploads-")
@@ -212,8 +219,8 @@ class StyleServer:
             style = params.get("style") or self.opts.style
         except (ValueError, KeyError, TypeError):
             return _json_error(400, 'the body must be JSON {"sdp": "...", "type": "offer"}')
-        if len(self.sessions) >= self.opts.max_sessions:
-            return _json_error(503, f"the server is full ({self.opts.max_sessions} viewers); try again later")
+        if len(self.sessions) >= self.max_sessions:
+            return _json_error(503, f"the server is full ({self.max_sessions} viewers); try again later")
         try:
             session = Session(self.engine, self.executor, str(style), self.opts.max_side, self.viewer_style,
                               self._closed, self.opts.stun)
@@ -255,6 +262,8 @@ class StyleServer:
     async def stats(self, request: web.Request) -> web.Response:
         return web.json_response({
             "sessions": len(self.sessions),
+            "max_sessions": self.max_sessions,
+            "capacity": self.capacity.as_dict() if self.capacity else None,
             "peer_connections": len(OPEN_CONNECTIONS),
             "tasks": len(media_tasks()),
             "fds": open_fds(),

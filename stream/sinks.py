@@ -12,6 +12,7 @@ publisher that restarted), so the output never goes backwards.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import av
@@ -62,12 +63,14 @@ class _Retimer:
         self.latest_s = out if self.latest_s is None else max(self.latest_s, out)
         return out
 
-    def frame(self, frame: Frame, fps: float) -> None:
+    def frame_pts(self, frame: Frame, fps: float) -> int:
+        """The output pts of ``frame`` (in its time base). The frame itself is left as it is: the
+        job keeps it (held frames are made from it), and its own time must stay the source's."""
         t = self._follow(frame.time)
         if self.video_s is not None and t <= self.video_s:
             t = self.video_s + 1 / fps
-        frame.pts = round(t / frame.time_base)
         self.video_s = t
+        return round(t / frame.time_base)
 
     def packet(self, packet) -> bool:
         """Shift a passed-through packet; False when it would not move its stream forward."""
@@ -119,8 +122,7 @@ class EncoderSink:
     def write(self, item) -> None:
         with self.lock:
             if isinstance(item, Frame):
-                self.retimer.frame(item, self.fps)
-                self.encoder.write(item)
+                self.encoder.write(replace(item, pts=self.retimer.frame_pts(item, self.fps)))
                 self.frames += 1
                 return
             if not self.retimer.packet(item):

@@ -13,6 +13,7 @@ class LiveStats:
 
     def __init__(self):
         self.started = time.monotonic()
+        self.ended: float | None = None  # set when the job stops: rates cover the run, not the shutdown
         self.captured = 0
         self.emitted = 0
         self.dropped = 0
@@ -43,9 +44,13 @@ class LiveStats:
             self._latency_ms.append((time.monotonic() - captured_at) * 1000)
             self._engine_ms.append(engine_ms)
 
+    def finish(self) -> None:
+        """The job has stopped taking frames: later snapshots rate over the time it ran."""
+        self.ended = self.ended or time.monotonic()
+
     def snapshot(self) -> dict:
         with self._lock:
-            seconds = max(1e-9, time.monotonic() - self.started)
+            seconds = max(1e-9, (self.ended or time.monotonic()) - self.started)
             latency = np.array(self._latency_ms) if self._latency_ms else np.zeros(1)
             engine = np.array(self._engine_ms) if self._engine_ms else np.zeros(1)
             return {"seconds": round(seconds, 2), "frames_in": self.captured, "frames_out": self.emitted,

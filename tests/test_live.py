@@ -31,14 +31,16 @@ def live(*args, timeout=60) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def test_udp_in_stylized_udp_out_with_source_timestamps():
+def test_udp_in_stylized_udp_out_with_source_timestamps(tmp_path):
     src, dst = free_port(), free_port()
     receiver = Receiver(dst)
     receiver.start()
+    trace = tmp_path / "trace.csv"
     proc = live("--source", f"udp://127.0.0.1:{src}", "--sink", f"udp://127.0.0.1:{dst}", "--duration", "7",
-                "--json", "--style", "mosaic")
+                "--json", "--style", "mosaic", "--trace", trace)
     time.sleep(1.0)
-    sent = publish(src, 5.0)
+    sent_at: dict = {}
+    sent = publish(src, 5.0, sent_at=sent_at)
     out, err = proc.communicate(timeout=60)
     receiver.join(25)
     assert proc.returncode == 0, err
@@ -54,6 +56,14 @@ def test_udp_in_stylized_udp_out_with_source_timestamps():
     for pts, picture, _ in [f for f in receiver.frames if f[0] <= max(sent)][::10]:
         assert np.abs(picture.astype(int) - scene.frame(pts * TB)).mean() > 25  # stylized
     assert receiver.audio_packets > 20  # the sound passed through
+    # the trace: a line per frame sent, with the source's timestamp, sent after it was captured
+    rows = [line.split(",") for line in trace.read_text().splitlines()[1:]]
+    assert len(rows) == summary["frames_out"] + summary["held_frames"]
+    real_rows = [r for r in rows if r[5] == "0"]
+    pts = [int(r[0]) for r in real_rows]
+    assert len(pts) >= 20 and set(pts) <= set(sent) and pts == sorted(pts)
+    for r in real_rows:  # CLOCK_MONOTONIC on both sides: the publisher's send, stylecast's capture and send
+        assert sent_at[int(r[0])] < float(r[2]) + 0.05 and float(r[2]) <= float(r[3]) < sent_at[int(r[0])] + 2.0
 
 
 def _slow_model(path):

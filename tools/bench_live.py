@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -58,9 +60,11 @@ def main() -> None:
     src, dst = free_udp_port(), free_udp_port()
     receiver = Receiver(dst, keep_pictures=False)
     receiver.start()
+    trace = Path(tempfile.mkdtemp()) / "trace.csv"
     proc = subprocess.Popen([sys.executable, "-m", "stream.cli", "live", "--source", f"udp://127.0.0.1:{src}",
                              "--sink", f"udp://127.0.0.1:{dst}", "--duration", str(args.seconds + 3), "--json",
-                             *args.extra.split()], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+                             "--trace", str(trace), *args.extra.split()],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     time.sleep(1.5)
     sent_at: dict = {}
     publish(src, args.seconds, args.width, args.height, args.fps, sent_at=sent_at)
@@ -71,6 +75,13 @@ def main() -> None:
     summary = json.loads(out)
     latency = np.array([(arrived - sent_at[pts]) * 1000 for pts, _, arrived in receiver.frames if pts in sent_at])
     settled = latency[len(latency) // 10:]  # after the first second or so
+    # send -> sink out: the publisher's send to stylecast's write to its sink (one network hop), from
+    # stylecast's trace; both sides read CLOCK_MONOTONIC, which every process on the machine shares
+    with open(trace) as f:
+        rows = [line.split(",") for line in f.read().splitlines()[1:]]
+    to_sink = np.array([(float(r[3]) - sent_at[int(r[0])]) * 1000 for r in rows if r[5] == "0" and int(r[0]) in sent_at])
+    to_sink = to_sink[len(to_sink) // 10:]
+    shutil.rmtree(trace.parent)
     # the rate once running: frames sent after the first 3 s (start-up, probing the stream) that arrived
     first = min(sent_at.values()) + 3.0
     steady_sent = {pts for pts, at in sent_at.items() if at >= first}
@@ -82,6 +93,8 @@ def main() -> None:
               "fps_received_after_3s": round(steady_received / max(steady_seconds, 1e-9), 2),
               "latency_p50_ms": round(float(np.percentile(settled, 50)), 1),
               "latency_p95_ms": round(float(np.percentile(settled, 95)), 1),
+              "send_to_sink_p50_ms": round(float(np.percentile(to_sink, 50)), 1),
+              "send_to_sink_p95_ms": round(float(np.percentile(to_sink, 95)), 1),
               "stylecast": {k: summary[k] for k in ("fps_in", "fps_out", "dropped", "engine_ms",
                                                     "latency_p50_ms", "latency_p95_ms")}}
     print(json.dumps(result))

@@ -51,6 +51,10 @@ class ServerProcess:
         except ValueError:
             return status, {"bytes": len(data)}
 
+    def stderr_text(self) -> str:
+        """What the server has written to stderr so far (the last 200 lines)."""
+        return "".join(self._err_tail)
+
     def stats(self) -> dict:
         return self.request("GET", "/api/stats")[1]
 
@@ -63,7 +67,7 @@ class ServerProcess:
                 self.proc.kill()
                 self.returncode = self.proc.wait()
             self._drain.join(5)
-            self.stderr = "".join(self._err_tail)
+            self.stderr = self.stderr_text()
         return self.returncode
 
     def __enter__(self):

@@ -1,0 +1,48 @@
+"""A per-frame trace of a live job (``--trace FILE``), for finding where latency goes.
+
+One CSV line per frame sent to the sink: its source timestamp, when it was captured and when it
+went out (CLOCK_MONOTONIC seconds, the clock every process on the machine shares, so a publisher or
+a receiver on the same machine can match its own times by ``pts``), the engine and stabilizer time,
+and whether it was a held "no signal" frame.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+from engines.errors import OutputError
+
+from .frame import Frame
+
+HEADER = "pts,time_base,captured_at,emitted_at,engine_ms,held\n"
+
+
+class FrameTrace:
+    """Checked when the job is set up (one clear error, nothing written); the file is created with the
+    first frame, so a job that fails to start leaves nothing behind."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        folder = self.path.parent
+        if self.path.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
+            raise OutputError(f"cannot write the trace {path}: "
+                              f"{'it is a folder' if self.path.is_dir() else 'no writable folder ' + str(folder)}")
+        self._file = None
+        self._lock = threading.Lock()
+
+    def emitted(self, frame: Frame, held: bool = False) -> None:
+        line = (f"{frame.pts},{frame.time_base},{frame.captured_at or 0:.6f},{time.monotonic():.6f},"
+                f"{frame.engine_ms:.1f},{int(held)}\n")
+        with self._lock:
+            if self._file is None:
+                self._file = open(self.path, "w", buffering=1)  # a line at a time: readable while it runs
+                self._file.write(HEADER)
+            if not self._file.closed:
+                self._file.write(line)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._file is not None:
+                self._file.close()

@@ -1,0 +1,79 @@
+"""Admission (issue #8): the server measures how many viewers this machine holds, admits at most 80%
+of that by default, and a full server answers 503 at once without costing its viewers frames."""
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from conftest import serve_fixture
+from stream.capacity import ADMIT_SHARE, TARGET_FPS
+from webrtc_client import Client
+
+OFFER = (Path(__file__).parent / "data" / "chromium-offer.sdp").read_text()
+
+measured = serve_fixture("--offer-rate", "1000", "--max-side", "320")
+full = serve_fixture("--offer-rate", "1000", "--max-side", "160", "--max-sessions", "2")
+
+
+def test_default_admits_80_percent_of_what_was_measured(measured):
+    stats = measured.stats()
+    capacity = stats["capacity"]
+    assert (capacity["width"], capacity["height"]) == (320, 180)
+    assert capacity["frame_ms"] > 1 and capacity["target_fps"] == TARGET_FPS
+    holds = capacity["cores"] * 1000 / capacity["frame_ms"] / TARGET_FPS
+    assert abs(capacity["viewers"] - holds) < 0.02
+    assert stats["max_sessions"] == capacity["admitted"] == max(1, math.floor(ADMIT_SHARE * capacity["viewers"]))
+    assert "admitting" in measured.stderr_text()
+
+
+def _offer(base: str) -> tuple[int, float, str]:
+    body = json.dumps({"sdp": OFFER, "type": "offer"}).encode()
+    request = urllib.request.Request(f"{base}/api/offer", body, {"Content-Type": "application/json"})
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=5) as reply:
+            status, text = reply.status, reply.read().decode()
+    except urllib.error.HTTPError as exc:
+        status, text = exc.code, exc.read().decode()
+    return status, time.monotonic() - started, text
+
+
+def test_a_full_server_refuses_at_once_and_its_viewers_keep_their_rate(full):
+    async def scenario():
+        viewers = [Client(full.base, fps=20) for _ in range(2)]
+        for v in viewers:
+            await v.connect()
+        for v in viewers:
+            await v.wait_frames(10)
+
+        async def rates(seconds: float) -> list[float]:
+            before = [len(v.received) for v in viewers]
+            await asyncio.sleep(seconds)
+            return [(len(v.received) - b) / seconds for v, b in zip(viewers, before)]
+
+        calm = await rates(4.0)
+        loop = asyncio.get_running_loop()
+        refused = []
+
+        async def knock():  # 20 more viewers try to join, one every 0.2 s
+            for _ in range(20):
+                refused.append(await loop.run_in_executor(None, _offer, full.base))
+                await asyncio.sleep(0.2)
+
+        busy, _ = await asyncio.gather(rates(4.0), knock())
+        for v in viewers:
+            await v.close()
+        return calm, busy, refused
+
+    calm, busy, refused = asyncio.run(scenario())
+    print(f"\nadmission: viewers {calm} frames/s before, {busy} while 20 more were refused; "
+          f"slowest refusal {max(t for _, t, _ in refused) * 1000:.0f} ms")
+    assert all(status == 503 and "full" in text for status, _, text in refused)
+    assert max(t for _, t, _ in refused) < 1.0
+    for before, during in zip(calm, busy):
+        assert before > 10 and during >= 0.9 * before
