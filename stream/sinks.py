@@ -11,6 +11,7 @@ publisher that restarted), so the output never goes backwards.
 """
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -69,8 +70,13 @@ class _Retimer:
         t = self._follow(frame.time)
         if self.video_s is not None and t <= self.video_s:
             t = self.video_s + 1 / fps
-        self.video_s = t
-        return round(t / frame.time_base)
+        pts = round(t / frame.time_base)
+        if self.video_s is not None and pts * frame.time_base <= self.video_s:
+            # an offset set by a sound packet can land a frame a hair after the last one, the same
+            # tick once rounded: the muxer refuses a repeated timestamp (EINVAL), so take the next tick
+            pts = math.floor(self.video_s / frame.time_base) + 1
+        self.video_s = float(pts * frame.time_base)
+        return pts
 
     def packet(self, packet) -> bool:
         """Shift a passed-through packet; False when it would not move its stream forward."""
