@@ -26,7 +26,7 @@ def test_default_admits_80_percent_of_what_was_measured(measured):
     assert (capacity["width"], capacity["height"]) == (320, 180)
     assert capacity["frame_ms"] > 1 and capacity["target_fps"] == TARGET_FPS
     holds = capacity["cores"] * 1000 / capacity["frame_ms"] / TARGET_FPS
-    assert abs(capacity["viewers"] - holds) < 0.02
+    assert abs(capacity["viewers"] - holds) <= 0.02 * holds  # frame_ms is rounded to 0.1 ms in the stats
     assert stats["max_sessions"] == capacity["admitted"] == max(1, math.floor(ADMIT_SHARE * capacity["viewers"]))
     assert "admitting" in measured.stderr_text()
 
