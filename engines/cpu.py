@@ -36,9 +36,10 @@ class CpuEngine(Engine):
                  precision: str = "auto"):
         if precision not in PRECISIONS:
             raise OptionError(f"unknown precision {precision!r}; use {', '.join(PRECISIONS)}")
-        if precision == "bf16" and not cpu_has_bf16():
+        if precision == "bf16" and not bf16_usable():
             raise EngineUnavailable("precision bf16 needs a CPU with AMX or AVX-512 BF16 instructions; "
-                                    "this one has neither (use --precision fp32)")
+                                    "this one has neither (use --precision fp32)" if not cpu_has_bf16() else
+                                    "precision bf16 runs on torch, which is not installed (use --precision fp32)")
         self.threads = threads or usable_cores()
         self.parallel_frames = max(1, usable_cores() // self.threads)
         self.bf16 = precision == "bf16" or (precision == "auto" and bf16_usable())
