@@ -106,7 +106,7 @@ class LiveJob:
         self.stats.reconnects = getattr(self.source, "reconnects", 0)
         return {**self.stats.snapshot(), **self.state(), "engine": self.engine.name, "precision": self.engine.precision}
 
-    # -- the four threads -----------------------------------------------------------------
+    # -- the threads: capture, inference (one per core), stabilization, output -------------
     def _guard(self, body):
         def run():
             try:

@@ -16,18 +16,11 @@ from pathlib import Path
 
 import av
 
+from stream.server import resident_mb
 from stream.testsrc import write_test_clip
 
 MINUTES = float(os.environ.get("STYLECAST_FILM_MINUTES", "0.5"))
 FPS = 25
-
-
-def resident_mb(pid: int) -> float | None:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
-    except (OSError, StopIteration):
-        return None
 
 
 def summary(path: Path) -> dict:
