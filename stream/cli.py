@@ -54,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--preset", default="faster", help="x264 preset, ultrafast..veryslow (default faster)")
     r.add_argument("--overwrite", action="store_true", help="replace an existing output")
     r.add_argument("--ignore-errors", action="store_true", help="render past damaged data; report lost frames")
+    r.add_argument("--fragmented", action=argparse.BooleanOptionalAction,
+                   help="write .mp4/.mov in fragments, each with its own index: memory stays flat however long "
+                        "the film (default: for inputs over 30 minutes)")
     r.add_argument("--json", action="store_true", help="print one JSON summary at the end")
 
     s = sub.add_parser("styles", help="list the built-in styles")
@@ -119,7 +122,7 @@ def _render(args) -> int:
     opts = RenderOptions(input=args.input, output=output, style=args.style, strength=args.strength,
                          keep_colors=args.keep_colors, max_side=args.max_side, engine=args.engine,
                          precision=args.precision, crf=args.crf, preset=args.preset, overwrite=args.overwrite,
-                         ignore_errors=args.ignore_errors, stability=0.0 if args.no_stabilize else args.stability)
+                         ignore_errors=args.ignore_errors, fragmented=args.fragmented, stability=0.0 if args.no_stabilize else args.stability)
     with ExitStack() as stack:  # the bar opens once the frame count is known, and closes with the render
         result = render(opts, lambda total: stack.enter_context(
             progress_bar("render", total, enabled=False if args.json else None)))

@@ -79,11 +79,13 @@ class FileDecoder:
         """How many frames the file says it holds (for progress), or None when unknown."""
         if self.video.frames:
             return self.video.frames
-        duration = self._duration()
+        duration = self.duration
         rate = self.video.average_rate or self.video.guessed_rate
         return int(round(duration * rate)) if duration and rate else None
 
-    def _duration(self) -> float | None:
+    @property
+    def duration(self) -> float | None:
+        """How long the file says it lasts (s), or None when unknown."""
         if self.video.duration and self.video.time_base:
             return float(self.video.duration * self.video.time_base)
         if self.container.duration:
@@ -139,7 +141,7 @@ class FileDecoder:
         """A file whose streams all stop well before the duration its header states was cut short."""
         if self.decoded == 0:
             raise InputError(f"no video frame could be decoded from {self.path.name}")
-        duration = self._duration()
+        duration = self.duration
         rate = float(self.video.average_rate or 25)
         if self.video.frames:
             missing = self.video.frames - self.decoded - self.lost

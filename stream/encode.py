@@ -17,6 +17,12 @@ FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mkv": "matroska", ".mov": "mov"}
 _CONTAINER_TAGS = {"major_brand", "minor_version", "compatible_brands", "encoder", "creation_time"}
 # MPEG-TS has no codec tag table, so FFmpeg cannot list what it holds; these are what it carries
 _TS_CODECS = {"aac", "aac_latm", "mp2", "mp3", "ac3", "eac3", "opus", "dts", "dvb_subtitle", "dvb_teletext"}
+# MP4 and MOV keep every packet's index entry in memory until the end of the file (about 110 bytes
+# a packet: +57 MiB over two hours with sound). Past this length a render writes fragments instead,
+# each with its own index, and memory stays flat. MKV needs no such thing. delay_moov writes the
+# header once the first fragment is known, so its edit list keeps every time exactly as in the source.
+LONG_FILM_S = 30 * 60
+FRAGMENTED = {"movflags": "frag_keyframe+delay_moov+default_base_moof"}
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 
 
@@ -26,6 +32,10 @@ def container_format(path: Path) -> str:
     if fmt is None:
         raise OutputError(f"output must end in .mp4, .mkv or .mov, got {path.name!r}")
     return fmt
+
+
+def can_fragment(fmt: str) -> bool:
+    return fmt in ("mp4", "mov")
 
 
 class FileEncoder:

@@ -16,7 +16,7 @@ from engines import DEFAULT_STYLE, Look, open_engine, resolve
 from engines.errors import OptionError, OutputError
 
 from .decode import MIN_SIDE, FileDecoder
-from .encode import PRESETS, FileEncoder, container_format
+from .encode import FRAGMENTED, LONG_FILM_S, PRESETS, FileEncoder, can_fragment, container_format
 from .frame import Frame
 from .notes import note
 from .output_file import AtomicOutput
@@ -44,6 +44,7 @@ class RenderOptions:
     overwrite: bool = False
     ignore_errors: bool = False
     stability: float = DEFAULT_STABILITY  # 0 turns stabilization off (the per-frame output, bit for bit)
+    fragmented: bool | None = None   # MP4/MOV in fragments; None: when the input lasts over LONG_FILM_S
 
     def check(self) -> None:
         if self.max_side is not None and not (MIN_SIDE <= self.max_side <= MAX_SIDE_LIMIT):
@@ -54,7 +55,8 @@ class RenderOptions:
             raise OptionError(f"--preset must be one of {', '.join(PRESETS)}, got {self.preset!r}")
         Look(self.strength, self.keep_colors)
         Stabilizer(self.stability)
-        container_format(self.output)
+        if not can_fragment(container_format(self.output)) and self.fragmented:
+            raise OptionError(f"--fragmented applies to .mp4 and .mov outputs, not {self.output.suffix}")
         if self.input is not None and self.input.exists() and self.output.exists() \
                 and self.input.resolve() == self.output.resolve():
             raise OutputError("the output would replace the input; choose another output path")
@@ -71,6 +73,7 @@ class RenderResult:
     precision: str = "fp32"
     lost_frames: int = 0
     stability: float = 0.0
+    fragmented: bool = False
     scene_cuts: int = 0
     copied_packets: int = 0
     dropped_packets: int = 0          # damaged packets of copied streams left out (--ignore-errors)
@@ -93,8 +96,12 @@ def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int],
         try:
             engine = open_engine(opts.engine, style, Look(opts.strength, opts.keep_colors), throughput=True,
                                  max_side=opts.max_side, notes=note, precision=opts.precision)
-            encoder = FileEncoder(partial, container_format(opts.output), decoder.container, decoder.video,
-                                  decoder.copy_streams, opts.crf, opts.preset, ignore_errors=opts.ignore_errors)
+            fmt = container_format(opts.output)
+            fragmented = can_fragment(fmt) and (opts.fragmented if opts.fragmented is not None
+                                                else (decoder.duration or 0) > LONG_FILM_S)
+            encoder = FileEncoder(partial, fmt, decoder.container, decoder.video, decoder.copy_streams, opts.crf,
+                                  opts.preset, options=FRAGMENTED if fragmented else None,
+                                  ignore_errors=opts.ignore_errors)
             advance = progress(decoder.expected_frames) if progress else (lambda n=1: None)
 
             stabilizer = Stabilizer(opts.stability)
@@ -128,7 +135,7 @@ def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int],
     return RenderResult(frames=encoder.frames, seconds=round(seconds, 3),
                         fps=round(encoder.frames / max(seconds, 1e-9), 2), engine=engine.name, precision=engine.precision,
                         style=style.name, output=str(opts.output), lost_frames=decoder.lost,
-                        stability=opts.stability, scene_cuts=stabilizer.stats.cuts,
+                        stability=opts.stability, fragmented=fragmented, scene_cuts=stabilizer.stats.cuts,
                         copied_packets=encoder.copied_packets, dropped_packets=encoder.dropped_packets,
                         skipped_streams=encoder.skipped)
 

@@ -20,14 +20,14 @@ import av
 
 from engines.errors import OutputError
 
-from .encode import FileEncoder
+from .encode import FRAGMENTED, FileEncoder
 from .frame import Frame
 
 VCAM_HELP = ("no virtual camera device; create one with: sudo apt install v4l2loopback-dkms && "
              "sudo modprobe v4l2loopback devices=1 exclusive_caps=1 card_label=stylecast")
 _FORMATS = {"udp": "mpegts", "srt": "mpegts", "rtmp": "flv", "rtsp": "rtsp"}
 _FILES = {".mkv": ("matroska", {}), ".ts": ("mpegts", {}),
-          ".mp4": ("mp4", {"movflags": "frag_keyframe+empty_moov+default_base_moof"})}
+          ".mp4": ("mp4", FRAGMENTED)}
 
 
 class NullSink:

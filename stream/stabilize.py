@@ -33,7 +33,7 @@ FLOW_SIDE = 320          # flow is measured with the longer side at this many pi
 CONSISTENCY_PX = 6.0     # forward-backward disagreement (flow-size pixels) above which a pixel is untrusted
 PHOTO_TOLERANCE = 0.4    # warped-input mismatch (0..1 grey) at which trust falls to zero, linearly
 COARSE_SIGMA = 2.0       # pixels; what a Gaussian of this size keeps is taken from the current frame only
-RESHARPEN = 0.3
+SHARPEN_SIGMA = 0.8      # pixels; the resharpening undoes a bilinear warp's blur at this scale
 CUT_MISMATCH = 0.05      # median warped-input mismatch (0..1 grey) above which a frame starts a new shot;
                          # continuous motion in bikes.mp4 stays near 0.008, its 5 cuts measure 0.09-0.23
 
@@ -45,9 +45,35 @@ class StabilizerStats:
     mean_trust: float = 0.0
 
 
-def _grid(h: int, w: int, cache: dict) -> tuple[np.ndarray, np.ndarray]:
+# one-dimensional high pass: the pixel minus its Gaussian neighbourhood
+_ONE = np.array([1.0], np.float32)
+_SHARPEN = (np.eye(1, 5, 2) - cv2.getGaussianKernel(5, SHARPEN_SIGMA).T).astype(np.float32).ravel()
+
+
+def resharpen_weights(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How much to sharpen the warped past along x and along y, per pixel, for ``flow`` in pixels.
+
+    A bilinear warp by a fraction f of a pixel blurs by f(1-f) (its variance along that axis): none
+    at whole pixels, most at half pixels. Carried frame after frame, that blur would wash the texture
+    out, so it is undone, along each axis by just that much: f(1-f) / SHARPEN_SIGMA^2 is the most
+    that keeps the loop's gain at or below 1 at every spatial frequency. A fixed amount would add
+    gain where the warp did not blur (a still camera moves by whole pixels: f = 0), and the
+    stabilizer's own output, fed back, would then grow into crisp noise."""
+    frac = flow - np.floor(flow)
+    blur = frac * (1 - frac)
+    blur *= np.float32(1 / SHARPEN_SIGMA ** 2)
+    return blur[..., 0], blur[..., 1]
+
+
+def _full_size(plane: np.ndarray, w: int, h: int) -> np.ndarray:
+    """A flow-size weight as a full-size three-channel image, to multiply RGB pixels with."""
+    return cv2.resize(cv2.merge([plane] * 3), (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _grid(h: int, w: int, cache: dict) -> np.ndarray:
+    """(h, w, 2) float32: each pixel's own x and y."""
     if (h, w) not in cache:
-        cache[(h, w)] = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+        cache[(h, w)] = np.dstack(np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)))
     return cache[(h, w)]
 
 
@@ -84,15 +110,19 @@ class Stabilizer:
         back = self._flow.calc(grey, self._prev_grey, None)
         fwd = self._flow.calc(self._prev_grey, grey, None)
         h, w = grey.shape
-        gx, gy = _grid(h, w, self._grids)
-        map_x, map_y = gx + back[..., 0], gy + back[..., 1]
-        fwd_there = cv2.remap(fwd, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        consistent = np.linalg.norm(back + fwd_there, axis=-1) < CONSISTENCY_PX
-        warped_grey = cv2.remap(self._prev_grey, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        mismatch = np.abs(warped_grey.astype(np.float32) - grey) / 255.0
-        inside = (map_x >= 0) & (map_x <= w - 1) & (map_y >= 0) & (map_y <= h - 1)
-        trust = np.clip(1.0 - mismatch / PHOTO_TOLERANCE, 0.0, 1.0) * (consistent & inside)
-        return back, trust.astype(np.float32), float(np.median(mismatch))
+        where = _grid(h, w, self._grids) + back
+        fwd_there = cv2.remap(fwd, where, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        disagree = back + fwd_there
+        disagree *= disagree
+        consistent = disagree[..., 0] + disagree[..., 1] < CONSISTENCY_PX ** 2
+        warped_grey = cv2.remap(self._prev_grey, where, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        mismatch = cv2.absdiff(warped_grey, grey)  # grey levels, 0..255
+        inside = cv2.inRange(where, (0, 0), (w - 1, h - 1)) > 0
+        trust = np.clip(1.0 - mismatch * np.float32(1 / (255 * PHOTO_TOLERANCE)), 0.0, 1.0)
+        trust *= consistent & inside
+        counts = np.cumsum(np.bincount(mismatch.ravel(), minlength=256))
+        median = int(np.searchsorted(counts, (counts[-1] + 1) // 2))
+        return back, trust, median / 255.0
 
     def __call__(self, source: np.ndarray, stylized: np.ndarray) -> np.ndarray:
         if self.stability == 0.0:
@@ -111,16 +141,20 @@ class Stabilizer:
             return stylized
         h, w = stylized.shape[:2]
         fh, fw = grey.shape
-        flow = cv2.resize(back, (w, h), interpolation=cv2.INTER_LINEAR) * np.float32((w / fw + h / fh) / 2)
-        gx, gy = _grid(h, w, self._grids)
-        warped = cv2.remap(self._prev_out, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_REPLICATE)
-        if RESHARPEN:  # each bilinear warp blurs a little; recursion would compound it into a wash
-            warped = cv2.addWeighted(warped, 1 + RESHARPEN, cv2.GaussianBlur(warped, (0, 0), 0.8), -RESHARPEN, 0)
-        weight = cv2.resize(trust, (w, h), interpolation=cv2.INTER_LINEAR)[..., None] * self.stability
-        current = stylized.astype(np.float32)
-        change = weight * (warped.astype(np.float32) - current)
+        scale = (w / fw + h / fh) / 2
+        # where each output pixel was in the previous frame: the grid plus the backward flow at full size
+        where = cv2.scaleAdd(cv2.resize(back, (w, h), interpolation=cv2.INTER_LINEAR), scale, _grid(h, w, self._grids))
+        warped = cv2.remap(self._prev_out, where, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        # per pixel, at flow size: how much of the warped past to keep, and how much to resharpen it
+        # along x and along y (resharpen_weights); brought to full size with one weight per channel
+        keep = trust * np.float32(self.stability)
+        sharpen_x, sharpen_y = resharpen_weights(back * np.float32(scale))
+        change = cv2.subtract(warped, stylized, dtype=cv2.CV_32F)
+        cv2.multiply(change, _full_size(keep, w, h), dst=change)
+        for kernels, amount in (((_SHARPEN, _ONE), sharpen_x), ((_ONE, _SHARPEN), sharpen_y)):
+            detail = cv2.sepFilter2D(warped, cv2.CV_32F, *kernels)
+            cv2.accumulateProduct(detail, _full_size(keep * amount, w, h), change)
         change -= cv2.GaussianBlur(change, (0, 0), COARSE_SIGMA)  # detail band only
-        out = np.clip(current + change + 0.5, 0, 255).astype(np.uint8)
+        out = cv2.add(stylized, change, dtype=cv2.CV_8U)  # rounded and clipped to 0..255
         self._prev_grey, self._prev_out = grey, out
         return out

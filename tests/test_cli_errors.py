@@ -47,6 +47,12 @@ def test_bad_outputs(make_clip, tmp_path, output, message):
     assert clip.read_bytes() == before
 
 
+def test_fragments_are_for_mp4_and_mov_only(make_clip, tmp_path):
+    code, _, err = run_cli("render", make_clip(), "-o", tmp_path / "out.mkv", "--fragmented")
+    assert code == 2 and "--fragmented applies to .mp4 and .mov outputs, not .mkv" in one_error_line(err)
+    assert _no_output_left(tmp_path) == []
+
+
 def test_unwritable_folder(make_clip, tmp_path):
     if hasattr(__import__("os"), "geteuid") and __import__("os").geteuid() == 0:
         locked = tmp_path / "ro"

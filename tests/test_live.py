@@ -122,8 +122,9 @@ def test_control_endpoint_changes_style_while_running(tmp_path):
     assert json.loads(out)["style"] == "mosaic"
 
 
-def test_sigterm_flushes_the_file_and_exits_0(tmp_path):
-    target = tmp_path / "monitor.mkv"
+@pytest.mark.parametrize("name", ["monitor.mkv", "monitor.mp4"])
+def test_sigterm_flushes_the_file_and_exits_0(tmp_path, name):
+    target = tmp_path / name
     proc = live("--sink", target, "--duration", "60", "--json", "--max-side", "320")
     time.sleep(4.0)
     proc.send_signal(signal.SIGTERM)

@@ -57,6 +57,7 @@ def test_a_whole_film_keeps_every_frame_its_sound_and_flat_memory(tmp_path):
     result, err = proc.communicate()
     assert proc.returncode == 0, err
     rendered = json.loads(result)
+    assert rendered["fragmented"] is (MINUTES > 30)  # a film this long is written in fragments
     styled = summary(out)
     assert rendered["frames"] == styled["frames"] == source["frames"]  # every frame
     assert styled["audio_packets"] == source["audio_packets"] and styled["audio_sha256"] == source["audio_sha256"]

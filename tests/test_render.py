@@ -7,16 +7,20 @@ import pytest
 from conftest import H, W, one_error_line, packets, run_cli, video_frames
 
 
-@pytest.mark.parametrize("src,dst", [("in.mp4", "out.mp4"), ("in.mkv", "out.mkv"), ("in.mov", "out.mov"),
-                                     ("in.mp4", "out.mkv")])
-def test_render_keeps_frames_timestamps_and_audio(make_clip, tmp_path, src, dst):
+@pytest.mark.parametrize("src,dst,fragmented", [("in.mp4", "out.mp4", False), ("in.mkv", "out.mkv", False),
+                                                ("in.mov", "out.mov", False), ("in.mp4", "out.mkv", False),
+                                                ("in.mp4", "out.mp4", True), ("in.mov", "out.mov", True)])
+def test_render_keeps_frames_timestamps_and_audio(make_clip, tmp_path, src, dst, fragmented):
     clip = make_clip(src, seconds=1.2)
     out = tmp_path / dst
-    code, stdout, err = run_cli("render", clip, "-o", out, "--style", "mosaic", "--json")
+    code, stdout, err = run_cli("render", clip, "-o", out, "--style", "mosaic", "--json",
+                                *(["--fragmented"] if fragmented else []))
     assert code == 0, err
     summary = json.loads(stdout)
     assert summary["frames"] == 30 and summary["engine"] == "cpu" and summary["style"] == "mosaic"
     assert summary["output"] == str(out) and summary["fps"] > 0
+    # a short film is written whole (one index at the end); fragments only when asked, or past 30 minutes
+    assert summary["fragmented"] is fragmented and (b"moof" in out.read_bytes()) is fragmented
 
     src_times, src_images = video_frames(clip)
     out_times, out_images = video_frames(out)

@@ -1,6 +1,7 @@
 """Stabilized video flickers less, leaves no ghosts, does not smear cuts, and can be turned off."""
 import json
 
+import cv2
 import numpy as np
 import pytest
 
@@ -43,28 +44,53 @@ def test_textured_pan_flickers_less(engine):
     assert _pan_error(stabilized, 3) < 0.6 * _pan_error(perframe, 3)
 
 
+def _disc(scene, t, grow=0):
+    """Where the scene's disc is at ``t`` (its geometry, not its colours)."""
+    r = scene.radius
+    cx = int((0.5 + 0.4 * np.sin(t * 1.3)) * (scene.width - 2 * r)) + r
+    cy = int((0.5 + 0.4 * np.cos(t * 0.9)) * (scene.height - 2 * r)) + r
+    yy, xx = np.mgrid[0:scene.height, 0:scene.width]
+    return (xx - cx) ** 2 + (yy - cy) ** 2 < (r + grow) ** 2
+
+
 def test_moving_object_leaves_no_ghost(engine):
     scene = TestScene(W, H, seed=1, pan_px_per_s=0)
-    frames = [scene.frame(i * 0.12) for i in range(12)]  # the disc moves ~10 px a frame over a still background
+    times = [4.83 - (11 - i) * 0.08 for i in range(12)]  # the disc speeds up to ~10 px a frame over a still background
+    frames = [scene.frame(t) for t in times]
     perframe, stabilized, _ = _stylize(engine, frames, 0.95)
     # plain blending with the previous frame (EMA 0.7) for contrast: it does leave a trail
     ema, prev = [], None
     for out in perframe:
-        prev = out.astype(float) if prev is None else 0.7 * prev + 0.3 * out
+        prev = out.astype(np.float32) if prev is None else 0.7 * prev + 0.3 * out
         ema.append(prev)
-    colour = scene.disc[scene.disc_mask][0]
-    on = [np.all(f == colour, -1) for f in frames]
-    vacated = (on[-2] | on[-3]) & ~on[-1]  # where the disc was and is no more: where a ghost would linger
-    background = ~(on[-1] | on[-2] | on[-3])
+    # where the disc was and is no more: where a ghost would linger
+    vacated = (_disc(scene, times[-2]) | _disc(scene, times[-3])) & ~_disc(scene, times[-1], grow=3)
     assert vacated.sum() > 200
 
     def ghost(outs):
-        """What differs from the per-frame picture where the disc was, against what differs elsewhere."""
-        d = np.abs(outs[-1].astype(float) - perframe[-1]).mean(-1)
-        return d[vacated].mean() / d[background].mean()
+        """How far the coarse picture (colours, shapes) departs from the per-frame one where the disc was."""
+        coarse = lambda f: cv2.GaussianBlur(np.asarray(f, np.float32), (0, 0), 3)
+        return np.abs(coarse(outs[-1]) - coarse(perframe[-1])).mean(-1)[vacated].mean()
 
-    assert ghost(ema) > 1.5       # the measure sees a trail when there is one
-    assert ghost(stabilized) < 1.0  # nothing of the disc lingers
+    assert ghost(ema) > 20                              # the measure sees a trail when there is one
+    assert ghost(stabilized) < 0.2 * ghost(ema)         # nothing of the disc lingers
+
+
+def test_a_still_camera_stays_calm(engine):
+    """A locked-off shot: the same scene with sensor noise, frame after frame. The stabilizer keeps
+    the texture still and stays the per-frame picture; fed its own output for 60 frames, it must
+    not sharpen it into noise (it once did, within a second)."""
+    rng = np.random.default_rng(2)
+    still = TestScene(W, H, seed=4).frame(0)
+    frames = [_noisy(still, rng, sigma=2.0) for _ in range(60)]
+    perframe, stabilized, stab = _stylize(engine, frames, 0.9)
+    assert stab.stats.cuts == 0
+    jitter = lambda outs: np.mean([np.abs(b.astype(int) - a).mean() for a, b in zip(outs[-20:], outs[-19:])])
+    assert jitter(stabilized) < 0.5 * jitter(perframe)  # steadier than the per-frame output
+    departure = np.abs(stabilized[-1].astype(int) - perframe[-1]).mean()
+    assert departure < 6  # grey levels, mean: still the per-frame picture (70 when it ran away)
+    detail = lambda f: np.abs(cv2.Laplacian(f.astype(np.float32), cv2.CV_32F)).mean()
+    assert detail(stabilized[-1]) < 1.1 * detail(perframe[-1])
 
 
 def test_hard_cut_is_not_smeared(engine):

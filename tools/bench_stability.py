@@ -4,7 +4,7 @@ Stylizes the clip once per frame, then applies each variant to the same per-fram
 prints E_warp (x per-frame), fidelity, strength and the stabilizer's time per frame against the
 network's. Optionally writes the E_warp plot and a per-frame | stabilized side-by-side picture.
 
-    python tools/bench_stability.py [--clip bikes] [--style 19] [--frames 120] [--plot P] [--side-by-side P]
+    python tools/bench_stability.py [--clip bikes] [--style 19] [--frames 120] [--still] [--plot P] [--side-by-side P]
 """
 from __future__ import annotations
 
@@ -45,10 +45,15 @@ def main() -> None:
     ap.add_argument("--ema", type=float, nargs="*", default=[0.3, 0.5, 0.7])
     ap.add_argument("--plot", type=Path)
     ap.add_argument("--side-by-side", type=Path)
+    ap.add_argument("--still", action="store_true",
+                    help="a locked-off camera: the clip's first frame again and again, with sensor noise (sigma 2)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     clip = Path(args.clip) if Path(args.clip).is_file() else real_clip(args.clip)
     source = read_frames(clip)[: args.frames]
+    if args.still:
+        rng, first = np.random.default_rng(0), source[0].astype(np.float32)
+        source = [np.clip(first + rng.normal(0, 2, first.shape), 0, 255).astype(np.uint8) for _ in source]
     engine = open_engine("cpu", args.style)
     started = time.perf_counter()
     perframe = [engine.stylize_one(f) for f in source]
