@@ -4,8 +4,9 @@ Threads joined by one-item slots (stream.pipeline.LatestSlot): capture -> infere
 per core, a frame each, one core per frame) -> stabilization -> output, so the network works on two
 frames while the stabilizer finishes the one before. When a stage is slower than the one feeding
 it, the frame waiting is replaced by the newer one and counted as dropped, so delay never builds
-up; a frame that finishes after a newer one is stale and dropped too, so the stabilizer and the
-sink always see time moving forward. Sound passes from the capture
+up. A frame that finishes before an older one waits for it (up to a frame interval); one that
+finishes after a newer one was passed on is stale and dropped too, so the stabilizer and the sink
+always see time moving forward. Sound passes from the capture
 thread straight to the sink. Style, strength and stability can change while running (``control``,
 the Python API and the HTTP control endpoint).
 """
@@ -30,6 +31,7 @@ from .trace import FrameTrace
 
 JOIN_S = 2.0
 DEGRADED_AFTER = 10  # failed frames in a row before the pipeline reports itself degraded
+REORDER_WAIT_FRAMES = 1.0  # how long a finished frame waits for an older one still in the network
 HOLD_AFTER_S = 1.0   # no new frame for this long: the sink gets the last picture, dimmed and marked, at --fps
 
 
@@ -75,7 +77,8 @@ class LiveJob:
         self.stats = LiveStats()
         self.trace = FrameTrace(opts.trace) if opts.trace else None
         self._frames, self._stylized, self._outputs = LatestSlot(), LatestSlot(), LatestSlot()
-        self._order, self._newest_stylized, self._stale = threading.Lock(), float("-inf"), 0
+        # workers finish out of order: capture times of the frames inside the network, the newest passed on
+        self._order, self._in_network, self._newest_stylized, self._stale = threading.Condition(), set(), float("-inf"), 0
         self._errors: list[BaseException] = []
         self._source_done = threading.Event()
         from .control import ControlServer
@@ -137,6 +140,8 @@ class LiveJob:
 
     def _infer(self) -> None:
         while (frame := self._frames.take(self.stop)) is not None:
+            with self._order:
+                self._in_network.add(frame.captured_at)
             started = time.perf_counter()
             try:
                 stylized = self.engine.stylize_one(frame.image)
@@ -146,12 +151,23 @@ class LiveJob:
                 stylized = frame.image
             frame.original, frame.image = frame.image, stylized
             frame.engine_ms = (time.perf_counter() - started) * 1000
-            with self._order:  # workers may finish out of order: a frame older than one passed on is stale
-                if frame.captured_at <= self._newest_stylized:
-                    self._stale += 1
-                    continue
-                self._newest_stylized = frame.captured_at
-                self._stylized.put(frame)
+            self._pass_on_in_order(frame)
+
+    def _pass_on_in_order(self, frame: Frame) -> None:
+        """Pass a stylized frame on after any older one still in the network, waiting for it up to
+        one frame interval; a frame that finishes after a newer one was passed on is stale (dropped)."""
+        with self._order:
+            give_up = time.monotonic() + REORDER_WAIT_FRAMES / self.opts.fps
+            while min(self._in_network) < frame.captured_at and not self.stop.is_set():
+                if (left := give_up - time.monotonic()) <= 0 or not self._order.wait(left):
+                    break
+            self._in_network.discard(frame.captured_at)
+            self._order.notify_all()
+            if frame.captured_at <= self._newest_stylized:
+                self._stale += 1
+                return
+            self._newest_stylized = frame.captured_at
+            self._stylized.put(frame)
 
     def _stabilize(self) -> None:
         """In frame order, beside the network: each frame builds on the one before."""
