@@ -134,7 +134,7 @@ def _render(args) -> int:
         print(f"wrote {result.output}: {result.frames} frames in {result.seconds:.1f} s "
               f"({result.fps:.1f} frames/s on {result.engine} {result.precision}, style {result.style}{lost})")
     for skipped in result.skipped_streams:
-        note(f"{skipped} was not copied: {output.suffix} cannot hold it")
+        note(f"{skipped} was not copied")
     return 0
 
 

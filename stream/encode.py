@@ -43,8 +43,9 @@ class FileEncoder:
     arrive before it (audio that leads the picture) are held until the file header is written.
 
     ``source`` is the decoder's input container (metadata, chapters) and ``copy_streams`` its
-    streams to copy; a live source may give neither. ``skipped`` lists the streams the output
-    format cannot hold (reported, not fatal). ``path`` may be a URL with ``options`` for its protocol.
+    streams to copy; a live source may give neither. ``skipped`` lists the streams left out, each
+    with why: the output format cannot hold it, or its codec is unknown (reported, not fatal).
+    ``path`` may be a URL with ``options`` for its protocol.
     """
 
     def __init__(self, path: Path | str, fmt: str, source=None, video_stream=None, copy_streams=(), crf: int = 18,
@@ -67,12 +68,15 @@ class FileEncoder:
         self._held: list[av.Packet] = []
         holds = _TS_CODECS if fmt == "mpegts" else self.out.supported_codecs
         for stream in copy_streams:
+            if stream.codec_context is None:  # FFmpeg could not tell its codec (a damaged header)
+                self.skipped.append(f"{stream.type} #{stream.index} (its codec is unknown: a damaged header?)")
+                continue
             name = stream.codec_context.name
             if name not in holds:
                 if stream.type == "audio":
                     raise OutputError(f"{stream.type} codec {name} cannot be stored in {fmt} "
                                       "without re-encoding; choose .mkv or .mov")
-                self.skipped.append(f"{stream.type} #{stream.index} ({name})")
+                self.skipped.append(f"{stream.type} #{stream.index} ({name}: {fmt} cannot hold it)")
                 continue
             out_stream = self.out.add_stream_from_template(stream)
             out_stream.metadata.update({k: v for k, v in stream.metadata.items() if k in ("language", "title")})

@@ -82,6 +82,19 @@ def test_subtitles_the_container_cannot_hold_are_reported(make_clip, tmp_path):
     assert packets(out, "audio") and not packets(out, "subtitle")
 
 
+def test_a_stream_of_unknown_codec_is_left_out_and_said(make_clip, tmp_path):
+    """A damaged header can leave a stream whose codec FFmpeg cannot tell (found by the 100-seed
+    corruption run: it was a traceback). The picture renders; the stream is named as left out."""
+    clip = make_clip("clip.mp4")
+    clip.write_bytes(clip.read_bytes().replace(b"mp4a", b"zzzz").replace(b"esds", b"zzzz"))  # the sound's codec, gone
+    out = tmp_path / "out.mp4"
+    code, stdout, err = run_cli("render", clip, "-o", out, "--json")
+    assert code == 0, err
+    assert json.loads(stdout)["skipped_streams"] == ["audio #1 (its codec is unknown: a damaged header?)"]
+    assert "audio #1 (its codec is unknown: a damaged header?) was not copied" in err
+    assert len(video_frames(out)[1]) == len(video_frames(clip)[1]) > 0 and packets(out, "audio") == []
+
+
 def test_max_side_scales_and_keeps_even_sizes(make_clip, tmp_path):
     clip = make_clip("in.mp4")
     out = tmp_path / "small.mp4"
