@@ -64,6 +64,9 @@ class FileDecoder:
             self.container.close()
             raise InputError(f"{path.name} has no video stream")
         self.video = self.container.streams.video[0]
+        if self.video.codec_context is None:  # FFmpeg could not tell the codec: the header is damaged
+            self.container.close()
+            raise InputError(f"{path.name} is damaged: the codec of its video stream cannot be told")
         self.video.thread_type = "AUTO"
         self.copy_streams = [s for s in self.container.streams if s.type in COPY_TYPES]
         self.lost = 0

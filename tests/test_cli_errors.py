@@ -47,6 +47,15 @@ def test_bad_outputs(make_clip, tmp_path, output, message):
     assert clip.read_bytes() == before
 
 
+def test_a_video_stream_of_unknown_codec_is_one_line(make_clip, tmp_path):
+    """Found by the 100-seed corruption run: a damaged header hid the video codec, and that was a traceback."""
+    clip = make_clip("clip.mp4")
+    clip.write_bytes(clip.read_bytes().replace(b"avc1", b"zzzz").replace(b"avcC", b"zzzz"))
+    code, _, err = run_cli("render", clip, "-o", tmp_path / "out.mp4")
+    assert code == 2 and "clip.mp4 is damaged: the codec of its video stream cannot be told" in one_error_line(err)
+    assert _no_output_left(tmp_path) == []
+
+
 def test_fragments_are_for_mp4_and_mov_only(make_clip, tmp_path):
     code, _, err = run_cli("render", make_clip(), "-o", tmp_path / "out.mkv", "--fragmented")
     assert code == 2 and "--fragmented applies to .mp4 and .mov outputs, not .mkv" in one_error_line(err)
