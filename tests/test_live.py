@@ -200,3 +200,31 @@ def test_a_remote_playlist_cannot_make_stylecast_read_local_files(tmp_path):
         httpd.shutdown()
     assert code == 2 and out == ""
     assert "cannot open http://127.0.0.1" in one_error_line(err)
+
+
+def test_a_frame_that_finishes_first_waits_for_the_older_one():
+    """Two frames in the network at once can finish out of order. The newer one waits for the older
+    (up to one frame interval), so both go on, in order; one that never finishes holds nothing up longer."""
+    from fractions import Fraction
+
+    import numpy as np
+
+    from stream.frame import Frame
+    from stream.live import LiveJob, LiveOptions
+
+    job = LiveJob(LiveOptions(fps=25, max_side=64))
+    older, newer = (Frame(np.zeros((8, 8, 3), np.uint8), i, Fraction(1, 25), i, captured_at=t)
+                    for i, t in enumerate((1.0, 2.0)))
+    job._in_network.update({1.0, 2.0})
+    waiting = threading.Thread(target=job._pass_on_in_order, args=(newer,))
+    waiting.start()
+    time.sleep(0.02)
+    assert waiting.is_alive() and job._newest_stylized == float("-inf")  # the newer one waits
+    job._pass_on_in_order(older)
+    waiting.join(1.0)
+    assert job._stale == 0 and job._newest_stylized == 2.0 and job._stylized.dropped == 1  # older, then newer
+
+    job._in_network.update({3.0, 4.0})  # 3.0 never finishes
+    started = time.monotonic()
+    job._pass_on_in_order(Frame(np.zeros((8, 8, 3), np.uint8), 4, Fraction(1, 25), 4, captured_at=4.0))
+    assert 0.03 <= time.monotonic() - started < 0.2 and job._newest_stylized == 4.0  # waited one interval (40 ms)
