@@ -123,7 +123,8 @@ def _render(args) -> int:
     opts = RenderOptions(input=args.input, output=output, style=args.style, strength=args.strength,
                          keep_colors=args.keep_colors, max_side=args.max_side, engine=args.engine,
                          precision=args.precision, crf=args.crf, preset=args.preset, overwrite=args.overwrite,
-                         ignore_errors=args.ignore_errors, fragmented=args.fragmented, stability=0.0 if args.no_stabilize else args.stability)
+                         ignore_errors=args.ignore_errors, fragmented=args.fragmented,
+                         stability=0.0 if args.no_stabilize else args.stability)
     with ExitStack() as stack:  # the bar opens once the frame count is known, and closes with the render
         result = render(opts, lambda total: stack.enter_context(
             progress_bar("render", total, enabled=False if args.json else None)))

@@ -78,7 +78,8 @@ class LiveJob:
         self.trace = FrameTrace(opts.trace) if opts.trace else None
         self._frames, self._stylized, self._outputs = LatestSlot(), LatestSlot(), LatestSlot()
         # workers finish out of order: capture times of the frames inside the network, the newest passed on
-        self._order, self._in_network, self._newest_stylized, self._stale = threading.Condition(), set(), float("-inf"), 0
+        self._order, self._in_network = threading.Condition(), set()
+        self._newest_stylized, self._stale = float("-inf"), 0
         self._errors: list[BaseException] = []
         self._source_done = threading.Event()
         from .control import ControlServer
