@@ -12,6 +12,7 @@ publisher that restarted), so the output never goes backwards.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -54,7 +55,7 @@ class _Retimer:
     def __init__(self):
         self.offset_s = 0.0
         self.latest_s: float | None = None   # the latest output time of any stream
-        self.video_s: float | None = None
+        self.video_t: Fraction | None = None  # the latest video output time, exact (s)
         self.last_dts: dict[int, int] = {}
 
     def _follow(self, t: float) -> float:
@@ -68,14 +69,15 @@ class _Retimer:
         """The output pts of ``frame`` (in its time base). The frame itself is left as it is: the
         job keeps it (held frames are made from it), and its own time must stay the source's."""
         t = self._follow(frame.time)
-        if self.video_s is not None and t <= self.video_s:
-            t = self.video_s + 1 / fps
+        if self.video_t is not None and t <= self.video_t:
+            t = float(self.video_t) + 1 / fps
         pts = round(t / frame.time_base)
-        if self.video_s is not None and pts * frame.time_base <= self.video_s:
+        if self.video_t is not None:
             # an offset set by a sound packet can land a frame a hair after the last one, the same
-            # tick once rounded: the muxer refuses a repeated timestamp (EINVAL), so take the next tick
-            pts = math.floor(self.video_s / frame.time_base) + 1
-        self.video_s = float(pts * frame.time_base)
+            # tick once rounded: the muxer refuses a repeated timestamp (EINVAL), so take the next
+            # tick. Compared exactly: the last time kept as a float could round below its own tick.
+            pts = max(pts, math.floor(self.video_t / frame.time_base) + 1)
+        self.video_t = pts * Fraction(frame.time_base)
         return pts
 
     def packet(self, packet) -> bool:

@@ -142,3 +142,25 @@ def test_http_source_that_connects_but_sends_nothing(tmp_path):
     assert seen["held_during"] >= 0.5 * 25 * (5.0 - NOTICE_S)
     assert seen["resumed_s"] is not None and seen["resumed_s"] < RESUME_S
     assert seen["frames_after"] >= 20 and seen["pts_forward"]
+
+
+def test_a_retimed_frame_never_repeats_the_last_tick():
+    """A restart offset can put a frame a fraction of a tick after the last one. It must still get
+    the next tick: the MPEG-TS muxer refuses a repeated timestamp (EINVAL), which ended a CI run.
+    The last time used to be kept as a float, which can round below its own exact tick."""
+    from fractions import Fraction
+
+    import numpy as np
+
+    from stream.frame import Frame
+    from stream.sinks import _Retimer
+
+    tb = Fraction(1, 90000)
+    ticks = [p for p in range(10**8, 10**8 + 200) if float(p * tb) < p * tb][:20]  # floats that round down
+    assert ticks
+    for p in ticks:
+        retimer = _Retimer()
+        first = retimer.frame_pts(Frame(np.zeros((2, 2, 3), np.uint8), p, tb, 0), 25)
+        retimer.offset_s = float(tb) * 0.3  # as if a sound packet had moved the offset by a hair
+        second = retimer.frame_pts(Frame(np.zeros((2, 2, 3), np.uint8), p, tb, 1), 25)
+        assert second > first == p
