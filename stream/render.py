@@ -55,7 +55,8 @@ class RenderOptions:
             raise OptionError(f"--preset must be one of {', '.join(PRESETS)}, got {self.preset!r}")
         Look(self.strength, self.keep_colors)
         Stabilizer(self.stability)
-        if not can_fragment(container_format(self.output)) and self.fragmented:
+        fmt = container_format(self.output)  # refuses an extension it cannot write
+        if self.fragmented and not can_fragment(fmt):
             raise OptionError(f"--fragmented applies to .mp4 and .mov outputs, not {self.output.suffix}")
         if self.input is not None and self.input.exists() and self.output.exists() \
                 and self.input.resolve() == self.output.resolve():

@@ -12,9 +12,9 @@ publisher that restarted), so the output never goes backwards.
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 import threading
 from dataclasses import replace
+from fractions import Fraction
 from pathlib import Path
 
 import av
