@@ -52,6 +52,29 @@ def test_odd_sizes_and_concurrent_frames():
         assert np.array_equal(together[i], alone[i])
 
 
+@needs_bf16
+@pytest.mark.parametrize("pad", [1, 4])
+def test_each_layer_input_is_written_with_its_border(pad):
+    """The fused ReLU/add/upsample + reflect border equals torch's own ops, value for value."""
+    import torch
+    from torch.nn import functional as F
+
+    network = CpuEngine("starry-night", precision="bf16")._network
+    name = "contract.0" if pad == 4 else "res.0.0"
+    assert network.layers[name][4] == pad
+    generator = torch.Generator().manual_seed(pad)
+    x, other = (torch.randn((1, 8, 13, 22), generator=generator).to(torch.bfloat16)
+                .contiguous(memory_format=torch.channels_last) for _ in range(2))
+    with torch.inference_mode():
+        cases = {"relu": (dict(relu=True), F.relu(x)), "add": (dict(add=other), x + other),
+                 "copy": ({}, x), "upsample": (dict(upsample=True), F.interpolate(x, scale_factor=2.0)),
+                 "relu+upsample": (dict(relu=True, upsample=True), F.interpolate(F.relu(x), scale_factor=2.0))}
+        for case, (options, inside) in cases.items():
+            padded, view = network._padded_for(name, x, **options)
+            assert torch.equal(padded, F.pad(inside, (pad,) * 4, mode="reflect")), case
+            assert torch.equal(view, inside) and padded.is_contiguous(memory_format=torch.channels_last), case
+
+
 def test_precision_choice(monkeypatch):
     fp32 = CpuEngine("mosaic", precision="fp32")
     assert fp32.precision == "fp32" and isinstance(fp32._network, BuiltinNetwork)
