@@ -18,34 +18,18 @@ The output differs from ONNX Runtime's fp32 by 0.003 on average (0..1 pixels): u
 """
 from __future__ import annotations
 
-import ctypes
 import functools
-import sys
 
 import cv2
 import numpy as np
 import torch
 from torch.nn import functional as F
 
+from .heap import keep_freed_memory
 from .multistyle_net import EPS, LAYERS, MultistyleNet
 
 CHANNELS_LAST = torch.channels_last
 FEW_CHANNELS = 8  # layers this narrow normalize in planes (NCHW)
-
-
-@functools.lru_cache(maxsize=1)
-def keep_freed_memory() -> None:
-    """Keep large freed blocks in the heap instead of handing them back to the kernel. glibc maps
-    every allocation over 32 MiB fresh, and a 1280x720 activation (59 MB in bf16) was then
-    page-faulted in on every frame: 57,000 faults, a third of the frame's time."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return
-    libc.mallopt(-4, 0)        # M_MMAP_MAX: no mmap for large blocks
-    libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD: keep up to 1 GiB of freed heap
 
 
 @functools.lru_cache(maxsize=1)

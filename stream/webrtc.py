@@ -15,6 +15,7 @@ import asyncio
 import json
 import secrets
 import time
+import weakref
 from collections import deque
 from concurrent.futures import Executor
 from typing import Callable
@@ -38,6 +39,7 @@ DEGRADED_AFTER = 10    # failed frames in a row before a session reports itself 
 
 
 OPEN_CONNECTIONS: set = set()  # every peer connection made and not yet closed (a leak shows here)
+IN_MEMORY: weakref.WeakSet = weakref.WeakSet()  # every session object not yet freed, closed or not
 
 
 class OfferError(StylecastError):
@@ -66,6 +68,7 @@ class Session:
     def __init__(self, engine: Engine, executor: Executor, style: str, max_side: int | None,
                  styles: Callable[[str], object], on_closed: Callable[[Session], None],
                  ice_servers: list[str] = ()):
+        IN_MEMORY.add(self)
         self.id = secrets.token_hex(8)
         self.engine, self.executor, self.max_side = engine, executor, max_side
         self._styles, self._on_closed = styles, on_closed

@@ -94,6 +94,7 @@ def test_two_viewers_two_sessions_and_closing_frees_them(server, browser):
     second.close()
     wait_for(lambda: server.stats()["peer_connections"] == 0, 12, "every peer connection closed")
     wait_for(lambda: server.stats()["tasks"] == baseline, 5, "the server's tasks back to where they were")
+    wait_for(lambda: server.stats()["sessions_in_memory"] == 0, 5, "both sessions freed, frames and all")
 
 
 def test_page_without_token_is_refused_and_with_it_streams(browser):

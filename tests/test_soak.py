@@ -1,6 +1,7 @@
 """Connect -> stream -> close, again and again, against one server: after every cycle the peer
-connections, tasks and open file descriptors are back to where they were; over the long run
-(STYLECAST_SOAK_CYCLES, 200 in docs/reliability.md) resident memory stays flat from cycle 20 on."""
+connections, tasks and open file descriptors are back to where they were and the session objects are
+freed; over the long run (STYLECAST_SOAK_CYCLES, 200 in docs/reliability.md) resident memory stays
+flat from cycle 20 on."""
 from __future__ import annotations
 
 import asyncio
@@ -20,7 +21,8 @@ def settled(server, timeout: float = 5.0) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         stats = server.stats()
-        if stats["peer_connections"] == 0 and stats["sessions"] == 0 or time.monotonic() > deadline:
+        released = stats["peer_connections"] == stats["sessions"] == stats["sessions_in_memory"] == 0
+        if released or time.monotonic() > deadline:
             return stats
 
 
@@ -41,6 +43,8 @@ def test_cycles_leave_nothing_behind(server):
         stats = settled(server)
         assert frames >= 3, f"cycle {n}: {frames} frames"
         assert stats["peer_connections"] == 0 and stats["sessions"] == 0, (n, stats)
+        # freed at once, with its frames and codec state, not whenever the collector next looks
+        assert stats["sessions_in_memory"] == 0, (n, stats)
         assert stats["tasks"] <= baseline["tasks"], (n, baseline, stats)
         assert stats["fds"] <= baseline["fds"] + 2, (n, baseline, stats)  # +2: this request's HTTP connection
         memory.append(stats["rss_mb"])
