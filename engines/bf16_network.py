@@ -94,6 +94,7 @@ class Bf16Network:
         first 9x9 convolution -> bf16 [1,3,H,W] in 0..1."""
         for name, following in zip(LAYERS[:3], LAYERS[1:4]):
             x, inside = self._padded_for(following, self._conv_norm(name, x), relu=True)
+        # each residual block: x is its input with the border, inside the same without (what it adds)
         for i in range(6):
             y, _ = self._padded_for(f"res.{i}.1", self._conv_norm(f"res.{i}.0", x), relu=True)
             y = self._conv_norm(f"res.{i}.1", y)
