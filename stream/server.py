@@ -336,6 +336,7 @@ class StyleServer:
                 raise OptionError(f"cannot listen on {self.opts.host}:{self.opts.port}: {exc.strerror}") from None
             port = site._server.sockets[0].getsockname()[1]
             asyncio.ensure_future(self.thumbs())  # ready before the first viewer asks
+            gc.collect()  # start-up's garbage (the capacity measurement's) first, so none is frozen with it
             gc.freeze()  # start-up's objects (torch, aiortc, the engine) stay; see _release_memory
             if ready:
                 ready(self.address(port))
