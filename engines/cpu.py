@@ -55,6 +55,10 @@ class CpuEngine(Engine):
         """What the built-in styles run in: bf16 (torch, AMX) or fp32 (ONNX Runtime)."""
         return "bf16" if self.bf16 else "fp32"
 
+    def precision_for(self, style: Style) -> str:
+        """bf16 for the built-in styles where the CPU has it; pictures and user models run in fp32."""
+        return self.precision if style.kind == "builtin" else "fp32"
+
     def session(self, path: Path):
         """One ONNX Runtime session per model file, created on first use and kept."""
         if path not in self._sessions:

@@ -1,7 +1,7 @@
 """The torch CUDA engine: the 26-style network in fp16 on a GPU, for machines without TensorRT.
 
 The style is folded into the network (engines/multistyle_net.py), which runs channels-last in
-fp16 as a CUDA graph on the frame path of engines/gpu_frames.py (one upload, one download).
+fp16 as a CUDA graph on the frame path of engines/gpu_network.py (one upload, one download).
 Built-in styles and blends only: pictures as styles and user models run on the CPU engine.
 Verified here only on the CPU (the network against ONNX Runtime, tests/test_torch_network.py);
 the GPU path runs where CUDA does (tests marked ``gpu``).
@@ -11,7 +11,7 @@ from __future__ import annotations
 from .catalog import Style, builtin_model
 from .engine import Engine, Network
 from .errors import StyleError
-from .gpu_frames import GpuNetwork
+from .gpu_network import GpuNetwork
 from .look import Look
 
 

@@ -60,6 +60,10 @@ class Engine(ABC):
         """Convenience for a single uint8 HWC RGB frame."""
         return self.stylize(frame[None], network, look)[0]
 
+    def precision_for(self, style: Style) -> str:
+        """The number format ``style`` actually runs in on this engine (summaries say this)."""
+        return self.precision
+
     def set_style(self, style: Style | str) -> None:
         style = resolve(style)
         self._network, self.style = self._load(style), style

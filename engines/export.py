@@ -10,7 +10,7 @@ import re
 import warnings
 from pathlib import Path
 
-from .cache import cache_dir, file_digest
+from .cache_dir import cache_dir, file_digest
 from .errors import StyleError
 
 PIXEL_RANGE_KEY = "stylecast.pixel_range"

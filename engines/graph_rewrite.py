@@ -12,7 +12,7 @@ from pathlib import Path
 import onnx
 from onnx import helper, numpy_helper
 
-from .cache import cache_dir, file_digest
+from .cache_dir import cache_dir, file_digest
 
 
 def _consumers(graph) -> dict[str, list]:

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from .errors import StyleError
-from .frames import from_tensor, to_tensor
+from .tensors import from_tensor, to_tensor
 
 ARBITRARY_SIDE = 384   # the arbitrary-style transformer's fixed input
 STYLE_IMAGE_SIDE = 256  # the style predictor's fixed input

@@ -5,10 +5,10 @@ Stages, as in NVIDIA's samples, one function each:
   folded in, exported once per style into the cache);
 - ``build``: TensorRT builder, FP16, one optimization profile covering the sizes in use, a timing
   cache kept per GPU and TensorRT version;
-- ``TensorRTEngine``: engines come from engines/engine_cache.py, whose metadata is checked before
+- ``TensorRTEngine``: engines come from engines/tensorrt_cache.py, whose metadata is checked before
   anything is deserialized (a stale or foreign engine is rebuilt, never trusted); frames run with
   ``execute_async_v3`` on a dedicated CUDA stream (torch's), on the frame path of
-  engines/gpu_frames.py.
+  engines/gpu_network.py.
 
 Device memory and streams come from torch; pycuda is not needed. Written against NVIDIA's
 TensorRT 10 Python API and not run here: no machine this project has used has the TensorRT
@@ -22,14 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .cache import cache_dir, file_digest
+from .cache_dir import cache_dir, file_digest
 from .catalog import Style, builtin_model
 from .cuda import gpu_only
 from .engine import Engine, Network
-from .engine_cache import EngineCache, EngineKey
 from .errors import EngineUnavailable
-from .gpu_frames import GpuNetwork
+from .gpu_network import GpuNetwork
 from .look import Look
+from .tensorrt_cache import EngineCache, EngineKey
 
 INPUT, OUTPUT = "image", "stylized"
 MIN_SIDE = 64
@@ -88,8 +88,6 @@ def build(graph: Path, precision: str, profile, timing_cache: Path) -> bytes:
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, WORKSPACE)
     if precision == "fp16":
         config.set_flag(trt.BuilderFlag.FP16)
-    elif precision == "int8":
-        config.set_flag(trt.BuilderFlag.INT8)  # for graphs already quantized (QDQ): no calibrator
     shapes = builder.create_optimization_profile()
     shapes.set_shape(INPUT, *profile)
     config.add_optimization_profile(shapes)

@@ -57,7 +57,7 @@ def test_tensorrt_engine_is_cached_and_a_foreign_entry_is_rebuilt(tmp_path):
     if not status.available:
         pytest.skip(f"no TensorRT here: {status.reason}")
     from engines.catalog import resolve
-    from engines.engine_cache import EngineCache
+    from engines.tensorrt_cache import EngineCache
     from engines.tensorrt import engine_for
 
     cache = EngineCache(tmp_path)

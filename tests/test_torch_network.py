@@ -9,7 +9,7 @@ torch = pytest.importorskip("torch", reason="torch is not installed")
 from engines import resolve  # noqa: E402
 from engines.catalog import builtin_model  # noqa: E402
 from engines.cpu import CpuEngine  # noqa: E402
-from engines.frames import from_tensor, to_tensor  # noqa: E402
+from engines.tensors import from_tensor, to_tensor  # noqa: E402
 from engines.multistyle_net import MultistyleNet  # noqa: E402
 from stream.testsrc import TestScene  # noqa: E402
 

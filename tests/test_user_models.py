@@ -9,7 +9,7 @@ from onnx import TensorProto, helper
 
 from conftest import H, W, one_error_line, run_cli, video_frames
 from engines import open_engine
-from engines.cache import cache_dir
+from engines.cache_dir import cache_dir
 from engines.errors import StyleError
 from stream.testsrc import TestScene
 

@@ -15,7 +15,7 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .cache import cache_dir
+from .cache_dir import cache_dir
 
 FORMAT = 1  # bump when the metadata's meaning changes: old entries are then rebuilt
 
@@ -26,7 +26,7 @@ class EngineKey:
     compute_capability: str        # "9.0"
     tensorrt: str                  # tensorrt.__version__
     model_sha256: str              # the ONNX graph the engine was built from (style folded in)
-    precision: str                 # fp16 | int8 | fp32
+    precision: str                 # fp16 | fp32
     profile: tuple[tuple[int, ...], ...]  # min, opt, max input shapes
 
     def digest(self) -> str:
