@@ -23,6 +23,30 @@ class _Stopped(Exception):
     pass
 
 
+def guarded(body: Callable[[], None], errors: list, stop: threading.Event, ignore: tuple = ()) -> Callable[[], None]:
+    """``body`` made ready for a thread: its error (but ``ignore``'s kinds) is kept in ``errors``, to
+    be raised in the caller's thread, and sets ``stop`` so every other thread ends too."""
+    def run():
+        try:
+            body()
+        except ignore:
+            pass
+        except BaseException as exc:  # carried to the caller's thread and raised there
+            errors.append(exc)
+            stop.set()
+    return run
+
+
+def start_threads(bodies: Sequence[tuple[str, Callable[[], None]]], errors: list, stop: threading.Event,
+                  ignore: tuple = ()) -> list[threading.Thread]:
+    """One daemon thread per ``(name, body)``, each guarded (see ``guarded``), started."""
+    threads = [threading.Thread(target=guarded(body, errors, stop, ignore), name=name, daemon=True)
+               for name, body in bodies]
+    for t in threads:
+        t.start()
+    return threads
+
+
 def _put(q: queue.Queue, item, stop: threading.Event) -> None:
     while True:
         if stop.is_set():
@@ -56,17 +80,6 @@ def run_pipeline(source: Iterable, stages: Sequence[Stage], sink: Callable, queu
     queues = [queue.Queue(maxsize=queue_size) for _ in range(len(stages) + 1)]
     errors: list[BaseException] = []
 
-    def guarded(body):
-        def run():
-            try:
-                body()
-            except _Stopped:
-                pass
-            except BaseException as exc:  # carried to the caller's thread and raised there
-                errors.append(exc)
-                stop.set()
-        return run
-
     def produce():
         for item in source:
             _put(queues[0], item, stop)
@@ -79,11 +92,9 @@ def run_pipeline(source: Iterable, stages: Sequence[Stage], sink: Callable, queu
             _put(q_out, _END, stop)
         return body
 
-    threads = [threading.Thread(target=guarded(produce), name="source", daemon=True)]
-    threads += [threading.Thread(target=guarded(stage_loop(fn, queues[i], queues[i + 1], pools.get(i))),
-                                 name=f"stage-{i}", daemon=True) for i, (fn, _) in enumerate(stages)]
-    for t in threads:
-        t.start()
+    bodies = [("source", produce)] + [(f"stage-{i}", stage_loop(fn, queues[i], queues[i + 1], pools.get(i)))
+                                      for i, (fn, _) in enumerate(stages)]
+    threads = start_threads(bodies, errors, stop, ignore=(_Stopped,))
     try:
         while (item := _get(queues[-1], stop)) is not _END:
             sink(item)
@@ -117,9 +128,6 @@ class LatestSlot:
                 self.dropped += 1
             self._item = item
             self._ready.notify()
-
-    def empty(self) -> bool:
-        return self._item is None
 
     def take(self, stop: threading.Event, within: float | None = None):
         """The waiting item; None when ``stop`` is set first, or when ``within`` seconds pass without one."""

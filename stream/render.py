@@ -7,54 +7,43 @@ from __future__ import annotations
 
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-
-from engines import DEFAULT_STYLE, Look, open_engine, resolve
+from engines import open_engine, resolve
 from engines.errors import OptionError, OutputError
 
-from .decode import MIN_SIDE, FileDecoder
+from .decode import FileDecoder
 from .encode import FRAGMENTED, LONG_FILM_S, PRESETS, FileEncoder, can_fragment, container_format
 from .frame import Frame
 from .notes import note
 from .output_file import AtomicOutput
+from .options import StyleOptions
 from .pipeline import run_pipeline
-from .stabilize import DEFAULT_STABILITY, Stabilizer
+from .stabilize import Stabilizer
 from .testsrc import write_test_clip
 
-MAX_SIDE_LIMIT = 8192
 
+@dataclass(kw_only=True)
+class RenderOptions(StyleOptions):
+    """One render. ``input`` None renders the built-in test scene (5 s, 640x360, with a tone);
+    ``output`` None writes ``<input>-<style>.mp4`` beside the input (``default_output``)."""
 
-@dataclass
-class RenderOptions:
-    """One render. ``input`` None renders the built-in test scene (5 s, 640x360, with a tone)."""
-
-    input: Path | None
-    output: Path
-    style: str = DEFAULT_STYLE
-    strength: float = 1.0
-    keep_colors: bool = False
-    max_side: int | None = None      # pixels, longer side; None keeps the source size
-    engine: str = "auto"
-    precision: str = "auto"  # the CPU engine's: bf16 where the CPU has it, else fp32
+    input: Path | None = None
+    output: Path | None = None
     crf: int = 18
     preset: str = "faster"   # x264; on 2 cores medium costs ~15% of throughput
     overwrite: bool = False
     ignore_errors: bool = False
-    stability: float = DEFAULT_STABILITY  # 0 turns stabilization off (the per-frame output, bit for bit)
     fragmented: bool | None = None   # MP4/MOV in fragments; None: when the input lasts over LONG_FILM_S
 
     def check(self) -> None:
-        if self.max_side is not None and not (MIN_SIDE <= self.max_side <= MAX_SIDE_LIMIT):
-            raise OptionError(f"--max-side must be between {MIN_SIDE} and {MAX_SIDE_LIMIT} pixels, got {self.max_side}")
+        super().check()
         if not 0 <= self.crf <= 51:
             raise OptionError(f"--crf must be between 0 and 51, got {self.crf}")
         if self.preset not in PRESETS:
             raise OptionError(f"--preset must be one of {', '.join(PRESETS)}, got {self.preset!r}")
-        Look(self.strength, self.keep_colors)
-        Stabilizer(self.stability)
         fmt = container_format(self.output)  # refuses an extension it cannot write
         if self.fragmented and not can_fragment(fmt):
             raise OptionError(f"--fragmented applies to .mp4 and .mov outputs, not {self.output.suffix}")
@@ -86,8 +75,11 @@ class RenderResult:
 
 def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int], None]] | None = None) -> RenderResult:
     """Run one render. ``progress(total)`` may return an ``advance(n)`` callback for a progress bar."""
+    if opts.output is None:
+        opts = replace(opts, output=default_output(opts.input, resolve(opts.style).name))
     opts.check()
-    style = resolve(opts.style)
+    controls = opts.controls()
+    style = resolve(controls.style)
     with AtomicOutput(opts.output, opts.overwrite) as partial, tempfile.TemporaryDirectory() as scratch:
         source = opts.input
         if source is None:
@@ -95,7 +87,7 @@ def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int],
             write_test_clip(source)
         decoder = FileDecoder(source, opts.max_side, opts.ignore_errors)
         try:
-            engine = open_engine(opts.engine, style, Look(opts.strength, opts.keep_colors), throughput=True,
+            engine = open_engine(opts.engine, style, controls.look, throughput=True,
                                  max_side=opts.max_side, notes=note, precision=opts.precision)
             fmt = container_format(opts.output)
             fragmented = can_fragment(fmt) and (opts.fragmented if opts.fragmented is not None
@@ -105,7 +97,7 @@ def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int],
                                   ignore_errors=opts.ignore_errors)
             advance = progress(decoder.expected_frames) if progress else (lambda n=1: None)
 
-            stabilizer = Stabilizer(opts.stability)
+            stabilizer = Stabilizer(controls.stability)
 
             def stylize(item):
                 if isinstance(item, Frame):
@@ -124,7 +116,7 @@ def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int],
 
             started = time.perf_counter()
             try:
-                stages = [(stylize, engine.parallel_frames)] + ([stabilize] if opts.stability > 0 else [])
+                stages = [(stylize, engine.parallel_frames)] + ([stabilize] if controls.stability > 0 else [])
                 run_pipeline(decoder, stages, write)
                 encoder.finish()
             except BaseException:
@@ -134,9 +126,9 @@ def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int],
         finally:
             decoder.close()
     return RenderResult(frames=encoder.frames, seconds=round(seconds, 3),
-                        fps=round(encoder.frames / max(seconds, 1e-9), 2), engine=engine.name, precision=engine.precision,
+                        fps=round(encoder.frames / max(seconds, 1e-9), 2), engine=engine.name, precision=engine.precision_for(style),
                         style=style.name, output=str(opts.output), lost_frames=decoder.lost,
-                        stability=opts.stability, fragmented=fragmented, scene_cuts=stabilizer.stats.cuts,
+                        stability=controls.stability, fragmented=fragmented, scene_cuts=stabilizer.stats.cuts,
                         copied_packets=encoder.copied_packets, dropped_packets=encoder.dropped_packets,
                         skipped_streams=encoder.skipped)
 

@@ -16,6 +16,7 @@ import threading
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
+from typing import Protocol
 
 import av
 
@@ -23,12 +24,23 @@ from engines.errors import OutputError
 
 from .encode import FRAGMENTED, FileEncoder
 from .frame import Frame
+from .sources import Item, Source
 
 VCAM_HELP = ("no virtual camera device; create one with: sudo apt install v4l2loopback-dkms && "
              "sudo modprobe v4l2loopback devices=1 exclusive_caps=1 card_label=stylecast")
 _FORMATS = {"udp": "mpegts", "srt": "mpegts", "rtmp": "flv", "rtsp": "rtsp"}
 _FILES = {".mkv": ("matroska", {}), ".ts": ("mpegts", {}),
           ".mp4": ("mp4", FRAGMENTED)}
+
+
+class Sink(Protocol):
+    """Where a live job's frames (and the source's sound) go; ``frames`` counts pictures written."""
+
+    frames: int
+
+    def write(self, item: Item) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class NullSink:
@@ -182,10 +194,10 @@ class VcamSink:
             self.camera.close()
 
 
-def open_sink(spec: str, fps: float, source=None, copy_streams=()):
-    """The sink named by ``spec``: null, vcam, a file or a stream URL."""
+def open_sink(spec: str, fps: float, source: Source | None = None) -> Sink:
+    """The sink named by ``spec``: null, vcam, a file or a stream URL; ``source``'s sound passes through."""
     if spec == "null":
         return NullSink()
     if spec == "vcam" or spec.startswith("vcam:"):
         return VcamSink(fps, spec.split(":", 1)[1] if ":" in spec else None)
-    return EncoderSink(spec, fps, source, copy_streams)
+    return EncoderSink(spec, fps, source.container if source else None, source.copy_streams if source else ())

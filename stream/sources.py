@@ -16,7 +16,7 @@ import threading
 import time
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Protocol, Sequence, Union
 
 import av
 
@@ -36,8 +36,24 @@ READ_TIMEOUT_S = 1.5    # a stall is noticed after this; also bounds how long a 
 RETRY_PAUSE_S = (0.25, 1.0)  # between calls to a server that is gone: first pause, longest pause
 
 
+Item = Union[Frame, av.Packet]  # a picture, or a sound packet to pass through untouched
+
+
+class Source(Protocol):
+    """What a live job reads. Iterating yields frames and sound packets until the source ends or
+    ``stop`` is set; ``container`` and ``copy_streams`` tell a sink how to copy the sound."""
+
+    container: av.container.InputContainer | None  # where ``copy_streams`` come from; None without sound
+    copy_streams: Sequence[av.stream.Stream]         # streams whose packets pass through (sound)
+    reconnects: int                                  # times a network source was opened again
+
+    def __iter__(self) -> Iterator[Item]: ...
+
+
 class TestSource:
     """The built-in scene at ``fps``, paced to the wall clock."""
+
+    container, copy_streams = None, ()
 
     def __init__(self, width: int = 640, height: int = 360, fps: float = 25.0, stop: threading.Event | None = None):
         self.scene, self.fps, self.stop = TestScene(width, height), fps, stop or threading.Event()
@@ -156,6 +172,8 @@ class UrlSource:
 class CameraSource:
     """A V4L2 camera through OpenCV; frames are timed by the capture clock (1/1000 s)."""
 
+    container, copy_streams = None, ()
+
     def __init__(self, device: str, width: int | None, height: int | None, fps: float | None,
                  fourcc: str | None = None, stop: threading.Event | None = None):
         import cv2
@@ -187,8 +205,7 @@ class CameraSource:
 
 
 def open_source(spec: str, max_side: int | None = None, fps: float = 25.0, loop: bool = False,
-                stop: threading.Event | None = None, camera_size: tuple[int, int] | None = None,
-                camera_format: str | None = None):
+                stop: threading.Event | None = None) -> Source:
     """The source named by ``spec``: testsrc, a file, a URL or /dev/videoN."""
     if spec in ("testsrc", ""):
         return TestSource(*output_size(640, 360, max_side), fps, stop)
@@ -199,6 +216,5 @@ def open_source(spec: str, max_side: int | None = None, fps: float = 25.0, loop:
         raise InputError(f"unsupported source {spec!r}; use testsrc, a file, /dev/videoN or "
                          f"{', '.join(s + '://' for s in NETWORK_SCHEMES)}")
     if spec.startswith("/dev/video"):
-        w, h = camera_size or (None, None)
-        return CameraSource(spec, w, h, fps, camera_format, stop)
+        return CameraSource(spec, None, None, fps, stop=stop)
     return FileSource(Path(spec), max_side, loop, stop)

@@ -43,8 +43,8 @@ class Sink:
 
 
 def run_job(plan, seconds: float, watch=None):
-    job = LiveJob(LiveOptions(source="testsrc", sink="null", max_side=160, fps=25, duration=seconds, stability=0))
-    job.engine = Flaky(job.engine, plan)
+    job = LiveJob.open(LiveOptions(source="testsrc", sink="null", max_side=160, fps=25, duration=seconds, stability=0))
+    job.stylist.engine = Flaky(job.stylist.engine, plan)
     job.sink = Sink()
     seen = []
     if watch:
@@ -60,7 +60,7 @@ def run_job(plan, seconds: float, watch=None):
 def test_one_failure_in_a_hundred_passes_the_picture_through():
     job, summary, _ = run_job(lambda n: n % 100 == 50, 6.0)
     frames = job.sink.frames
-    assert summary["failed"] >= 1 and summary["failed"] == len(job.engine.failed_pictures)
+    assert summary["failed"] >= 1 and summary["failed"] == len(job.stylist.engine.failed_pictures)
     assert not summary["degraded"]
     passed_through = [img for _, img, orig in frames if np.array_equal(img, orig)]
     assert len(passed_through) == summary["failed"]      # each failed frame went out unstylized

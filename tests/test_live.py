@@ -13,7 +13,7 @@ import av
 import numpy as np
 import pytest
 
-from conftest import one_error_line, run_cli
+from conftest import one_error_line, run_cli, wait_for
 from loopback import TB, Receiver, publish
 from stream.testsrc import TestScene
 
@@ -24,6 +24,20 @@ def free_port(kind=socket.SOCK_DGRAM) -> int:
     with socket.socket(socket.AF_INET, kind) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def udp_bound(port: int) -> bool:
+    """Something on this machine listens on UDP ``port`` (Linux's table of sockets)."""
+    with open("/proc/net/udp") as f:
+        return any(int(line.split()[1].split(":")[1], 16) == port for line in f.readlines()[1:])
+
+
+def control_stats(port: int) -> dict | None:
+    """A live job's ``GET /stats`` on its control port, or None while it is not answering yet."""
+    try:
+        return json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/stats", timeout=2))
+    except OSError:
+        return None
 
 
 def live(*args, timeout=60) -> subprocess.Popen:
@@ -38,7 +52,7 @@ def test_udp_in_stylized_udp_out_with_source_timestamps(tmp_path):
     trace = tmp_path / "trace.csv"
     proc = live("--source", f"udp://127.0.0.1:{src}", "--sink", f"udp://127.0.0.1:{dst}", "--duration", "7",
                 "--json", "--style", "mosaic", "--trace", trace)
-    time.sleep(1.0)
+    wait_for(lambda: udp_bound(src), 20, "stylecast listening on the source port")
     sent_at: dict = {}
     sent = publish(src, 5.0, sent_at=sent_at)
     out, err = proc.communicate(timeout=60)
@@ -100,12 +114,7 @@ def test_control_endpoint_changes_style_while_running(tmp_path):
     port = free_port(socket.SOCK_STREAM)
     proc = live("--duration", "8", "--control", f"127.0.0.1:{port}", "--json", "--max-side", "320")
     base = f"http://127.0.0.1:{port}"
-    for _ in range(50):
-        try:
-            stats = json.load(urllib.request.urlopen(f"{base}/stats", timeout=2))
-            break
-        except OSError:
-            time.sleep(0.2)
+    stats = wait_for(lambda: control_stats(port), 20, "the control endpoint answering")
     assert stats["style"] == "starry-night"
     request = urllib.request.Request(f"{base}/style", data=json.dumps({"style": "mosaic", "strength": 0.7}).encode(),
                                      method="POST")
@@ -115,8 +124,7 @@ def test_control_endpoint_changes_style_while_running(tmp_path):
     with pytest.raises(urllib.error.HTTPError) as info:
         urllib.request.urlopen(bad, timeout=5)
     assert info.value.code == 400 and "unknown style" in json.load(info.value)["error"]
-    time.sleep(1.0)
-    assert json.load(urllib.request.urlopen(f"{base}/stats", timeout=2))["frames_out"] > 3
+    wait_for(lambda: control_stats(port)["frames_out"] > 3, 10, "frames in the new style")
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert json.loads(out)["style"] == "mosaic"
@@ -125,8 +133,9 @@ def test_control_endpoint_changes_style_while_running(tmp_path):
 @pytest.mark.parametrize("name", ["monitor.mkv", "monitor.mp4"])
 def test_sigterm_flushes_the_file_and_exits_0(tmp_path, name):
     target = tmp_path / name
-    proc = live("--sink", target, "--duration", "60", "--json", "--max-side", "320")
-    time.sleep(4.0)
+    port = free_port(socket.SOCK_STREAM)
+    proc = live("--sink", target, "--duration", "60", "--json", "--max-side", "320", "--control", f"127.0.0.1:{port}")
+    wait_for(lambda: (control_stats(port) or {}).get("frames_out", 0) >= 10, 30, "10 frames written")
     proc.send_signal(signal.SIGTERM)
     started = time.monotonic()
     out, err = proc.communicate(timeout=15)
@@ -205,26 +214,24 @@ def test_a_remote_playlist_cannot_make_stylecast_read_local_files(tmp_path):
 def test_a_frame_that_finishes_first_waits_for_the_older_one():
     """Two frames in the network at once can finish out of order. The newer one waits for the older
     (up to one frame interval), so both go on, in order; one that never finishes holds nothing up longer."""
-    from fractions import Fraction
+    from stream.in_order import InOrder
 
-    import numpy as np
-
-    from stream.frame import Frame
-    from stream.live import LiveJob, LiveOptions
-
-    job = LiveJob(LiveOptions(fps=25, max_side=64))
-    older, newer = (Frame(np.zeros((8, 8, 3), np.uint8), i, Fraction(1, 25), i, captured_at=t)
-                    for i, t in enumerate((1.0, 2.0)))
-    job._in_network.update({1.0, 2.0})
-    waiting = threading.Thread(target=job._pass_on_in_order, args=(newer,))
+    passed = []
+    in_order = InOrder(passed.append, 0.04, threading.Event())  # one frame interval at 25 fps
+    in_order.entered(1.0)
+    in_order.entered(2.0)
+    waiting = threading.Thread(target=in_order.left, args=(2.0, "newer"))
     waiting.start()
     time.sleep(0.02)
-    assert waiting.is_alive() and job._newest_stylized == float("-inf")  # the newer one waits
-    job._pass_on_in_order(older)
+    assert waiting.is_alive() and passed == []  # the newer one waits
+    in_order.left(1.0, "older")
     waiting.join(1.0)
-    assert job._stale == 0 and job._newest_stylized == 2.0 and job._stylized.dropped == 1  # older, then newer
+    assert in_order.stale == 0 and passed == ["older", "newer"]
 
-    job._in_network.update({3.0, 4.0})  # 3.0 never finishes
+    in_order.entered(3.0)  # never finishes
+    in_order.entered(4.0)
     started = time.monotonic()
-    job._pass_on_in_order(Frame(np.zeros((8, 8, 3), np.uint8), 4, Fraction(1, 25), 4, captured_at=4.0))
-    assert 0.03 <= time.monotonic() - started < 0.2 and job._newest_stylized == 4.0  # waited one interval (40 ms)
+    in_order.left(4.0, "newest")
+    assert 0.03 <= time.monotonic() - started < 0.2 and passed[-1] == "newest"  # waited one interval (40 ms)
+    in_order.left(3.0, "late")
+    assert in_order.stale == 1 and passed[-1] == "newest"  # finished after a newer one: dropped, counted
