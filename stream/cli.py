@@ -1,10 +1,20 @@
-"""The ``stylecast`` command: parses, calls, prints. Errors meet the user once: one line, exit 2."""
+"""The ``stylecast`` command: parses, calls, prints. Errors meet the user once: one line, exit 2.
+
+Each command imports its job where it starts (one block at the top of its function), so that
+``stylecast styles`` or ``doctor`` never pays for PyAV, OpenCV or aiortc (serve's imports alone
+take about 2 s on two cores). A job's options are built from the parsed arguments in one place,
+``_options``.
+"""
 from __future__ import annotations
 
 import argparse
+import asyncio
+import dataclasses
 import json
 import os
+import signal
 import sys
+import threading
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -23,17 +33,22 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_style_args(p: argparse.ArgumentParser) -> None:
+    """The look and the frame size, as render and live take them (stream/options.py)."""
     p.add_argument("--style", default=DEFAULT_STYLE,
                    help="built-in name or index, a blend like 3:0.5,mosaic:0.5, a picture, or a .onnx/.pth model "
                         f"(default {DEFAULT_STYLE})")
     p.add_argument("--strength", type=float, default=1.0, help="0..1, how much of the style to apply (default 1)")
     p.add_argument("--keep-colors", action="store_true", help="stylized brightness, the original's colours")
+    p.add_argument("--stability", type=float, default=DEFAULT_STABILITY,
+                   help=f"0..1, how strongly texture is held still between frames (default {DEFAULT_STABILITY})")
+    p.add_argument("--no-stabilize", action="store_true", help="per-frame output, no temporal stabilization")
+    p.add_argument("--max-side", type=int, help="scale so the longer side is at most N pixels (default: source size)")
+    _add_engine_args(p)
+
+
+def _add_engine_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", default="auto", choices=("auto", *ENGINE_NAMES),
                    help="where to run the network (default auto: the fastest available)")
-    _add_precision_arg(p)
-
-
-def _add_precision_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--precision", default="auto", choices=PRECISIONS,
                    help="the CPU engine's number format for built-in styles: bf16 where the CPU has AMX or "
                         "AVX-512 BF16, else fp32 (default auto)")
@@ -42,15 +57,16 @@ def _add_precision_arg(p: argparse.ArgumentParser) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="stylecast", description="Real-time neural style filter for video.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for add in (_add_render, _add_styles, _add_sheet, _add_live, _add_serve, _add_build_engine, _add_doctor):
+        add(sub)
+    return parser
 
+
+def _add_render(sub) -> None:
     r = sub.add_parser("render", help="stylize a video file into a new file (sound and timing kept)")
     r.add_argument("input", nargs="?", type=Path, help="video file (default: the built-in test scene)")
     r.add_argument("-o", "--output", type=Path, help="output .mp4/.mkv/.mov (default: <input>-<style>.mp4)")
     _add_style_args(r)
-    r.add_argument("--max-side", type=int, help="scale so the longer side is at most N pixels (default: source size)")
-    r.add_argument("--stability", type=float, default=DEFAULT_STABILITY,
-                   help=f"0..1, how strongly texture is held still between frames (default {DEFAULT_STABILITY})")
-    r.add_argument("--no-stabilize", action="store_true", help="per-frame output, no temporal stabilization")
     r.add_argument("--crf", type=int, default=18, help="H.264 quality, 0 (lossless) to 51 (default 18)")
     r.add_argument("--preset", default="faster", help="x264 preset, ultrafast..veryslow (default faster)")
     r.add_argument("--overwrite", action="store_true", help="replace an existing output")
@@ -60,31 +76,36 @@ def _parser() -> argparse.ArgumentParser:
                         "the film (default: for inputs over 30 minutes)")
     r.add_argument("--json", action="store_true", help="print one JSON summary at the end")
 
+
+def _add_styles(sub) -> None:
     s = sub.add_parser("styles", help="list the built-in styles")
     s.add_argument("--json", action="store_true")
 
+
+def _add_sheet(sub) -> None:
     c = sub.add_parser("sheet", help="render every built-in style on a picture, labelled")
     c.add_argument("image", type=Path)
     c.add_argument("-o", "--output", type=Path, default=Path("styles.png"))
     c.add_argument("--tile", type=int, default=256, help="tile width in pixels (default 256)")
     c.add_argument("--overwrite", action="store_true")
 
+
+def _add_live(sub) -> None:
     lv = sub.add_parser("live", help="stylize a camera or stream live (default: the test scene, no output)")
     lv.add_argument("--source", default="testsrc",
                     help="testsrc (default), a file, /dev/videoN, or udp:// srt:// rtsp:// rtmp:// http(s):// URL")
     lv.add_argument("--sink", default="null", help="null (default), vcam, a .mkv/.ts/.mp4 file, or udp:// srt:// "
                                                    "rtmp:// rtsp:// URL")
     _add_style_args(lv)
-    lv.add_argument("--max-side", type=int, help="scale so the longer side is at most N pixels")
     lv.add_argument("--fps", type=float, default=25.0, help="test scene and camera rate; a cap for other sources")
     lv.add_argument("--duration", type=float, help="stop after this many seconds")
-    lv.add_argument("--stability", type=float, default=DEFAULT_STABILITY, help="0..1 temporal stabilization")
-    lv.add_argument("--no-stabilize", action="store_true")
     lv.add_argument("--loop", action="store_true", help="play a file source again and again")
     lv.add_argument("--control", metavar="HOST:PORT", help="HTTP control endpoint: POST /style, GET /stats")
     lv.add_argument("--trace", metavar="FILE", help="write a CSV line per frame sent: pts, capture and send times")
     lv.add_argument("--json", action="store_true", help="print one JSON summary at exit")
 
+
+def _add_serve(sub) -> None:
     sv = sub.add_parser("serve", help="the WebRTC demo: open the page, see your camera stylized")
     sv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; others need a token)")
     sv.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
@@ -94,39 +115,44 @@ def _parser() -> argparse.ArgumentParser:
                          "15 frames/s, measured when the server starts)")
     sv.add_argument("--token", help="the token the page must present (made and printed when bound beyond loopback)")
     sv.add_argument("--max-side", type=int, default=640, help="scale camera frames to at most N pixels (default 640)")
-    sv.add_argument("--engine", default="auto", choices=("auto", *ENGINE_NAMES))
-    _add_precision_arg(sv)
-    sv.add_argument("--offer-rate", type=int, default=10, metavar="N",
+    _add_engine_args(sv)
+    sv.add_argument("--offer-rate", type=int, default=10, metavar="N", dest="offers_per_window",
                     help="offers one address may make per 10 s; more get 429 (default 10)")
     sv.add_argument("--stun", action="append", default=[], metavar="URL",
                     help="a STUN/TURN server for viewers beyond this network (none by default)")
-    sv.add_argument("--ice-address", action="append", metavar="IP",
+    sv.add_argument("--ice-address", action="append", metavar="IP", dest="ice_addresses",
                     help="offer only this host address to viewers (repeatable; default: the bound address)")
 
+
+def _add_build_engine(sub) -> None:
     b = sub.add_parser("build-engine", help="build a style's TensorRT engine ahead of use (once per GPU)")
     b.add_argument("--style", default=DEFAULT_STYLE, help=f"built-in style or blend (default {DEFAULT_STYLE})")
     b.add_argument("--max-side", type=int, default=1920, help="largest frame side it must take (default 1920)")
     b.add_argument("--precision", default="fp16", choices=("fp16", "fp32"))
     b.add_argument("--json", action="store_true")
 
+
+def _add_doctor(sub) -> None:
     d = sub.add_parser("doctor", help="which engines can run here, and why not")
     d.add_argument("--json", action="store_true")
-    return parser
+
+
+def _options(cls, args: argparse.Namespace):
+    """A job's options (a dataclass) from the parsed arguments whose names match its fields;
+    ``--no-stabilize`` is stability 0."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    given = {k: v for k, v in vars(args).items() if k in names}
+    if vars(args).get("no_stabilize"):
+        given["stability"] = 0.0
+    return cls(**given)
 
 
 def _render(args) -> int:
     from stream.progress import progress_bar
-    from stream.render import RenderOptions, default_output, render
-    from engines import resolve
+    from stream.render import RenderOptions, render
 
-    output = args.output or default_output(args.input, resolve(args.style).name)
-    opts = RenderOptions(input=args.input, output=output, style=args.style, strength=args.strength,
-                         keep_colors=args.keep_colors, max_side=args.max_side, engine=args.engine,
-                         precision=args.precision, crf=args.crf, preset=args.preset, overwrite=args.overwrite,
-                         ignore_errors=args.ignore_errors, fragmented=args.fragmented,
-                         stability=0.0 if args.no_stabilize else args.stability)
     with ExitStack() as stack:  # the bar opens once the frame count is known, and closes with the render
-        result = render(opts, lambda total: stack.enter_context(
+        result = render(_options(RenderOptions, args), lambda total: stack.enter_context(
             progress_bar("render", total, enabled=False if args.json else None)))
     if args.json:
         print(json.dumps(result.as_dict()))
@@ -146,57 +172,26 @@ def _styles(args) -> int:
     else:
         for row in rows:
             print(f"{row['index']:>3}  {row['name']:<15} {row['kind']}")
+        print(f"Source of all {len(rows)}: {rows[0]['source']}.")
         print("Also: any picture (--style painting.jpg), blends (--style 3:0.5,mosaic:0.5), .onnx and .pth models.")
     return 0
 
 
 def _sheet(args) -> int:
-    import cv2
+    from stream.sheet import write_sheet
 
-    from engines import open_engine
-    from engines.errors import OptionError
-    from engines.onnx_networks import read_style_image
-    from stream.output_file import AtomicOutput
-
-    if not 64 <= args.tile <= 1024:
-        raise OptionError(f"--tile must be between 64 and 1024 pixels, got {args.tile}")
-    if args.output.suffix.lower() not in (".png", ".jpg", ".jpeg"):
-        raise OptionError(f"the sheet is written as .png or .jpg, got {args.output.name!r}")
-    if not args.image.is_file():
-        raise StylecastError(f"image not found: {args.image}")
-    picture = read_style_image(args.image)
-    from engines.sheet import contact_sheet
-
-    sheet = contact_sheet(open_engine("auto", "0"), picture, args.tile)
-    with AtomicOutput(args.output, args.overwrite) as partial:
-        ok, data = cv2.imencode(args.output.suffix.lower(), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
-        partial.write_bytes(data.tobytes())
-    print(f"wrote {args.output} ({sheet.shape[1]}x{sheet.shape[0]})")
+    width, height = write_sheet(args.image, args.output, args.tile, args.overwrite)
+    print(f"wrote {args.output} ({width}x{height})")
     return 0
 
 
 def _build_engine(args) -> int:
-    import time
-
-    from engines import resolve
-    from engines.cuda import gpu_only
-    from engines.errors import OptionError
-    from engines.registry import choose_engine
-
-    if not 64 <= args.max_side <= 8192:
-        raise OptionError(f"--max-side must be between 64 and 8192 pixels, got {args.max_side}")
-    style = resolve(args.style)
-    gpu_only("tensorrt", style)
-    choose_engine("tensorrt", style)  # not available here: one line, exit 2
-    from engines.tensorrt import engine_for
+    from engines.build_engine import build_ahead
     from stream.progress import spinner
 
-    started = time.perf_counter()
-    with spinner(f"TensorRT engine for {style.name}", enabled=False if args.json else None):
-        _, path = engine_for(style, args.max_side, args.precision, progress=None if args.json else note)
-    summary = {"style": style.name, "engine": str(path), "max_side": args.max_side, "precision": args.precision,
-               "seconds": round(time.perf_counter() - started, 1)}
-    print(json.dumps(summary) if args.json else f"engine ready: {path} ({summary['seconds']} s)")
+    with spinner(f"TensorRT engine for {args.style}", enabled=False if args.json else None):
+        summary = build_ahead(args.style, args.max_side, args.precision, progress=None if args.json else note)
+    print(json.dumps(summary) if args.json else f"engine ready: {summary['engine']} ({summary['seconds']} s)")
     return 0
 
 
@@ -211,17 +206,10 @@ def _doctor(args) -> int:
 
 
 def _live(args) -> int:
-    import signal
-    import threading
-
     from stream.live import LiveJob, LiveOptions
 
     stop = threading.Event()
-    opts = LiveOptions(source=args.source, sink=args.sink, style=args.style, strength=args.strength,
-                       keep_colors=args.keep_colors, max_side=args.max_side, fps=args.fps, duration=args.duration,
-                       stability=0.0 if args.no_stabilize else args.stability, engine=args.engine, loop=args.loop,
-                       control=args.control, precision=args.precision, trace=args.trace)
-    job = LiveJob(opts, stop)
+    job = LiveJob.open(_options(LiveOptions, args), stop)
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     show = sys.stderr.isatty() and not args.json
     if job.server and not args.json:
@@ -246,15 +234,9 @@ def _live(args) -> int:
 
 
 def _serve(args) -> int:
-    import asyncio
-    import signal
-
     from stream.server import ServeOptions, StyleServer
 
-    server = StyleServer(ServeOptions(host=args.host, port=args.port, style=args.style,
-                                      max_sessions=args.max_sessions, token=args.token, max_side=args.max_side,
-                                      engine=args.engine, precision=args.precision, stun=args.stun, ice_addresses=args.ice_address,
-                                      offers_per_window=args.offer_rate))
+    server = StyleServer(_options(ServeOptions, args))
 
     async def serve() -> None:
         stop = asyncio.Event()
@@ -267,7 +249,8 @@ def _serve(args) -> int:
     return 0
 
 
-COMMANDS = {"render": _render, "live": _live, "serve": _serve, "build-engine": _build_engine, "styles": _styles, "sheet": _sheet, "doctor": _doctor}
+COMMANDS = {"render": _render, "live": _live, "serve": _serve, "build-engine": _build_engine, "styles": _styles,
+            "sheet": _sheet, "doctor": _doctor}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from engines.heap import _libc, give_back_freed_memory, keep_freed_memory
-from stream.server import resident_mb
+from stream.diagnostics import resident_mb
 
 needs_glibc = pytest.mark.skipif(_libc() is None, reason="needs Linux with glibc")
 

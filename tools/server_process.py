@@ -16,9 +16,10 @@ READY_S = 60.0
 
 
 class ServerProcess:
-    def __init__(self, *args: str):
+    def __init__(self, *args: str, cwd: str | None = None):
+        """``cwd``: the checkout whose stylecast runs (default: the one on the path)."""
         self.proc = subprocess.Popen([sys.executable, "-m", "stream.cli", "serve", "--port", "0", *args],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd,
                                      env={**os.environ, "PYTHONUNBUFFERED": "1"})
         line = self.proc.stdout.readline()  # "stylecast: serving on URL"
         if "serving on" not in line:

@@ -1,0 +1,71 @@
+"""A viewer's peer connection: made, answered, and released whatever state it is in.
+
+aiortc carries the media. An offer this server cannot use is an :class:`OfferError` with a reason
+the client can act on (HTTP 400); answering never takes longer than ``SETUP_TIMEOUT_S``.
+"""
+from __future__ import annotations
+
+import asyncio
+
+from aiortc import MediaStreamTrack, RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+
+from engines.errors import StylecastError
+
+SETUP_TIMEOUT_S = 5.0  # answering an offer (ICE gathering included) takes at most this
+
+
+class OfferError(StylecastError):
+    """An offer this server cannot answer; the reason goes back to the client (HTTP 400)."""
+
+
+def peer_connection(ice_servers=()) -> RTCPeerConnection:
+    """A peer connection that contacts only the STUN/TURN servers named (none by default)."""
+    return RTCPeerConnection(RTCConfiguration(iceServers=[RTCIceServer(url) for url in ice_servers]))
+
+
+async def answer_offer(pc: RTCPeerConnection, sdp: str, kind: str, outgoing: MediaStreamTrack) -> RTCSessionDescription:
+    """Apply the browser's offer, send ``outgoing`` back on its video, and return the answer."""
+    if kind != "offer":
+        raise OfferError(f"expected an SDP offer, got type {kind!r}")
+    if "m=video" not in sdp:
+        raise OfferError("the offer has no video; send the camera as a video track")
+    try:
+        await asyncio.wait_for(pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer")), SETUP_TIMEOUT_S)
+        video = [t for t in pc.getTransceivers() if t.kind == "video"]
+        if not video or video[0].receiver.track is None:
+            raise OfferError("the offer has no camera track to stylize")
+        video[0].sender.replaceTrack(outgoing)
+        video[0].direction = "sendrecv"
+        await asyncio.wait_for(pc.setLocalDescription(await pc.createAnswer()), SETUP_TIMEOUT_S)
+    except OfferError:
+        raise
+    except asyncio.TimeoutError:
+        raise OfferError(f"could not answer the offer within {SETUP_TIMEOUT_S:g} s") from None
+    except Exception as exc:  # aiortc's parser raises many kinds of errors on a bad offer
+        reason = str(exc) or type(exc).__name__
+        if "send parameters" in reason or "codec" in reason.lower():
+            reason = "no video codec in common (stylecast sends and receives VP8 or H.264)"
+        raise OfferError(f"cannot use this offer: {reason}") from None
+    return pc.localDescription
+
+
+async def release(pc: RTCPeerConnection) -> None:
+    """Close ``pc``; where aiortc's close trips over a half-negotiated connection (found by SDP
+    fuzzing), stop every transport and socket it holds, each on its own."""
+    try:
+        await pc.close()
+        return
+    except Exception:
+        pass
+    parts = []
+    for transceiver in pc.getTransceivers():
+        dtls = transceiver.receiver.transport
+        parts += [transceiver.stop, dtls.stop, dtls.transport.stop] if dtls else [transceiver.stop]
+    sctp = pc.sctp
+    if sctp is not None and sctp.transport is not None:
+        parts += [sctp.transport.stop, sctp.transport.transport.stop]
+    for stop in parts:
+        try:
+            await stop()
+        except Exception:
+            pass
