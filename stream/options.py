@@ -7,6 +7,7 @@ while a job runs is taken from them as one :class:`~stream.controls.Controls`.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from engines import DEFAULT_STYLE, ENGINE_NAMES
@@ -42,4 +43,5 @@ class StyleOptions:
 
     def controls(self) -> Controls:
         """The look this job starts with."""
-        return Controls(self.style, self.strength, self.keep_colors, self.stability)
+        style = os.fspath(self.style) if isinstance(self.style, os.PathLike) else self.style  # a picture's Path
+        return Controls(style, self.strength, self.keep_colors, self.stability)

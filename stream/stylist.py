@@ -21,6 +21,11 @@ from .stats import LiveStats
 DEGRADED_AFTER = 10  # failed frames in a row before the output reports itself degraded
 
 
+def _same(a: Style, b: Style) -> bool:
+    """The same network: equal styles (kind, name, file) with equal blend weights."""
+    return a == b and (a.weights is None or b.weights is None or np.array_equal(a.weights, b.weights))
+
+
 class Stylist:
     """``styles`` turns a style spec into a Style (raising StyleError for one not allowed here):
     ``resolve`` by default; a server passes its own, which allows viewers no server files."""
@@ -29,7 +34,7 @@ class Stylist:
                  styles: Callable[[str], Style] = resolve):
         self.engine, self.stats, self._styles = engine, stats or LiveStats(), styles
         style = styles(controls.style)
-        network = None if style == engine.style else engine.network(style)  # None: the engine's own
+        network = None if _same(style, engine.style) else engine.network(style)  # None: the engine's own
         self._now = (controls, style, network)
         self.stabilizer = Stabilizer(controls.stability)
         self._restyled = False
