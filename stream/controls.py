@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, replace
+from functools import cached_property
 
 from engines import DEFAULT_STYLE, Look
 from engines.errors import OptionError
@@ -53,9 +54,9 @@ class Controls:
             raise OptionError(f"unknown control {sorted(unknown)[0]!r}; use {', '.join(FIELDS)}")
         return replace(self, **{k: v for k, v in fields.items() if v is not None})
 
-    @property
+    @cached_property
     def look(self) -> Look:
-        """What the engine applies after the network: strength and keep_colors."""
+        """What the engine applies after the network: strength and keep_colors (made once: read every frame)."""
         return Look(self.strength, self.keep_colors)
 
     def as_dict(self) -> dict:
