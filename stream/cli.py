@@ -1,7 +1,7 @@
 """The ``stylecast`` command: parses, calls, prints. Errors meet the user once: one line, exit 2.
 
 Each command imports its job where it starts (one block at the top of its function), so that
-``stylecast styles`` or ``doctor`` never pays for PyAV, OpenCV or aiortc (serve's imports alone
+``stylecast styles`` never pays for PyAV, OpenCV or aiortc (serve's imports alone
 take about 2 s on two cores). A job's options are built from the parsed arguments in one place,
 ``_options``.
 """
@@ -21,6 +21,7 @@ from pathlib import Path
 from engines import DEFAULT_STYLE, ENGINE_NAMES, engine_status, style_list
 from engines.cpu_features import PRECISIONS
 from engines.errors import StylecastError
+from stream.codecs import CODECS
 from stream.notes import note
 from stream.stabilize import DEFAULT_STABILITY
 
@@ -64,9 +65,22 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_render(sub) -> None:
     r = sub.add_parser("render", help="stylize a video file into a new file (sound and timing kept)")
-    r.add_argument("input", nargs="?", type=Path, help="video file (default: the built-in test scene)")
-    r.add_argument("-o", "--output", type=Path, help="output .mp4/.mkv/.mov (default: <input>-<style>.mp4)")
+    r.add_argument("input", nargs="?", type=Path,
+                   help="video file, image sequence (frames/a_%%04d.png) or folder of numbered frames "
+                        "(default: the built-in test scene)")
+    r.add_argument("-o", "--output", type=Path,
+                   help="output .mp4/.mkv/.mov/.mxf, or an image sequence out/%%04d.png or .tif "
+                        "(default: <input>-<style>.mp4)")
     _add_style_args(r)
+    r.add_argument("--codec", choices=tuple(CODECS),
+                   help="h264 (default), prores (422 HQ), prores4444 (keeps alpha), dnxhr (HQX), ffv1 (lossless)")
+    r.add_argument("--from", dest="start", metavar="T", help="render from T: seconds or HH:MM:SS:FF timecode")
+    r.add_argument("--to", dest="end", metavar="T", help="render up to T (excluded): seconds or timecode")
+    r.add_argument("--fps", type=float, help="an image sequence's frame rate (default 24)")
+    r.add_argument("--timecode", metavar="HH:MM:SS:FF",
+                   help="start timecode to write (default: the source's, or a sequence's first frame number)")
+    r.add_argument("--start-number", type=int, metavar="N",
+                   help="number an image sequence output from N (default: the input's own numbers, or 0)")
     r.add_argument("--crf", type=int, default=18, help="H.264 quality, 0 (lossless) to 51 (default 18)")
     r.add_argument("--preset", default="faster", help="x264 preset, ultrafast..veryslow (default faster)")
     r.add_argument("--overwrite", action="store_true", help="replace an existing output")
@@ -196,7 +210,9 @@ def _build_engine(args) -> int:
 
 
 def _doctor(args) -> int:
-    rows = [engine_status(n).__dict__ for n in ENGINE_NAMES]
+    from stream.media_support import media_rows
+
+    rows = [{**engine_status(n).__dict__, "kind": "engine"} for n in ENGINE_NAMES] + media_rows()
     if args.json:
         print(json.dumps(rows))
     else:

@@ -1,7 +1,10 @@
-"""File decoding: a media file -> Frames (video, RGB at the output size, upright) and the other
-streams' packets, in demux order, so the encoder can copy sound and subtitles untouched."""
+"""File decoding: a media file -> Frames (video, RGB at the output size, upright, converted with the
+source's own colour matrix and range) and the other streams' packets, in demux order, so the
+encoder can copy sound and subtitles untouched. A time range (``select``) starts from the keyframe
+before it and leaves out what is not needed; times then count from the range's first frame."""
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from pathlib import Path
 from typing import Iterator
@@ -9,9 +12,12 @@ from typing import Iterator
 import av
 import numpy as np
 
-from engines.errors import InputError
+from engines.errors import InputError, StylecastError
 
+from .colour import Colour, to_rgb
 from .frame import Frame, format_time
+from .time_range import Place, TimeRange
+from .timecode import Timecode
 
 COPY_TYPES = ("audio", "subtitle")
 MIN_SIDE = 32
@@ -26,12 +32,33 @@ def output_size(width: int, height: int, max_side: int | None) -> tuple[int, int
 
 def upright_rgb(frame: av.VideoFrame, max_side: int | None) -> np.ndarray:
     """A decoded picture as uint8 RGB H x W x 3: display rotation applied, fitted into ``max_side``."""
+    return upright_rgba(frame, max_side, keep_alpha=False)[0]
+
+
+def upright_rgba(frame: av.VideoFrame, max_side: int | None, keep_alpha: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """(RGB, alpha or None) of a decoded picture, upright and fitted into ``max_side``."""
     rotation = int(round((frame.rotation or 0) / 90)) % 4
     w, h = output_size(frame.width, frame.height, max_side)
     if rotation % 2:  # the size limit applies to the upright picture
         h, w = output_size(frame.height, frame.width, max_side)
-    image = frame.to_ndarray(width=w, height=h, format="rgb24", interpolation="AREA")
-    return np.ascontiguousarray(np.rot90(image, rotation)) if rotation else image
+    image, alpha = to_rgb(frame, w, h, keep_alpha)
+    if rotation:
+        image = np.ascontiguousarray(np.rot90(image, rotation))
+        alpha = None if alpha is None else np.ascontiguousarray(np.rot90(alpha, rotation))
+    return image, alpha
+
+
+def read_timecode(container, video) -> Timecode | None:
+    """The start timecode a file carries (a MOV/MXF ``tmcd`` track, or a ``timecode`` tag), or None."""
+    rate = video.average_rate or video.guessed_rate or 25
+    for where in (video, *container.streams.data, container):
+        text = where.metadata.get("timecode")
+        if text:
+            try:
+                return Timecode.parse(text, Fraction(rate))
+            except StylecastError:
+                return None  # a label that does not parse is not worth failing a render over
+    return None
 
 
 def open_media(path: Path):
@@ -54,11 +81,11 @@ class FileDecoder:
 
     Damage: a packet that fails to decode raises InputError naming the time where decoding broke,
     or with ``ignore_errors`` is counted in ``lost`` and skipped. A file that ends before its own
-    stated duration is damage too.
+    stated duration is damage too. ``keep_alpha`` carries the source's alpha plane on each Frame.
     """
 
-    def __init__(self, path: Path, max_side: int | None = None, ignore_errors: bool = False):
-        self.path, self.max_side, self.ignore_errors = path, max_side, ignore_errors
+    def __init__(self, path: Path, max_side: int | None = None, ignore_errors: bool = False, keep_alpha: bool = False):
+        self.path, self.max_side, self.ignore_errors, self.keep_alpha = path, max_side, ignore_errors, keep_alpha
         self.container = open_media(path)
         if not self.container.streams.video:
             self.container.close()
@@ -73,18 +100,36 @@ class FileDecoder:
         self.decoded = 0
         self.latest_time: float | None = None  # the latest video presentation time decoded so far (s)
         self._latest_end = 0.0  # the latest end time (s) of any stream's packet: where the file really stops
+        self.span = TimeRange()
+        self._origin = 0.0  # source seconds of the range's first frame: where output times start
+        self.first_index = 0  # the range's first frame, counted in frames from the source's first
+        self._inside = 0
         cc = self.video.codec_context
         if cc.width and cc.height and min(cc.width, cc.height) < MIN_SIDE:
             raise InputError(f"{path.name} is {cc.width}x{cc.height}; both sides need at least {MIN_SIDE} pixels")
+        self.colour = Colour.of_stream(cc)
+        self.timecode = read_timecode(self.container, self.video)
+
+    @property
+    def rate(self) -> Fraction:
+        return Fraction(self.video.average_rate or self.video.guessed_rate or 25)
+
+    @property
+    def start_time(self) -> float:
+        """The first frame's time in the file (s): where a range's seconds count from."""
+        if self.video.start_time is not None and self.video.time_base:
+            return float(self.video.start_time * self.video.time_base)
+        return 0.0
 
     @property
     def expected_frames(self) -> int | None:
-        """How many frames the file says it holds (for progress), or None when unknown."""
+        """How many frames the render will write (for progress), or None when unknown."""
+        if not self.span.whole:
+            return self.span.frames(self.rate, self.duration)
         if self.video.frames:
             return self.video.frames
         duration = self.duration
-        rate = self.video.average_rate or self.video.guessed_rate
-        return int(round(duration * rate)) if duration and rate else None
+        return int(round(duration * self.rate)) if duration else None
 
     @property
     def duration(self) -> float | None:
@@ -95,6 +140,18 @@ class FileDecoder:
             return self.container.duration / av.time_base
         return None
 
+    def select(self, span: TimeRange) -> None:
+        """Decode only ``span`` (seconds from the first frame) and the warm-up before it."""
+        self.span = span
+        self.first_index = math.ceil(span.start * self.rate - 1e-6)
+        first = span.start - span.warmup
+        if first > 0:  # to the keyframe at or before the first frame needed
+            target = int((first + self.start_time) / self.video.time_base)
+            try:
+                self.container.seek(target, stream=self.video, backward=True)
+            except av.error.FFmpegError as exc:
+                raise InputError(f"{self.path.name} cannot be read from {format_time(first)}: {exc.strerror}") from None
+
     def _damage(self, exc: Exception, where: float | None) -> None:
         if not self.ignore_errors:
             raise InputError(f"{self.path.name} is damaged: decoding broke at {format_time(where)} "
@@ -102,19 +159,30 @@ class FileDecoder:
                              "--ignore-errors renders what can be read") from None
         self.lost += 1
 
-    def _frame(self, frame: av.VideoFrame) -> Frame:
+    def _frame(self, frame: av.VideoFrame, place: Place) -> Frame:
         pts = frame.pts if frame.pts is not None else frame.dts
-        out = Frame(upright_rgb(frame, self.max_side), pts, Fraction(frame.time_base or self.video.time_base),
-                    self.decoded)
+        time_base = Fraction(frame.time_base or self.video.time_base)
+        if pts is not None and not self.span.whole:
+            pts -= round((self._origin + self.start_time) / time_base)
+        image, alpha = upright_rgba(frame, self.max_side, self.keep_alpha)
+        out = Frame(image, pts, time_base, self.decoded, alpha=alpha, warmup=place is Place.WARMUP)
+        if place is Place.INSIDE:  # its number in an image sequence out: its place in the source
+            out.number = self.first_index + self._inside
+            self._inside += 1
         self.decoded += 1
         if out.time is not None and (self.latest_time is None or out.time > self.latest_time):
             self.latest_time = out.time
         return out
 
+    def _when(self, frame: av.VideoFrame) -> float | None:
+        """A frame's time from the source's first frame (s)."""
+        return None if frame.time is None else frame.time - self.start_time
+
     def __iter__(self) -> Iterator[Frame | av.Packet]:
         last_time: float | None = 0.0
         demux = self.container.demux([self.video, *self.copy_streams])
-        while True:
+        cut = _Cut(self.span, self.start_time, self.copy_streams)
+        while not cut.finished:
             try:
                 packet = next(demux)
             except StopIteration:
@@ -127,7 +195,7 @@ class FileDecoder:
                 self._latest_end = max(self._latest_end, end)
             if packet.stream is not self.video:
                 if packet.size and packet.dts is not None:
-                    yield packet
+                    yield from cut.packet(packet)
                 continue
             if packet.pts is not None:
                 last_time = float(packet.pts * packet.time_base)
@@ -137,8 +205,19 @@ class FileDecoder:
                 self._damage(exc, last_time)
                 continue
             for frame in frames:
-                yield self._frame(frame)
-        self._check_complete(self.latest_time)
+                place = self.span.place(self._when(frame))
+                if place is Place.INSIDE and cut.origin is None:
+                    self._origin = self._when(frame) or 0.0
+                    yield self._frame(frame, place)
+                    yield from cut.opened(self._origin)
+                elif place in (Place.INSIDE, Place.WARMUP):
+                    yield self._frame(frame, place)
+                elif place is Place.AFTER:
+                    cut.video_done = True
+        if self.span.whole:
+            self._check_complete(self.latest_time)
+        elif self.decoded == 0:
+            raise InputError(f"no video frame could be decoded from {self.path.name} in the range asked for")
 
     def _check_complete(self, last_time: float | None) -> None:
         """A file whose streams all stop well before the duration its header states was cut short."""
@@ -162,3 +241,49 @@ class FileDecoder:
 
     def close(self) -> None:
         self.container.close()
+
+
+class _Cut:
+    """The packets of the copied streams that fall inside a time range, their times counted from
+    the range's first video frame. Packets that arrive before that frame is decoded wait for it."""
+
+    def __init__(self, span: TimeRange, start_time: float, streams):
+        self.span, self.start_time = span, start_time
+        self.origin: float | None = 0.0 if span.whole else None
+        self.video_done = False
+        self._waiting: list[av.Packet] = []
+        self._open = {s.index for s in streams}  # streams not yet past the end
+
+    @property
+    def finished(self) -> bool:
+        return self.video_done and not self._open
+
+    def packet(self, packet: av.Packet):
+        if self.span.whole:
+            yield packet
+            return
+        when = float(packet.pts * packet.time_base) - self.start_time if packet.pts is not None else None
+        place = self.span.place(when)
+        if place is Place.AFTER:
+            self._open.discard(packet.stream.index)
+        elif place is Place.INSIDE:
+            if self.origin is None:
+                self._waiting.append(packet)
+            else:
+                yield self._shifted(packet)
+
+    def opened(self, origin: float):
+        """The range's first frame is at ``origin``: let the waiting packets through."""
+        self.origin = origin
+        waiting, self._waiting = self._waiting, []
+        for packet in waiting:
+            if float(packet.pts * packet.time_base) - self.start_time >= origin - 1e-6:
+                yield self._shifted(packet)
+
+    def _shifted(self, packet: av.Packet) -> av.Packet:
+        shift = round((self.origin + self.start_time) / packet.time_base)
+        packet.pts -= shift
+        if packet.dts is not None:
+            packet.dts -= shift
+        return packet
+

@@ -1,5 +1,6 @@
-"""File encoding: stylized Frames -> H.264 (libx264, yuv420p) in MP4, MKV or MOV, with the source's
-audio and subtitle packets copied untouched, and its metadata and chapters carried over."""
+"""File encoding: stylized Frames -> H.264 or a mezzanine codec (stream/codecs.py) in MP4, MKV, MOV or
+MXF, in the source's colours (stream/colour.py) and from its timecode, with the source's audio and
+subtitle packets copied untouched, and its metadata and chapters carried over."""
 from __future__ import annotations
 
 from fractions import Fraction
@@ -9,12 +10,17 @@ import av
 
 from engines.errors import InputError, OutputError
 
+from .codecs import CODECS, VideoCodec
+from .colour import Colour
 from .frame import Frame, format_time
 from .notes import note
+from .timecode import Timecode
 
-FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mkv": "matroska", ".mov": "mov"}
-# format-specific tags that must not be carried from one container to another
-_CONTAINER_TAGS = {"major_brand", "minor_version", "compatible_brands", "encoder", "creation_time"}
+FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mkv": "matroska", ".mov": "mov", ".mxf": "mxf"}
+# format-specific tags that must not be carried from one container to another; the timecode is
+# written afresh, for the output's first frame
+_CONTAINER_TAGS = {"major_brand", "minor_version", "compatible_brands", "encoder", "creation_time", "timecode"}
+_PCM = {"pcm_s16le", "pcm_s24le"}  # the sound MXF holds
 # MPEG-TS has no codec tag table, so FFmpeg cannot list what it holds; these are what it carries
 _TS_CODECS = {"aac", "aac_latm", "mp2", "mp3", "ac3", "eac3", "opus", "dts", "dvb_subtitle", "dvb_teletext"}
 # MP4 and MOV keep every packet's index entry in memory until the end of the file (about 110 bytes
@@ -30,7 +36,8 @@ def container_format(path: Path) -> str:
     """The muxer for an output path, by its extension."""
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise OutputError(f"output must end in .mp4, .mkv or .mov, got {path.name!r}")
+        raise OutputError(f"output must end in .mp4, .mkv, .mov or .mxf, or be an image sequence "
+                          f"like out/%04d.png, got {path.name!r}")
     return fmt
 
 
@@ -45,13 +52,18 @@ class FileEncoder:
     ``source`` is the decoder's input container (metadata, chapters) and ``copy_streams`` its
     streams to copy; a live source may give neither. ``skipped`` lists the streams left out, each
     with why: the output format cannot hold it, or its codec is unknown (reported, not fatal).
-    ``path`` may be a URL with ``options`` for its protocol.
+    ``path`` may be a URL with ``options`` for its protocol. ``codec`` (H.264 by default) is written
+    in ``colour`` (the source's; untagged BT.601 when not known, as FFmpeg reads untagged video)
+    and, in MOV and MXF, from ``timecode``; ``crf``, ``preset`` and ``x264_params`` are H.264's.
     """
 
     def __init__(self, path: Path | str, fmt: str, source=None, video_stream=None, copy_streams=(), crf: int = 18,
                  preset: str = "faster", x264_params: dict | None = None, options: dict | None = None,
-                 rate: float | None = None, ignore_errors: bool = False):
-        self.path, self.source, self.source_video = path, source, video_stream
+                 rate: float | None = None, ignore_errors: bool = False, codec: VideoCodec = CODECS["h264"],
+                 colour: Colour | None = None, timecode: Timecode | None = None):
+        self.path, self.source, self.source_video, self.fmt = path, source, video_stream, fmt
+        self.codec, self.timecode = codec, timecode
+        self.colour = (colour or Colour()).for_codec(codec.limited_only, codec.matrix)
         self.ignore_errors = ignore_errors
         self.dropped_packets = 0  # damaged packets of copied streams left out (ignore_errors)
         self.crf, self.preset, self.x264_params, self.rate = crf, preset, x264_params or {}, rate
@@ -66,7 +78,7 @@ class FileEncoder:
         self.stream_map: dict = {}
         self.skipped: list[str] = []
         self._held: list[av.Packet] = []
-        holds = _TS_CODECS if fmt == "mpegts" else self.out.supported_codecs
+        holds = {"mpegts": _TS_CODECS, "mxf": _PCM}.get(fmt) or self.out.supported_codecs
         for stream in copy_streams:
             if stream.codec_context is None:  # FFmpeg could not tell its codec (a damaged header)
                 self.skipped.append(f"{stream.type} #{stream.index} (its codec is unknown: a damaged header?)")
@@ -85,10 +97,16 @@ class FileEncoder:
     def _start(self, frame: Frame) -> None:
         h, w = frame.image.shape[:2]
         source_rate = self.source_video and (self.source_video.average_rate or self.source_video.guessed_rate)
-        video = self.out.add_stream("libx264", rate=Fraction(self.rate or source_rate or 25).limit_denominator(1001))
-        video.width, video.height, video.pix_fmt = w, h, "yuv420p"
+        rate = Fraction(self.rate or source_rate or 25).limit_denominator(1001)
+        video = self.out.add_stream(self.codec.encoder, rate=rate)
+        video.width, video.height = w, h
+        video.pix_fmt = self.pix_fmt = self.codec.pixel_format(frame.alpha is not None)
         video.time_base = video.codec_context.time_base = frame.time_base
-        video.options = {"crf": str(self.crf), "preset": self.preset, **self.x264_params}
+        self.colour.tag(video.codec_context)
+        if self.codec.encoder == "libx264":
+            video.options = {"crf": str(self.crf), "preset": self.preset, **self.x264_params}
+        else:
+            video.options = dict(self.codec.options)
         if self.source_video is not None and self.source_video.metadata.get("language"):
             video.metadata["language"] = self.source_video.metadata["language"]
         if self.source is not None:
@@ -98,6 +116,8 @@ class FileEncoder:
             except (AttributeError, ValueError, av.error.FFmpegError):
                 pass  # chapters are a courtesy; a format that cannot hold them keeps the rest
         self.out.metadata["encoder"] = "stylecast"
+        if self.timecode is not None:  # MOV writes a tmcd track from it, MXF its timecode component
+            video.metadata["timecode"] = self.out.metadata["timecode"] = str(self.timecode)
         self.video = video
         held, self._held = self._held, []
         for packet in held:
@@ -141,7 +161,7 @@ class FileEncoder:
         if isinstance(item, Frame):
             if self.video is None:
                 self._start(item)
-            frame = av.VideoFrame.from_ndarray(item.image, format="rgb24")
+            frame = self.colour.from_rgb(item.image, self.pix_fmt, item.alpha)
             frame.pts, frame.time_base = item.pts, item.time_base
             self._mux(self.video.encode(frame))
             self.frames += 1

@@ -13,6 +13,9 @@ class Frame:
 
     ``original`` keeps the picture before stylization for the stages that need it (the look,
     stabilization); ``index`` is the position in decode order, for messages and statistics.
+    ``alpha`` is the source's alpha plane (uint8, or uint16 for deeper sources), carried untouched
+    to an output that holds it; ``number`` is an image sequence's frame number; a ``warmup`` frame
+    only warms the stabilizer up before a time range and is not written.
     """
 
     image: np.ndarray
@@ -22,6 +25,9 @@ class Frame:
     original: np.ndarray | None = None
     captured_at: float = 0.0  # time.monotonic() when a live source delivered it (latency statistics)
     engine_ms: float = 0.0    # time spent stylizing and stabilizing it (statistics)
+    alpha: np.ndarray | None = None
+    number: int | None = None
+    warmup: bool = False
 
     @property
     def time(self) -> float | None:

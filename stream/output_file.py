@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 
 from engines.errors import OutputError
 
-_PARTIAL = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.stylecast-partial$")
+_PARTIAL = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.stylecast-(?P<kind>partial|old)$")
 
 
 def _alive(pid: int) -> bool:
@@ -23,7 +24,9 @@ def _alive(pid: int) -> bool:
 
 
 def remove_stale_partials(folder: Path) -> int:
-    """Delete partial files left by stylecast runs that were killed; returns how many."""
+    """Delete partial files and frame folders left by stylecast runs that were killed; returns how
+    many. A replaced frame folder (``-old``) whose run died before the new one took its place is
+    put back instead."""
     removed = 0
     try:
         entries = list(folder.iterdir())
@@ -31,9 +34,16 @@ def remove_stale_partials(folder: Path) -> int:
         return 0
     for entry in entries:
         match = _PARTIAL.match(entry.name)
-        if match and int(match["pid"]) != os.getpid() and not _alive(int(match["pid"])):
+        if not match or int(match["pid"]) == os.getpid() or _alive(int(match["pid"])):
+            continue
+        target = folder / match["name"]
+        if match["kind"] == "old" and not target.exists():
+            os.replace(entry, target)  # the user's frames, back where they were
+        elif entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
             entry.unlink(missing_ok=True)
-            removed += 1
+        removed += 1
     return removed
 
 

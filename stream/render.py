@@ -1,12 +1,16 @@
-"""The file-to-file job: decode -> stylize -> encode, with sound and timing kept.
+"""The file-to-file job: decode -> stylize -> encode, with sound, timing, colour and timecode kept.
 
-Everything the user gave is checked (numbers, output, input, style, engine) before a byte is
-written; the output appears only when complete.
+The input is a media file or an image sequence (stream/image_sequence.py); the output a video file
+in H.264 or a mezzanine codec (stream/codecs.py) or an image sequence (stream/sequence_output.py).
+``--from``/``--to`` render a part (stream/time_range.py), the stabilizer warmed up on the frames
+just before it. Everything the user gave is checked (numbers, output, input, style, engine)
+before a byte is written; the output appears only when complete.
 """
 from __future__ import annotations
 
 import tempfile
 import time
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
@@ -14,29 +18,42 @@ from typing import Callable
 from engines import open_engine, resolve
 from engines.errors import OptionError, OutputError
 
+from .codecs import choose_codec
 from .decode import FileDecoder
 from .encode import FRAGMENTED, LONG_FILM_S, PRESETS, FileEncoder, can_fragment, container_format
 from .frame import Frame
+from .image_sequence import DEFAULT_FPS, SequenceDecoder, find_sequence, is_sequence_input, sequence_name
 from .notes import note
-from .output_file import AtomicOutput
 from .options import StyleOptions
+from .output_file import AtomicOutput
 from .pipeline import run_pipeline
-from .stabilize import Stabilizer
+from .sequence_output import AtomicFolder, SequencePattern, SequenceWriter, is_sequence_output
+from .stabilize import Stabilizer, warmup_frames
 from .testsrc import write_test_clip
+from .time_range import parse_range
+from .timecode import Timecode, looks_like_timecode
 
 
 @dataclass(kw_only=True)
 class RenderOptions(StyleOptions):
     """One render. ``input`` None renders the built-in test scene (5 s, 640x360, with a tone);
-    ``output`` None writes ``<input>-<style>.mp4`` beside the input (``default_output``)."""
+    ``output`` None writes ``<input>-<style>.mp4`` beside the input (``default_output``).
+    ``start``/``end`` are ``--from``/``--to`` (seconds or HH:MM:SS:FF); ``fps`` is an image
+    sequence's rate; ``timecode`` the start timecode to write instead of the source's."""
 
     input: Path | None = None
     output: Path | None = None
     crf: int = 18
     preset: str = "faster"   # x264; on 2 cores medium costs ~15% of throughput
+    codec: str | None = None  # h264 (default), prores, prores4444, dnxhr, ffv1
     overwrite: bool = False
     ignore_errors: bool = False
     fragmented: bool | None = None   # MP4/MOV in fragments; None: when the input lasts over LONG_FILM_S
+    fps: float | None = None
+    start_number: int | None = None
+    timecode: str | None = None
+    start: str | None = None
+    end: str | None = None
 
     def check(self) -> None:
         super().check()
@@ -44,9 +61,23 @@ class RenderOptions(StyleOptions):
             raise OptionError(f"--crf must be between 0 and 51, got {self.crf}")
         if self.preset not in PRESETS:
             raise OptionError(f"--preset must be one of {', '.join(PRESETS)}, got {self.preset!r}")
-        fmt = container_format(self.output)  # refuses an extension it cannot write
-        if self.fragmented and not can_fragment(fmt):
-            raise OptionError(f"--fragmented applies to .mp4 and .mov outputs, not {self.output.suffix}")
+        if self.fps is not None and not 0 < self.fps <= 1000:
+            raise OptionError(f"--fps must be above 0 and at most 1000, got {self.fps:g}")
+        if self.start_number is not None and self.start_number < 0:
+            raise OptionError(f"--start-number must be 0 or more, got {self.start_number}")
+        if self.timecode is not None and not looks_like_timecode(self.timecode):
+            raise OptionError(f"--timecode must look like HH:MM:SS:FF, got {self.timecode!r}")
+        if is_sequence_output(self.output):
+            SequencePattern(self.output)  # refuses a picture format it cannot write
+            if self.codec is not None:
+                raise OptionError("--codec applies to video files; an image sequence's format is its extension")
+        else:
+            fmt = container_format(self.output)  # refuses an extension it cannot write
+            choose_codec(self.codec, fmt)
+            if self.fragmented and not can_fragment(fmt):
+                raise OptionError(f"--fragmented applies to .mp4 and .mov outputs, not {self.output.suffix}")
+            if self.start_number is not None:
+                raise OptionError("--start-number applies to image sequence outputs (-o frames/%04d.png)")
         if self.input is not None and self.input.exists() and self.output.exists() \
                 and self.input.resolve() == self.output.resolve():
             raise OutputError("the output would replace the input; choose another output path")
@@ -61,6 +92,7 @@ class RenderResult:
     style: str
     output: str
     precision: str = "fp32"
+    codec: str = "h264"
     lost_frames: int = 0
     stability: float = 0.0
     fragmented: bool = False
@@ -68,6 +100,9 @@ class RenderResult:
     copied_packets: int = 0
     dropped_packets: int = 0          # damaged packets of copied streams left out (--ignore-errors)
     skipped_streams: list[str] = field(default_factory=list)
+    timecode: str | None = None       # the output's start timecode
+    first_frame: int | None = None    # an image sequence output's first and last frame numbers
+    last_frame: int | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -80,64 +115,128 @@ def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int],
     opts.check()
     controls = opts.controls()
     style = resolve(controls.style)
-    with AtomicOutput(opts.output, opts.overwrite) as partial, tempfile.TemporaryDirectory() as scratch:
-        source = opts.input
-        if source is None:
-            source = Path(scratch) / "testsrc.mkv"
-            write_test_clip(source)
-        decoder = FileDecoder(source, opts.max_side, opts.ignore_errors)
-        try:
-            engine = open_engine(opts.engine, style, controls.look, throughput=True,
-                                 max_side=opts.max_side, notes=note, precision=opts.precision)
-            fmt = container_format(opts.output)
-            fragmented = can_fragment(fmt) and (opts.fragmented if opts.fragmented is not None
-                                                else (decoder.duration or 0) > LONG_FILM_S)
-            encoder = FileEncoder(partial, fmt, decoder.container, decoder.video, decoder.copy_streams, opts.crf,
-                                  opts.preset, options=FRAGMENTED if fragmented else None,
-                                  ignore_errors=opts.ignore_errors)
-            advance = progress(decoder.expected_frames) if progress else (lambda n=1: None)
+    with ExitStack() as stack:
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        decoder = open_input(opts, scratch)
+        stack.callback(decoder.close)
+        timecode = _start_timecode(opts, decoder, controls.stability)
+        output = _Output(opts, decoder, timecode, stack)
+        engine = open_engine(opts.engine, style, controls.look, throughput=True,
+                             max_side=opts.max_side, notes=note, precision=opts.precision)
+        stabilizer = Stabilizer(controls.stability)
+        seconds = _run(decoder, engine, stabilizer, controls.strength, output.writer,
+                       progress(decoder.expected_frames) if progress else (lambda n=1: None))
+    writer = output.writer
+    return RenderResult(frames=writer.frames, seconds=round(seconds, 3),
+                        fps=round(writer.frames / max(seconds, 1e-9), 2), engine=engine.name,
+                        precision=engine.precision_for(style), style=style.name, output=str(opts.output),
+                        codec=output.codec, lost_frames=decoder.lost, stability=controls.stability,
+                        fragmented=output.fragmented, scene_cuts=stabilizer.stats.cuts,
+                        copied_packets=getattr(writer, "copied_packets", 0),
+                        dropped_packets=getattr(writer, "dropped_packets", 0),
+                        skipped_streams=output.skipped, timecode=str(timecode) if timecode else None,
+                        first_frame=getattr(writer, "first_number", None), last_frame=getattr(writer, "last_number", None))
 
-            stabilizer = Stabilizer(controls.stability)
 
-            def stylize(item):
-                if isinstance(item, Frame):
-                    item.original, item.image = item.image, engine.stylize_one(item.image)
-                return item
+def open_input(opts: RenderOptions, scratch: Path):
+    """The decoder for the input: the test scene, an image sequence or a media file."""
+    keep_alpha = opts.codec in ("prores4444", "ffv1") or is_sequence_output(opts.output)
+    if opts.input is not None and is_sequence_input(opts.input):
+        return SequenceDecoder(find_sequence(opts.input), opts.fps or DEFAULT_FPS, opts.max_side,
+                               opts.ignore_errors, keep_alpha, opts.timecode)
+    if opts.fps is not None:
+        note("--fps sets an image sequence's rate; a video keeps its own")
+    source = opts.input
+    if source is None:
+        source = scratch / "testsrc.mkv"
+        write_test_clip(source)
+    return FileDecoder(source, opts.max_side, opts.ignore_errors, keep_alpha)
 
-            def stabilize(item):  # sequential: each frame builds on the one before
-                if isinstance(item, Frame):
-                    item.image = stabilizer(item.original, item.image)
-                return item
 
-            def write(item):
-                encoder.write(item)
-                if isinstance(item, Frame):
-                    advance(1)
+def _start_timecode(opts: RenderOptions, decoder, stability: float) -> Timecode | None:
+    """Choose the time range (``--from``/``--to``) on the decoder; the output's start timecode."""
+    timecode = decoder.timecode
+    if opts.timecode is not None and not isinstance(decoder, SequenceDecoder):
+        timecode = Timecode.parse(opts.timecode, decoder.rate)
+    span = parse_range(opts.start, opts.end, decoder.rate, timecode, decoder.duration)
+    if not span.whole:
+        decoder.select(replace(span, warmup=warmup_frames(stability) / float(decoder.rate)))
+    return None if timecode is None else timecode + decoder.first_index
 
-            started = time.perf_counter()
-            try:
-                stages = [(stylize, engine.parallel_frames)] + ([stabilize] if controls.stability > 0 else [])
-                run_pipeline(decoder, stages, write)
-                encoder.finish()
-            except BaseException:
-                encoder.abort()
-                raise
-            seconds = time.perf_counter() - started
-        finally:
-            decoder.close()
-    return RenderResult(frames=encoder.frames, seconds=round(seconds, 3),
-                        fps=round(encoder.frames / max(seconds, 1e-9), 2), engine=engine.name, precision=engine.precision_for(style),
-                        style=style.name, output=str(opts.output), lost_frames=decoder.lost,
-                        stability=controls.stability, fragmented=fragmented, scene_cuts=stabilizer.stats.cuts,
-                        copied_packets=encoder.copied_packets, dropped_packets=encoder.dropped_packets,
-                        skipped_streams=encoder.skipped)
+
+class _Output:
+    """The render's writer (a video file or an image sequence), made atomic on ``stack``."""
+
+    def __init__(self, opts: RenderOptions, decoder, timecode: Timecode | None, stack: ExitStack):
+        self.fragmented, self.codec = False, "h264"
+        if is_sequence_output(opts.output):
+            pattern = SequencePattern(opts.output)
+            folder = stack.enter_context(AtomicFolder(pattern, opts.overwrite))
+            self.writer = SequenceWriter(pattern, folder, opts.start_number)
+            self.codec = pattern.extension.lstrip(".")
+            return
+        fmt = container_format(opts.output)
+        codec = choose_codec(opts.codec, fmt)
+        self.codec = codec.name
+        partial = stack.enter_context(AtomicOutput(opts.output, opts.overwrite))
+        self.fragmented = can_fragment(fmt) and (opts.fragmented if opts.fragmented is not None
+                                                 else (decoder.duration or 0) > LONG_FILM_S)
+        self.writer = FileEncoder(partial, fmt, decoder.container, decoder.video, decoder.copy_streams, opts.crf,
+                                  opts.preset, options=FRAGMENTED if self.fragmented else None,
+                                  rate=decoder.rate, ignore_errors=opts.ignore_errors, codec=codec,
+                                  colour=decoder.colour, timecode=timecode)
+
+    @property
+    def skipped(self) -> list[str]:
+        left_out = getattr(self.writer, "left_out_packets", 0)
+        return [f"sound and subtitles ({left_out} packets): an image sequence holds pictures only"] if left_out \
+            else list(getattr(self.writer, "skipped", []))
+
+
+def _run(decoder, engine, stabilizer: Stabilizer, strength: float, writer, advance) -> float:
+    """Decode, stylize, stabilize and write every frame; the seconds it took. At strength 0 the
+    picture is the source's and neither the network nor the stabilizer runs."""
+
+    def stylize(item):
+        if isinstance(item, Frame):
+            item.original = item.image
+            if strength > 0:
+                item.image = engine.stylize_one(item.image)
+        return item
+
+    def stabilize(item):  # sequential: each frame builds on the one before
+        if isinstance(item, Frame):
+            item.image = stabilizer(item.original, item.image)
+        return item
+
+    def write(item):
+        if isinstance(item, Frame) and item.warmup:
+            return  # it only warmed the stabilizer up
+        writer.write(item)
+        if isinstance(item, Frame):
+            advance(1)
+
+    started = time.perf_counter()
+    try:
+        stages = [(stylize, engine.parallel_frames)] + ([stabilize] if stabilizer.stability > 0 and strength > 0 else [])
+        run_pipeline(decoder, stages, write)
+        writer.finish()
+    except BaseException:
+        writer.abort()
+        raise
+    return time.perf_counter() - started
 
 
 def default_output(input_path: Path | None, style_name: str, suffix: str = ".mp4") -> Path:
     """``<input stem>-<style>.mp4`` beside the input (``stylecast-demo-…`` for the test scene), with
     ``-1``, ``-2``… added rather than overwrite anything."""
-    stem = input_path.stem if input_path else "stylecast-demo"
-    folder = input_path.parent if input_path else Path.cwd()
+    stem, folder = "stylecast-demo", Path.cwd()
+    if input_path is not None and input_path.is_dir():  # shots/a/ -> shots/a-<style>.mp4
+        stem, folder = input_path.name, input_path.parent
+    elif input_path is not None and is_sequence_input(input_path):  # shots/a_%04d.png -> shots/a-<style>.mp4
+        stem, folder = sequence_name(input_path), input_path.parent
+    elif input_path is not None:
+        stem, folder = input_path.stem, input_path.parent
     tag = "".join(c if c.isalnum() or c in "-_" else "-" for c in style_name)[:40]
     candidate = folder / f"{stem}-{tag}{suffix}"
     n = 1

@@ -21,6 +21,7 @@ Figures on real footage and how the constants were chosen: docs/benchmarks.md.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -36,6 +37,15 @@ COARSE_SIGMA = 2.0       # pixels; what a Gaussian of this size keeps is taken f
 SHARPEN_SIGMA = 0.8      # pixels; the resharpening undoes a bilinear warp's blur at this scale
 CUT_MISMATCH = 0.05      # median warped-input mismatch (0..1 grey) above which a frame starts a new shot;
                          # continuous motion in bikes.mp4 stays near 0.008, its 5 cuts measure 0.09-0.23
+
+
+def warmup_frames(stability: float) -> int:
+    """Frames after which what came before weighs under 2% at ``stability`` (each frame keeps at most
+    ``stability`` of the past): a render of a time range stabilizes this many frames before it first,
+    so its first frame looks as it would inside a whole render. 38 at the default 0.9."""
+    if stability <= 0:
+        return 0
+    return 60 if stability >= 1 else min(60, math.ceil(math.log(0.02) / math.log(stability)))
 
 
 @dataclass

@@ -10,6 +10,8 @@ import av
 import cv2
 import numpy as np
 
+from .colour import BT709, FULL, LIMITED, Colour
+
 
 class TestScene:
     """Deterministic frames of a moving, textured scene at ``width`` x ``height`` (uint8 RGB)."""
@@ -54,12 +56,15 @@ def tone(start_sample: int, count: int, rate: int = 48000, hz: float = 440.0) ->
 
 def write_test_clip(path: Path, seconds: float = 5.0, width: int = 640, height: int = 360, fps: int = 25,
                     audio: bool = True, frame_times: list[float] | None = None, rotation: float | None = None,
-                    subtitles: bool = False, fmt: str | None = None, seed: int = 0) -> list[float]:
+                    subtitles: bool = False, fmt: str | None = None, seed: int = 0, bt709: bool = False,
+                    full_range: bool = False, timecode: str | None = None) -> list[float]:
     """Write the test scene as H.264 (+ AAC tone, + optional subtitle) and return the frame times (s).
     WebM gets VP8 and Opus, the codecs that container takes.
 
     ``frame_times`` gives a variable-frame-rate clip; ``rotation`` sets the display matrix (degrees).
-    Timestamps are in 1/1000 s for VFR clips so they survive every container exactly.
+    Timestamps are in 1/1000 s for VFR clips so they survive every container exactly. ``bt709`` and
+    ``full_range`` convert and tag the pictures so (untagged BT.601 limited otherwise); ``timecode``
+    is the start timecode (a tmcd track in MOV).
     """
     scene = TestScene(width, height, seed=seed)
     times = frame_times if frame_times is not None else [i / fps for i in range(int(round(seconds * fps)))]
@@ -73,13 +78,21 @@ def write_test_clip(path: Path, seconds: float = 5.0, width: int = 640, height: 
             {"crf": "23", "preset": "ultrafast", "bf": "2"}
         if rotation:
             video.set_display_rotation(rotation)
+        colour = None
+        if bt709 or full_range:
+            colour = Colour(BT709 if bt709 else 6, FULL if full_range else LIMITED,
+                            BT709 if bt709 else 6, BT709 if bt709 else 6)
+            colour.tag(video.codec_context)
+        if timecode:
+            video.metadata["timecode"] = timecode
         sound = out.add_stream("libopus" if webm else "aac", rate=48000) if audio else None
         if sound is not None:
             sound.layout = "mono"
         text_codec = "mov_text" if (fmt or Path(path).suffix.lstrip(".")) in ("mp4", "mov") else "subrip"
         text = out.add_mux_stream(text_codec, time_base=Fraction(1, 1000)) if subtitles else None
         for t in times:
-            frame = av.VideoFrame.from_ndarray(scene.frame(t), format="rgb24")
+            frame = av.VideoFrame.from_ndarray(scene.frame(t), format="rgb24") if colour is None \
+                else colour.from_rgb(scene.frame(t), "yuv420p")
             frame.pts, frame.time_base = int(round(t / time_base)), time_base
             out.mux(video.encode(frame))
         out.mux(video.encode())
@@ -104,3 +117,37 @@ def _mux_subtitle(out, stream, codec: str, line: str, start: float, end: float) 
     packet.pts = packet.dts = int(start * 1000)
     packet.duration = int((end - start) * 1000)
     out.mux(packet)
+
+
+def write_test_sequence(folder: Path, numbers, name: str = "a_{:04d}.png", width: int = 192, height: int = 108,
+                        fps: float = 24.0, alpha: bool = False, deep: bool = False, seed: int = 0) -> list[np.ndarray]:
+    """Write the test scene as numbered pictures ``folder/name.format(number)`` (PNG, TIFF or JPEG by
+    the name's extension) and return the RGB pictures written. ``alpha`` adds a moving alpha ramp
+    (``scene_alpha``); ``deep`` writes 16 bits a channel (PNG, TIFF)."""
+    from .sequence_output import encode_still
+
+    scene = TestScene(width, height, seed=seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    pictures = []
+    for number in numbers:
+        image = scene.frame(number / fps)
+        suffix = Path(name).suffix
+        if alpha:
+            frame = av.VideoFrame.from_ndarray(np.dstack([image, scene_alpha(width, height, number)]), format="rgba")
+        elif deep:
+            frame = av.VideoFrame.from_ndarray(image.astype(np.uint16) * 257, format="rgb48le")
+            frame = frame.reformat(format="rgb48be" if suffix == ".png" else "rgb48le")
+        else:
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            if suffix in (".jpg", ".jpeg"):
+                frame = frame.reformat(format="yuvj444p")
+        (folder / name.format(number)).write_bytes(encode_still(frame, suffix))
+        pictures.append(image)
+    return pictures
+
+
+def scene_alpha(width: int, height: int, number: int) -> np.ndarray:
+    """The alpha plane of picture ``number`` of a test sequence: a ramp that moves with the number."""
+    xx = np.arange(width)[None, :] + np.zeros((height, 1), int)
+    return ((xx * 3 + number * 10) % 256).astype(np.uint8)
+

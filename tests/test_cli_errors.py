@@ -37,7 +37,7 @@ def test_bad_input_is_one_line_and_exit_2(make_clip, tmp_path, args, message):
 
 
 @pytest.mark.parametrize("output,message", [("nofolder/out.mp4", "output folder does not exist"),
-                                            ("out.avi", "must end in .mp4, .mkv or .mov"),
+                                            ("out.avi", "must end in .mp4, .mkv, .mov or .mxf"),
                                             ("clip.mp4", "would replace the input")])
 def test_bad_outputs(make_clip, tmp_path, output, message):
     clip = make_clip("clip.mp4")
@@ -150,7 +150,7 @@ def test_build_engine_without_tensorrt_is_one_line_and_exit_2(args, message):
 
 def test_doctor_reports_every_engine():
     code, out, _ = run_cli("doctor", "--json")
-    rows = {r["name"]: r for r in json.loads(out)}
+    rows = {r["name"]: r for r in json.loads(out) if r["kind"] == "engine"}
     assert code == 0 and set(rows) == {"cpu", "cuda", "tensorrt"}
     assert rows["cpu"]["available"] is True
     assert all(r["reason"] for r in rows.values())
