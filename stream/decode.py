@@ -16,6 +16,7 @@ from engines.errors import InputError, StylecastError
 
 from .colour import Colour, to_rgb
 from .frame import Frame, format_time
+from .range_cut import RangeCut
 from .time_range import Place, TimeRange
 from .timecode import Timecode
 
@@ -181,7 +182,7 @@ class FileDecoder:
     def __iter__(self) -> Iterator[Frame | av.Packet]:
         last_time: float | None = 0.0
         demux = self.container.demux([self.video, *self.copy_streams])
-        cut = _Cut(self.span, self.start_time, self.copy_streams)
+        cut = RangeCut(self.span, self.start_time, self.copy_streams)
         while not cut.finished:
             try:
                 packet = next(demux)
@@ -215,75 +216,31 @@ class FileDecoder:
                 elif place is Place.AFTER:
                     cut.video_done = True
         if self.span.whole:
-            self._check_complete(self.latest_time)
+            _check_complete(self, self.latest_time)
         elif self.decoded == 0:
             raise InputError(f"no video frame could be decoded from {self.path.name} in the range asked for")
-
-    def _check_complete(self, last_time: float | None) -> None:
-        """A file whose streams all stop well before the duration its header states was cut short."""
-        if self.decoded == 0:
-            raise InputError(f"no video frame could be decoded from {self.path.name}")
-        duration = self.duration
-        rate = float(self.video.average_rate or 25)
-        if self.video.frames:
-            missing = self.video.frames - self.decoded - self.lost
-        elif duration:
-            missing = int((duration - self._latest_end) * rate) if self._latest_end + max(0.5, 3 / rate) < duration else 0
-        else:
-            missing = 0
-        if missing <= 0:
-            return
-        self.lost += missing
-        if not self.ignore_errors:
-            raise InputError(f"{self.path.name} is damaged: it ends at {format_time(last_time)} of "
-                             f"{format_time(duration)} (frame {self.decoded}); "
-                             "--ignore-errors renders what can be read")
 
     def close(self) -> None:
         self.container.close()
 
 
-class _Cut:
-    """The packets of the copied streams that fall inside a time range, their times counted from
-    the range's first video frame. Packets that arrive before that frame is decoded wait for it."""
-
-    def __init__(self, span: TimeRange, start_time: float, streams):
-        self.span, self.start_time = span, start_time
-        self.origin: float | None = 0.0 if span.whole else None
-        self.video_done = False
-        self._waiting: list[av.Packet] = []
-        self._open = {s.index for s in streams}  # streams not yet past the end
-
-    @property
-    def finished(self) -> bool:
-        return self.video_done and not self._open
-
-    def packet(self, packet: av.Packet):
-        if self.span.whole:
-            yield packet
-            return
-        when = float(packet.pts * packet.time_base) - self.start_time if packet.pts is not None else None
-        place = self.span.place(when)
-        if place is Place.AFTER:
-            self._open.discard(packet.stream.index)
-        elif place is Place.INSIDE:
-            if self.origin is None:
-                self._waiting.append(packet)
-            else:
-                yield self._shifted(packet)
-
-    def opened(self, origin: float):
-        """The range's first frame is at ``origin``: let the waiting packets through."""
-        self.origin = origin
-        waiting, self._waiting = self._waiting, []
-        for packet in waiting:
-            if float(packet.pts * packet.time_base) - self.start_time >= origin - 1e-6:
-                yield self._shifted(packet)
-
-    def _shifted(self, packet: av.Packet) -> av.Packet:
-        shift = round((self.origin + self.start_time) / packet.time_base)
-        packet.pts -= shift
-        if packet.dts is not None:
-            packet.dts -= shift
-        return packet
-
+def _check_complete(self: FileDecoder, last_time: float | None) -> None:
+    """A file whose streams all stop well before the duration its header states was cut short: an
+    error naming where it ends, or (``ignore_errors``) the missing frames counted as lost."""
+    if self.decoded == 0:
+        raise InputError(f"no video frame could be decoded from {self.path.name}")
+    duration = self.duration
+    rate = float(self.video.average_rate or 25)
+    if self.video.frames:
+        missing = self.video.frames - self.decoded - self.lost
+    elif duration:
+        missing = int((duration - self._latest_end) * rate) if self._latest_end + max(0.5, 3 / rate) < duration else 0
+    else:
+        missing = 0
+    if missing <= 0:
+        return
+    self.lost += missing
+    if not self.ignore_errors:
+        raise InputError(f"{self.path.name} is damaged: it ends at {format_time(last_time)} of "
+                         f"{format_time(duration)} (frame {self.decoded}); "
+                         "--ignore-errors renders what can be read")

@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from clips import real_clip  # noqa: E402
 
 from stream.codecs import CODECS  # noqa: E402
+from stream.colour import _CONVERTER_MATRIX, Colour  # noqa: E402
 from stream.render import RenderOptions, render  # noqa: E402
 from stream.testsrc import write_test_clip, write_test_sequence  # noqa: E402
 
@@ -42,11 +43,19 @@ CODECS.setdefault("prores_ks", replace(CODECS["prores"], name="prores_ks", encod
 OUTPUTS = {"h264": ".mp4", "prores": ".mov", "prores_ks": ".mov", "dnxhr": ".mov"}
 
 
-def yuv420(path: Path) -> list[list[np.ndarray]]:
+def source_colour(path: Path) -> Colour:
+    with av.open(str(path)) as c:
+        return Colour.of_stream(c.streams.video[0].codec_context)
+
+
+def yuv420(path: Path, colour: Colour) -> list[list[np.ndarray]]:
+    """Every frame as 8-bit 4:2:0 planes in ``colour``'s matrix and range (the source's), so that an
+    output in another matrix or range (DNxHR is BT.709, ProRes limited range) is compared fairly."""
     planes = []
     with av.open(str(path)) as c:
         for f in c.decode(video=0):
-            g = f if f.format.name == "yuv420p" else f.reformat(format="yuv420p", interpolation=PRECISE)
+            g = f.reformat(format="yuv420p", dst_colorspace=_CONVERTER_MATRIX.get(colour.matrix, 5),
+                           dst_color_range=colour.range, interpolation=PRECISE)
             planes.append([np.frombuffer(p, np.uint8).reshape(p.height, -1)[:, :p.width].astype(np.float32)
                            for p in g.planes])
     return planes
@@ -59,7 +68,8 @@ def rgb_mean(path: Path) -> np.ndarray:
 
 
 def fidelity(source: Path, output: Path) -> dict:
-    a, b = yuv420(source), yuv420(output)
+    colour = source_colour(source)
+    a, b = yuv420(source, colour), yuv420(output, colour)
     assert len(a) == len(b), (len(a), len(b))
     se = [sum(float(np.sum((fa[i] - fb[i]) ** 2)) for fa, fb in zip(a, b)) for i in range(3)]
     n = [sum(f[i].size for f in a) for i in range(3)]
@@ -125,13 +135,15 @@ def main() -> None:
     ap.add_argument("--clip", default="bigbuckbunny", help="bikes, bigbuckbunny, or a path")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--sequence-frames", type=int, default=150)
+    ap.add_argument("--only", choices=("cost", "round_trip", "sequence"), help="run one part")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     clip = Path(args.clip) if Path(args.clip).is_file() else real_clip(args.clip)
+    parts = {"cost": lambda folder: cost(clip, folder, args.runs), "round_trip": lambda folder: round_trips(clip, folder),
+             "sequence": lambda folder: sequences(folder, args.sequence_frames)}
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        report = {"cpu": _cpu(), "clip": clip.name, "cost": cost(clip, folder, args.runs),
-                  "round_trip": round_trips(clip, folder), "sequence": sequences(folder, args.sequence_frames)}
+        report = {"cpu": _cpu(), "clip": clip.name}
+        report.update({name: run(Path(tmp)) for name, run in parts.items() if args.only in (None, name)})
     print(json.dumps(report, indent=None if args.json else 2))
 
 
