@@ -4,7 +4,9 @@
 - ``udp://`` and ``srt://`` MPEG-TS, ``rtmp://`` FLV, ``rtsp://`` push: low-latency H.264
   (x264 ``zerolatency``, no B-frames, a keyframe every second), audio passed through.
 - a file: ``.mkv``, ``.ts`` or fragmented ``.mp4``, so an interrupted run still leaves a playable file.
-- ``vcam``: a virtual camera (pyvirtualcam; on Linux a v4l2loopback device).
+- ``pipewire``: a PipeWire camera node named ``stylecast`` (stream/pipewire_camera.py), no kernel module.
+- ``vcam``: a virtual camera: a v4l2loopback device where there is one (pyvirtualcam), else the
+  PipeWire camera; ``vcam:/dev/videoN`` names the device.
 
 Timestamps: frames and packets keep the source's, shifted only when the source jumps back (a
 publisher that restarted), so the output never goes backwards.
@@ -24,10 +26,11 @@ from engines.errors import OutputError
 
 from .encode import FRAGMENTED, FileEncoder
 from .frame import Frame
+from .pipewire_camera import PipeWireSink, pipewire_problem
 from .sources import Item, Source
 
-VCAM_HELP = ("no virtual camera device; create one with: sudo apt install v4l2loopback-dkms && "
-             "sudo modprobe v4l2loopback devices=1 exclusive_caps=1 card_label=stylecast")
+V4L2_HELP = ("load v4l2loopback (Debian/Ubuntu: sudo apt install v4l2loopback-dkms && sudo modprobe "
+             "v4l2loopback devices=1 exclusive_caps=1 card_label=stylecast)")
 _FORMATS = {"udp": "mpegts", "srt": "mpegts", "rtmp": "flv", "rtsp": "rtsp"}
 _FILES = {".mkv": ("matroska", {}), ".ts": ("mpegts", {}),
           ".mp4": ("mp4", FRAGMENTED)}
@@ -162,7 +165,7 @@ class EncoderSink:
 
 
 class VcamSink:
-    """A virtual camera. Opened on the first frame (its size); fails at once when there is none."""
+    """A v4l2loopback virtual camera. Opened on the first frame (its size); fails at once when there is none."""
 
     def __init__(self, fps: float, device: str | None = None):
         try:
@@ -178,7 +181,8 @@ class VcamSink:
         try:
             return self.pyvirtualcam.Camera(width, height, self.fps, device=self.device)
         except (RuntimeError, OSError) as exc:
-            raise OutputError(f"{VCAM_HELP} ({str(exc).splitlines()[0][:120]})") from None
+            where = self.device or "no v4l2loopback device"
+            raise OutputError(f"no virtual camera ({where}: {_first_sentence(exc)}); {V4L2_HELP}") from None
 
     def write(self, item) -> None:
         if not isinstance(item, Frame):
@@ -194,10 +198,32 @@ class VcamSink:
             self.camera.close()
 
 
+def _first_sentence(exc: Exception) -> str:
+    """A library's message up to its first full stop, so a line never ends cut mid-sentence."""
+    text = " ".join(str(exc).split())
+    return text.split(". ")[0].rstrip(".")[:120]
+
+
+def open_vcam(fps: float) -> Sink:
+    """``--sink vcam``: a v4l2loopback device where one exists, else a PipeWire camera, else one line
+    that says what to install or start for either."""
+    try:
+        return VcamSink(fps)
+    except OutputError as v4l2:
+        if pipewire_problem() is None:
+            return PipeWireSink(fps)
+        raise OutputError(f"no virtual camera here: {pipewire_problem()}; and no v4l2loopback device: "
+                          f"{V4L2_HELP}") from v4l2
+
+
 def open_sink(spec: str, fps: float, source: Source | None = None) -> Sink:
-    """The sink named by ``spec``: null, vcam, a file or a stream URL; ``source``'s sound passes through."""
+    """The sink named by ``spec``: null, vcam, pipewire, a file or a stream URL; ``source``'s sound passes through."""
     if spec == "null":
         return NullSink()
-    if spec == "vcam" or spec.startswith("vcam:"):
-        return VcamSink(fps, spec.split(":", 1)[1] if ":" in spec else None)
+    if spec == "pipewire":
+        return PipeWireSink(fps)
+    if spec == "vcam":
+        return open_vcam(fps)
+    if spec.startswith("vcam:"):
+        return VcamSink(fps, spec.split(":", 1)[1])
     return EncoderSink(spec, fps, source.container if source else None, source.copy_streams if source else ())

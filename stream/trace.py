@@ -3,20 +3,24 @@
 One CSV line per frame sent to the sink: its source timestamp, when it was captured and when it
 went out (CLOCK_MONOTONIC seconds, the clock every process on the machine shares, so a publisher or
 a receiver on the same machine can match its own times by ``pts``), the engine and stabilizer time,
-and whether it was a held "no signal" frame.
+whether it was a held "no signal" frame, and the CRC-32 of its RGB pixels (so a receiver that gets
+the exact pixels, a PipeWire client asking for RGB, can tell which frame it has).
 """
 from __future__ import annotations
 
 import os
 import threading
 import time
+import zlib
 from pathlib import Path
+
+import numpy as np
 
 from engines.errors import OutputError
 
 from .frame import Frame
 
-HEADER = "pts,time_base,captured_at,emitted_at,engine_ms,held\n"
+HEADER = "pts,time_base,captured_at,emitted_at,engine_ms,held,crc32\n"
 
 
 class FrameTrace:
@@ -34,7 +38,7 @@ class FrameTrace:
 
     def emitted(self, frame: Frame, held: bool = False) -> None:
         line = (f"{frame.pts},{frame.time_base},{frame.captured_at or 0:.6f},{time.monotonic():.6f},"
-                f"{frame.engine_ms:.1f},{int(held)}\n")
+                f"{frame.engine_ms:.1f},{int(held)},{zlib.crc32(np.ascontiguousarray(frame.image)):08x}\n")
         with self._lock:
             if self._file is None:
                 self._file = open(self.path, "w", buffering=1)  # a line at a time: readable while it runs
