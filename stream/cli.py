@@ -210,9 +210,9 @@ def _build_engine(args) -> int:
 
 
 def _doctor(args) -> int:
-    from stream.media_support import media_rows
+    from stream.media_support import camera_rows, media_rows
 
-    rows = [{**engine_status(n).__dict__, "kind": "engine"} for n in ENGINE_NAMES] + media_rows()
+    rows = [{**engine_status(n).__dict__, "kind": "engine"} for n in ENGINE_NAMES] + media_rows() + camera_rows()
     if args.json:
         print(json.dumps(rows))
     else:

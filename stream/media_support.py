@@ -1,9 +1,13 @@
-"""What this machine's FFmpeg (inside PyAV) can read and write, for ``stylecast doctor``."""
+"""What this machine can read, write and show, for ``stylecast doctor``: FFmpeg's (inside PyAV)
+picture formats and codecs, and the virtual cameras (PipeWire, v4l2loopback)."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import av
 
 from .codecs import CODECS
+from .pipewire_camera import pipewire_problem
 
 # picture formats of an image sequence: (what a person calls it, FFmpeg's decoder)
 PICTURES = (("PNG", "png"), ("TIFF", "tiff"), ("JPEG", "mjpeg"), ("DPX", "dpx"), ("OpenEXR", "exr"),
@@ -26,3 +30,18 @@ def media_rows() -> list[dict]:
          "reason": "; ".join(f"{c.name}: {c.label} ({c.encoder})" for c in codecs)
                    + (f"; not in this FFmpeg: {', '.join(absent)}" if absent else "")},
     ]
+
+
+def camera_rows() -> list[dict]:
+    """doctor's rows for ``--sink pipewire`` and ``--sink vcam``'s v4l2loopback devices."""
+    problem = pipewire_problem()
+    loopbacks = sorted(f"/dev/{p.parent.name}" for p in Path("/sys/devices/virtual/video4linux").glob("video*/name"))
+    return [
+        {"name": "pipewire", "kind": "camera", "available": problem is None,
+         "reason": "a PipeWire camera node can be made (--sink pipewire, or vcam without v4l2loopback)"
+                   if problem is None else problem},
+        {"name": "v4l2loop", "kind": "camera", "available": bool(loopbacks),
+         "reason": f"v4l2loopback devices: {', '.join(loopbacks)}" if loopbacks
+                   else "no v4l2loopback device (sudo modprobe v4l2loopback exclusive_caps=1 card_label=stylecast)"},
+    ]
+

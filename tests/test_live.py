@@ -147,11 +147,28 @@ def test_sigterm_flushes_the_file_and_exits_0(tmp_path, name):
     assert len(frames) >= 5 and len(frames) == json.loads(out)["frames_out"]
 
 
-def test_vcam_without_a_device_says_how_to_make_one():
+@pytest.fixture
+def no_pipewire(tmp_path, monkeypatch):
+    """An empty runtime folder: no PipeWire daemon's socket to be found."""
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    monkeypatch.delenv("PIPEWIRE_RUNTIME_DIR", raising=False)
+    monkeypatch.delenv("PIPEWIRE_REMOTE", raising=False)
+
+
+def test_vcam_without_a_device_or_pipewire_says_how_to_make_either(no_pipewire):
     if any(os.path.exists(f"/dev/video{i}") for i in range(10)):
         pytest.skip("a video device exists here; the no-device message is not reachable")
     code, _, err = run_cli("live", "--sink", "vcam", "--duration", "1")
-    assert code == 2 and "modprobe v4l2loopback" in one_error_line(err)
+    line = one_error_line(err)
+    assert code == 2 and "modprobe v4l2loopback" in line and "PipeWire" in line
+    assert "See also" not in line  # pyvirtualcam's own words, cut mid-sentence, no more
+
+
+def test_pipewire_without_a_daemon_says_what_to_start_or_install(no_pipewire):
+    code, _, err = run_cli("live", "--sink", "pipewire", "--duration", "1")
+    line = one_error_line(err)
+    assert code == 2 and "cannot make a PipeWire camera" in line
+    assert "systemctl --user start pipewire wireplumber" in line or "apt install" in line
 
 
 def test_vcam_writes_to_a_real_loopback_device():
