@@ -136,7 +136,7 @@ class StyleServer:
             return json_error(413, str(exc))
         except OfferError as exc:
             return json_error(400, str(exc))
-        if len(self.sessions) >= self.max_sessions:
+        if not await self.sessions.room(self.max_sessions):
             return json_error(503, f"the server is full ({self.max_sessions} viewers); try again later")
         try:
             session = Session(self.engine, self.executor, style, self.opts.max_side, self.uploads.viewer_style,
@@ -153,6 +153,14 @@ class StyleServer:
             await session.close()
             raise
         return web.json_response({"sdp": answer.sdp, "type": answer.type, "session": session.id})
+
+    async def bye(self, request: web.Request) -> web.Response:
+        """The page is going (``navigator.sendBeacon`` on pagehide): close its session now, so a
+        reload finds its place free. Unknown ids are answered the same (nothing to tell)."""
+        session = self.sessions.get(request.match_info["session"])
+        if session is not None:
+            session.close_soon("the viewer said goodbye")
+        return web.Response(status=204)
 
     async def style_image(self, request: web.Request) -> web.Response:
         try:
@@ -181,6 +189,7 @@ class StyleServer:
         app.router.add_get("/api/thumbs/{name}.jpg", self.thumb)
         app.router.add_post("/api/offer", self.offer)
         app.router.add_post("/api/style-image", self.style_image)
+        app.router.add_post("/api/sessions/{session}/bye", self.bye)
         app.router.add_get("/api/stats", self.stats)
         app.on_shutdown.append(lambda app: self.sessions.close_all())
         return app

@@ -50,6 +50,7 @@ class Session:
         self.closed = asyncio.Event()
         self.why_closed = ""
         self._closing = False
+        self._closer: asyncio.Future | None = None
         self.pc.on("connectionstatechange", self._on_state)
         self.pc.on("datachannel", self._on_channel)
         self.pc.on("track", self._on_track)
@@ -73,11 +74,11 @@ class Session:
 
     async def _follow(self, camera) -> None:
         await self.track.follow(camera)
-        self._spawn_close("the browser stopped sending video")
+        self.close_soon("the browser stopped sending video")
 
     def _on_state(self) -> None:
         if self.pc.connectionState in ("failed", "closed"):
-            self._spawn_close(f"connection {self.pc.connectionState}")
+            self.close_soon(f"connection {self.pc.connectionState}")
 
     def _on_channel(self, channel) -> None:
         self.channel = channel
@@ -86,6 +87,9 @@ class Session:
 
     # -- the look, over the data channel -----------------------------------------------------
     async def _on_message(self, message) -> None:
+        if _is_goodbye(message):  # the page is going (reload, tab closed): free the place now
+            self.close_soon("the viewer said goodbye")
+            return
         try:
             reply = {"state": await self.control(**parse_controls(message))}
         except StylecastError as exc:
@@ -114,12 +118,18 @@ class Session:
         while not self.closed.is_set():
             await asyncio.sleep(WATCH_EVERY_S)
             if time.monotonic() - self.track.last_frame_at > IDLE_S:
-                self._spawn_close(f"no camera frame for {IDLE_S:g} s")
+                self.close_soon(f"no camera frame for {IDLE_S:g} s")
                 return
 
-    def _spawn_close(self, why: str) -> None:
-        """Close from inside one of this session's own tasks or callbacks (the close cancels them)."""
-        if not self._closing:
+    @property
+    def closing(self) -> bool:
+        """Closing or closed: it no longer holds a viewer's place."""
+        return self._closing or self._closer is not None
+
+    def close_soon(self, why: str) -> None:
+        """Start closing now and return; safe from inside one of this session's own tasks or
+        callbacks (the close cancels them) and from outside (the server's goodbye route)."""
+        if not self.closing:
             self.why_closed = why
             self._closer = asyncio.ensure_future(self.close())  # kept: not one of the tasks it cancels
 
@@ -139,3 +149,13 @@ class Session:
             await release(self.pc)
         finally:
             self._on_closed(self)
+
+
+def _is_goodbye(message) -> bool:
+    if not isinstance(message, str) or "bye" not in message:
+        return False
+    try:
+        return json.loads(message) == {"bye": True}
+    except ValueError:
+        return False
+

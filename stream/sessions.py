@@ -19,6 +19,8 @@ from engines.heap import give_back_freed_memory
 from .session import Session
 
 RELEASE_EVERY_S = 1.0  # how often closed sessions still in memory are collected
+ROOM_WAIT_S = 1.5      # a full server waits this long for a closing viewer's place before refusing
+_ROOM_POLL_S = 0.05
 
 
 class Sessions:
@@ -29,6 +31,26 @@ class Sessions:
 
     def __len__(self) -> int:
         return len(self.open)
+
+    @property
+    def active(self) -> int:
+        """Viewers holding a place: open sessions that are not closing. Admission counts these."""
+        return sum(1 for s in self.open.values() if not s.closing)
+
+    async def room(self, limit: int, wait_s: float = ROOM_WAIT_S) -> bool:
+        """True when a new viewer fits under ``limit``. A full server waits up to ``wait_s`` for a
+        place to free: a reloaded page offers again at once, and its old connection's close (or
+        goodbye) may still be on the way."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_s
+        while self.active >= limit:
+            if loop.time() >= deadline:
+                return False
+            await asyncio.sleep(_ROOM_POLL_S)
+        return True
+
+    def get(self, session_id: str) -> Session | None:
+        return self.open.get(session_id)
 
     def add(self, session: Session) -> None:
         self.open[session.id] = session

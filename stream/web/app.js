@@ -177,7 +177,18 @@ async function start() {
   }
 }
 
+// Say goodbye before closing, so the server frees this viewer's place at once (a reload offers again
+// right away): over the data channel, and as a beacon, which the browser sends even while the page goes.
+function goodbye() {
+  if (app.channel && app.channel.readyState === "open") app.channel.send(JSON.stringify({ bye: true }));
+  if (app.session) {
+    navigator.sendBeacon(`/api/sessions/${app.session}/bye` + (token ? `?token=${encodeURIComponent(token)}` : ""));
+    app.session = null;
+  }
+}
+
 function stop() {
+  goodbye();
   if (app.pc) app.pc.close();
   for (const video of [ui.preview, ui.output]) {
     if (video.srcObject) video.srcObject.getTracks().forEach((t) => t.stop());
@@ -242,7 +253,7 @@ function watchStats(pc) {
 
 ui.start.onclick = start;
 ui.stop.onclick = stop;
-addEventListener("pagehide", () => app.pc && app.pc.close());
+addEventListener("pagehide", () => { goodbye(); if (app.pc) app.pc.close(); });
 
 loadStyles().then(() => {
   if (params.get("autostart") === "1") start();
