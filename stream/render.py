@@ -21,6 +21,7 @@ from engines.errors import OptionError, OutputError
 from .codecs import choose_codec
 from .decode import FileDecoder
 from .encode import FRAGMENTED, LONG_FILM_S, PRESETS, FileEncoder, can_fragment, container_format
+from .flicker import FlickerMeter
 from .frame import Frame
 from .image_sequence import DEFAULT_FPS, SequenceDecoder, find_sequence, is_sequence_input, sequence_name
 from .notes import note
@@ -103,6 +104,8 @@ class RenderResult:
     timecode: str | None = None       # the output's start timecode
     first_frame: int | None = None    # an image sequence output's first and last frame numbers
     last_frame: int | None = None
+    flicker: float | None = None      # stream/flicker.py, over the whole render, and the source's own
+    source_flicker: float | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -123,9 +126,9 @@ def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int],
         output = _Output(opts, decoder, timecode, stack)
         engine = open_engine(opts.engine, style, controls.look, throughput=True,
                              max_side=opts.max_side, notes=note, precision=opts.precision)
-        stabilizer = Stabilizer(controls.stability)
+        stabilizer, flicker = Stabilizer(controls.stability), FlickerMeter()
         seconds = _run(decoder, engine, stabilizer, controls.strength, output.writer,
-                       progress(decoder.expected_frames) if progress else (lambda n=1: None))
+                       progress(decoder.expected_frames) if progress else (lambda n=1: None), flicker)
     writer = output.writer
     return RenderResult(frames=writer.frames, seconds=round(seconds, 3),
                         fps=round(writer.frames / max(seconds, 1e-9), 2), engine=engine.name,
@@ -135,7 +138,8 @@ def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int],
                         copied_packets=getattr(writer, "copied_packets", 0),
                         dropped_packets=getattr(writer, "dropped_packets", 0),
                         skipped_streams=output.skipped, timecode=str(timecode) if timecode else None,
-                        first_frame=getattr(writer, "first_number", None), last_frame=getattr(writer, "last_number", None))
+                        first_frame=getattr(writer, "first_number", None), last_frame=getattr(writer, "last_number", None),
+                        **flicker.overall())
 
 
 def open_input(opts: RenderOptions, scratch: Path):
@@ -193,7 +197,7 @@ class _Output:
             else list(getattr(self.writer, "skipped", []))
 
 
-def _run(decoder, engine, stabilizer: Stabilizer, strength: float, writer, advance) -> float:
+def _run(decoder, engine, stabilizer: Stabilizer, strength: float, writer, advance, flicker: FlickerMeter) -> float:
     """Decode, stylize, stabilize and write every frame; the seconds it took. At strength 0 the
     picture is the source's and neither the network nor the stabilizer runs."""
 
@@ -214,6 +218,7 @@ def _run(decoder, engine, stabilizer: Stabilizer, strength: float, writer, advan
             return  # it only warmed the stabilizer up
         writer.write(item)
         if isinstance(item, Frame):
+            flicker.update(item.original, item.image)
             advance(1)
 
     started = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Live statistics: frames in and out, drops, latency from capture to emit, engine time."""
+"""Live statistics: frames in and out, drops, latency from capture to emit, engine time, flicker."""
 from __future__ import annotations
 
 import threading
@@ -6,6 +6,8 @@ import time
 from collections import deque
 
 import numpy as np
+
+from .flicker import FlickerMeter
 
 
 class LiveStats:
@@ -24,6 +26,7 @@ class LiveStats:
         self.reconnects = 0
         self.held = 0                 # "no signal" frames sent while the source was stalled
         self.stalled = False
+        self.flicker = FlickerMeter()  # fed by the stylist with each output frame (stream/flicker.py)
         self._latency_ms: deque = deque(maxlen=1000)
         self._engine_ms: deque = deque(maxlen=1000)
         self._lock = threading.Lock()
@@ -60,11 +63,13 @@ class LiveStats:
                     "stalled": self.stalled, "held_frames": self.held,
                     "latency_p50_ms": round(float(np.percentile(latency, 50)), 1),
                     "latency_p95_ms": round(float(np.percentile(latency, 95)), 1),
-                    "engine_ms": round(float(np.median(engine)), 1)}
+                    "engine_ms": round(float(np.median(engine)), 1), **self.flicker.readout()}
 
     def line(self) -> str:
         s = self.snapshot()
         state = f"DEGRADED ({s['last_error']})  " if s["degraded"] else ""
         state = "NO SIGNAL  " + state if s["stalled"] else state
+        flicker = "" if s["flicker"] is None else f"  flicker {s['flicker']:.1f} (source {s['source_flicker']:.1f})"
         return (f"{state}in {s['fps_in']:5.1f} fps  out {s['fps_out']:5.1f} fps  dropped {s['dropped']}  "
-                f"latency p50 {s['latency_p50_ms']:.0f} ms p95 {s['latency_p95_ms']:.0f} ms  engine {s['engine_ms']:.0f} ms")
+                f"latency p50 {s['latency_p50_ms']:.0f} ms p95 {s['latency_p95_ms']:.0f} ms  engine {s['engine_ms']:.0f} ms"
+                + flicker)

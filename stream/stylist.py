@@ -87,4 +87,7 @@ class Stylist:
         if self._restyled:
             self._restyled = False
             self.stabilizer.reset()
-        return self.stabilizer(original, stylized)
+            self.stats.flicker.reset()  # a new style is a change on purpose, not flicker
+        out = self.stabilizer(original, stylized)
+        self.stats.flicker.update(original, out)
+        return out

@@ -57,16 +57,16 @@ def tone(start_sample: int, count: int, rate: int = 48000, hz: float = 440.0) ->
 def write_test_clip(path: Path, seconds: float = 5.0, width: int = 640, height: int = 360, fps: int = 25,
                     audio: bool = True, frame_times: list[float] | None = None, rotation: float | None = None,
                     subtitles: bool = False, fmt: str | None = None, seed: int = 0, bt709: bool = False,
-                    full_range: bool = False, timecode: str | None = None) -> list[float]:
+                    full_range: bool = False, timecode: str | None = None, pan_px_per_s: float = 40.0) -> list[float]:
     """Write the test scene as H.264 (+ AAC tone, + optional subtitle) and return the frame times (s).
     WebM gets VP8 and Opus, the codecs that container takes.
 
     ``frame_times`` gives a variable-frame-rate clip; ``rotation`` sets the display matrix (degrees).
     Timestamps are in 1/1000 s for VFR clips so they survive every container exactly. ``bt709`` and
     ``full_range`` convert and tag the pictures so (untagged BT.601 limited otherwise); ``timecode``
-    is the start timecode (a tmcd track in MOV).
+    is the start timecode (a tmcd track in MOV); ``pan_px_per_s`` 0 holds the background still.
     """
-    scene = TestScene(width, height, seed=seed)
+    scene = TestScene(width, height, seed=seed, pan_px_per_s=pan_px_per_s)
     times = frame_times if frame_times is not None else [i / fps for i in range(int(round(seconds * fps)))]
     time_base = Fraction(1, 1000) if frame_times is not None else Fraction(1, fps)
     webm = (fmt or Path(path).suffix.lstrip(".")) == "webm"

@@ -52,6 +52,8 @@ def test_call_connects_and_comes_back_stylized(server, browser):
         viewer.page.screenshot(path=str(SHOTS / "serve.png"))
         server_side = viewer.value("window.stylecast.server")
         assert server_side["frames_out"] > 0 and server_side["latency_p95_ms"] > 0
+        assert server_side["flicker"] is not None  # the readout, also on the page's overlay
+        assert "flicker" in viewer.page.inner_text("#overlay")
     finally:
         viewer.close()
 

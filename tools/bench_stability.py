@@ -25,7 +25,16 @@ from clips import real_clip  # noqa: E402
 from temporal_metrics import SourceFlow, read_frames, summary  # noqa: E402
 
 from engines import open_engine  # noqa: E402
+from stream.flicker import FlickerMeter  # noqa: E402
 from stream.stabilize import Stabilizer  # noqa: E402
+
+
+def flicker_of(source, frames) -> float | None:
+    """The live readout (stream/flicker.py) over the whole clip, for comparison with E_warp."""
+    meter = FlickerMeter()
+    for src, out in zip(source, frames):
+        meter.update(src, out)
+    return meter.overall()["flicker"]
 
 
 def ema(frames, alpha):
@@ -74,7 +83,7 @@ def main() -> None:
     results = []
     for name, frames, ms in rows:
         s = summary(flow, source, frames, perframe)
-        s.update(name=name, ratio=s["e_warp"] / base, stabilize_ms=ms)
+        s.update(name=name, ratio=s["e_warp"] / base, stabilize_ms=ms, flicker=flicker_of(source, frames))
         results.append(s)
     if args.json:
         print(json.dumps({"clip": clip.name, "frames": len(source), "network_ms": network_ms, "rows": results}))
@@ -82,11 +91,12 @@ def main() -> None:
         print(f"{clip.name}, {len(source)} frames {source[0].shape[1]}x{source[0].shape[0]}, style {args.style}, "
               f"network {network_ms:.1f} ms/frame (2 threads); E_warp over {int(flow.in_shot.sum())} pairs "
               f"within shots ({int((~flow.in_shot).sum())} pairs across cuts left out)")
-        print("| variant | E_warp | x per-frame | fidelity (SSIM/4) | strength | stabilizer ms/frame (% of network) |")
-        print("|---|---|---|---|---|---|")
+        print("| variant | E_warp | x per-frame | flicker readout | fidelity (SSIM/4) | strength | stabilizer ms/frame (% of network) |")
+        print("|---|---|---|---|---|---|---|")
         for r in results:
             cost = f"{r['stabilize_ms']:.1f} ({100 * r['stabilize_ms'] / network_ms:.0f}%)" if r["stabilize_ms"] else ""
-            print(f"| {r['name']} | {r['e_warp']:.5f} | {r['ratio']:.2f} | {r['fidelity']:.3f} | {r['strength']:.2f} | {cost} |")
+            print(f"| {r['name']} | {r['e_warp']:.5f} | {r['ratio']:.2f} | {r['flicker']} | {r['fidelity']:.3f} | "
+                  f"{r['strength']:.2f} | {cost} |")
     if args.plot:
         import matplotlib
 

@@ -245,6 +245,7 @@ function watchStats(pc) {
     ui.overlay.textContent = [
       `received ${(m.fps ?? 0).toFixed(1)} fps  ${m.width || "?"} px wide`,
       s.latency_p50_ms !== undefined ? `server ${s.latency_p50_ms} ms (stylize ${s.engine_ms} ms), dropped ${s.dropped}` : "",
+      s.flicker !== undefined && s.flicker !== null ? `flicker ${s.flicker} (camera ${s.source_flicker})` : "",
       `decode ${(m.decodeMs ?? 0).toFixed(1)} ms  jitter buffer ${(m.jitterMs ?? 0).toFixed(0)} ms  rtt ${(m.rttMs ?? 0).toFixed(0)} ms`,
       m.latencyP50 !== undefined ? `camera→screen p50 ${m.latencyP50} ms  p95 ${m.latencyP95} ms` : "",
     ].filter(Boolean).join("\n");
