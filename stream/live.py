@@ -78,10 +78,19 @@ class LiveJob:
         engine = open_engine(opts.engine, controls.style, controls.look, throughput=True, max_side=opts.max_side,
                              notes=note, precision=opts.precision)
         source = open_source(opts.source, opts.max_side, opts.fps, opts.loop, stop)
-        job = cls(opts, Stylist(engine, controls, LiveStats()), source, open_sink(opts.sink, opts.fps, source), stop,
-                  FrameTrace(opts.trace) if opts.trace else None)
-        if opts.control:
-            job.server = ControlServer(opts.control, job)
+        sink = None
+        try:
+            sink = open_sink(opts.sink, opts.fps, source)
+            job = cls(opts, Stylist(engine, controls, LiveStats()), source, sink, stop,
+                      FrameTrace(opts.trace) if opts.trace else None)
+            if opts.control:
+                job.server = ControlServer(opts.control, job)
+        except BaseException:  # what was opened is closed again (an SRT relay, a sink's child)
+            for part in (sink, source):
+                close = getattr(part, "close", None)
+                if close is not None:
+                    close()
+            raise
         return job
 
     # -- control while running -------------------------------------------------------------
@@ -192,6 +201,9 @@ class LiveJob:
         if self.server:
             self.server.close()
         self.sink.close()
+        close_source = getattr(self.source, "close", None)  # a relay child (srt://) to stop
+        if close_source is not None:
+            close_source()
         if self.trace:
             self.trace.close()
         if stuck:

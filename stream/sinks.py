@@ -1,7 +1,8 @@
 """Live sinks: where stylized frames go.
 
 - ``null``: nothing (measurements).
-- ``udp://`` and ``srt://`` MPEG-TS, ``rtmp://`` FLV, ``rtsp://`` push: low-latency H.264
+- ``udp://`` and ``srt://`` MPEG-TS (SRT through an ``srt-live-transmit`` relay from a UDP port on
+  loopback, stream/srt_relay.py), ``rtmp://`` FLV, ``rtsp://`` push: low-latency H.264
   (x264 ``zerolatency``, no B-frames, a keyframe every second), audio passed through.
 - a file: ``.mkv``, ``.ts`` or fragmented ``.mp4``, so an interrupted run still leaves a playable file.
 - ``pipewire``: a PipeWire camera node named ``stylecast`` (stream/pipewire_camera.py), no kernel module.
@@ -28,6 +29,7 @@ from .encode import FRAGMENTED, FileEncoder
 from .frame import Frame
 from .pipewire_camera import PipeWireSink, pipewire_problem
 from .sources import Item, Source
+from .srt_relay import SrtRelay
 
 V4L2_HELP = ("load v4l2loopback (Debian/Ubuntu: sudo apt install v4l2loopback-dkms && sudo modprobe "
              "v4l2loopback devices=1 exclusive_caps=1 card_label=stylecast)")
@@ -112,6 +114,10 @@ class EncoderSink:
 
     def __init__(self, target: str, fps: float, source=None, copy_streams=()):
         scheme = target.split("://", 1)[0].lower() if "://" in target else ""
+        self.relay = None
+        if scheme == "srt":  # PyAV has no libsrt: MPEG-TS to a loopback port, relayed on as SRT
+            self.relay = SrtRelay(target, into_udp=False)
+            target, scheme = self.relay.udp_url, "udp"
         if scheme:
             fmt, options = _FORMATS.get(scheme), {}
             if fmt is None:
@@ -134,9 +140,14 @@ class EncoderSink:
         # video frames flow, and the default interleaving would queue them until sound returns
         options["max_interleave_delta"] = str(round(0.3 * 1e6))
         self.fps = fps
-        self.encoder = FileEncoder(target, fmt, source=source, copy_streams=copy_streams, crf=23,
-                                   preset="veryfast", options=options, rate=fps,
-                                   x264_params={"tune": "zerolatency", "g": str(max(1, round(fps))), "bf": "0"})
+        try:
+            self.encoder = FileEncoder(target, fmt, source=source, copy_streams=copy_streams, crf=23,
+                                       preset="veryfast", options=options, rate=fps,
+                                       x264_params={"tune": "zerolatency", "g": str(max(1, round(fps))), "bf": "0"})
+        except OutputError:
+            if self.relay is not None:
+                self.relay.close()
+            raise
         self.retimer = _Retimer()
         self.lock = threading.Lock()
         self.frames = 0
@@ -158,10 +169,14 @@ class EncoderSink:
 
     def close(self) -> None:
         with self.lock:
-            if self.encoder.video is not None:
-                self.encoder.finish()
-            else:
-                self.encoder.abort()
+            try:
+                if self.encoder.video is not None:
+                    self.encoder.finish()
+                else:
+                    self.encoder.abort()
+            finally:
+                if self.relay is not None:
+                    self.relay.close()
 
 
 class VcamSink:

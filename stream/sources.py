@@ -3,7 +3,9 @@ source has sound, its audio packets, until ``stop`` is set.
 
 - ``testsrc``: the built-in moving test scene, generated in real time (the default).
 - a file: played in real time, ``loop`` to start again at the end.
-- ``udp://``, ``srt://``, ``rtsp://``, ``rtmp://``, ``http(s)://``: opened with open/read timeouts; a
+- ``srt://``: through an ``srt-live-transmit`` relay to a UDP port on loopback (stream/srt_relay.py),
+  then read as ``udp://``.
+- ``udp://``, ``rtsp://``, ``rtmp://``, ``http(s)://``: opened with open/read timeouts; a
   source that stalls or drops is reopened until it returns or ``stop`` is set, while the sink keeps
   running. A UDP source is listened for again at once (listening sends nothing); the others are
   called again after a pause of 0.25 s doubling to 1 s, so a server is not hammered and a source
@@ -24,6 +26,7 @@ from engines.errors import InputError
 
 from .decode import FileDecoder, output_size, upright_rgb
 from .frame import Frame
+from .srt_relay import SrtRelay
 from .testsrc import TestScene
 
 NETWORK_SCHEMES = ("udp", "srt", "rtsp", "rtmp", "http", "https", "tcp")
@@ -34,6 +37,8 @@ OPEN_TIMEOUT_S = 5.0    # the first open: a source that is not there is reported
 REOPEN_TIMEOUT_S = 1.0  # each reconnect attempt: short, so a stop is seen within a second
 READ_TIMEOUT_S = 1.5    # a stall is noticed after this; also bounds how long a stop waits on a read
 RETRY_PAUSE_S = (0.25, 1.0)  # between calls to a server that is gone: first pause, longest pause
+# how FFmpeg words an open that ran out of time (PyAV's timeout interrupts it: "Immediate exit requested")
+_TIMED_OUT = ("timed out", "immediate exit requested")
 
 
 Item = Union[Frame, av.Packet]  # a picture, or a sound packet to pass through untouched
@@ -111,8 +116,8 @@ class UrlSource:
         self.last_error = ""
         self.container = self._open()
         if self.container is None:
-            why = self.last_error if "timed out" not in self.last_error.lower() and self.last_error else \
-                f"nothing arrived within {open_timeout:g} s"
+            timed_out = not self.last_error or any(w in self.last_error.lower() for w in _TIMED_OUT)
+            why = f"nothing arrived within {open_timeout:g} s" if timed_out else self.last_error
             raise InputError(f"cannot open {url}: {why}")
         self.copy_streams = [s for s in self.container.streams if s.type == "audio"]
 
@@ -169,6 +174,23 @@ class UrlSource:
                 self.copy_streams = [s for s in self.container.streams if s.type == "audio"]
 
 
+class SrtSource(UrlSource):
+    """``srt://``: SRT relayed to UDP on loopback by ``srt-live-transmit``, read as a UDP source.
+    ``close`` stops the relay."""
+
+    def __init__(self, url: str, max_side: int | None, stop: threading.Event | None = None):
+        self.relay = SrtRelay(url, into_udp=True)
+        try:
+            super().__init__(self.relay.udp_url, max_side, stop)
+        except InputError as exc:
+            self.relay.close()
+            raise InputError(str(exc).replace(self.relay.udp_url, url.split("?")[0])) from None
+        self.srt_url = url
+
+    def close(self) -> None:
+        self.relay.close()
+
+
 class CameraSource:
     """A V4L2 camera through OpenCV; frames are timed by the capture clock (1/1000 s)."""
 
@@ -210,6 +232,8 @@ def open_source(spec: str, max_side: int | None = None, fps: float = 25.0, loop:
     if spec in ("testsrc", ""):
         return TestSource(*output_size(640, 360, max_side), fps, stop)
     scheme = spec.split("://", 1)[0].lower() if "://" in spec else ""
+    if scheme == "srt":
+        return SrtSource(spec, max_side, stop)
     if scheme in NETWORK_SCHEMES:
         return UrlSource(spec, max_side, stop)
     if scheme:

@@ -3,6 +3,12 @@ MPEG-TS over UDP in real time, ``stylecast live`` stylizes it to another UDP por
 matches frames by timestamp. Latency is from the publisher's send to the receiver's decode.
 
     python tools/bench_live.py [--width 640 --height 360 --fps 25 --seconds 20] [--extra "--no-stabilize"]
+    python tools/bench_live.py --srt 20     # the same through SRT both ways (latency 20 ms a hop)
+
+With ``--srt MS`` stylecast listens for SRT (``srt://...?mode=listener``) and calls its receiver
+(``mode=caller``): the publisher's UDP goes through one ``srt-live-transmit`` relay into SRT, and
+the receiver's SRT through another back to UDP, so the path adds two SRT hops (each holding packets
+``MS`` ms, SRT's latency option) beside stylecast's own relays.
 """
 from __future__ import annotations
 
@@ -30,6 +36,21 @@ def free_udp_port() -> int:
         return s.getsockname()[1]
 
 
+def srt_ends(args, src: int, dst: int) -> tuple[str, str, list[subprocess.Popen]]:
+    """stylecast's source and sink as SRT, with the publisher's and the receiver's relays started."""
+    into, out = free_udp_port(), free_udp_port()
+    opts = f"latency={args.srt}"
+    relays = [subprocess.Popen(["srt-live-transmit", "-q", f"srt://127.0.0.1:{out}?mode=listener&{opts}",
+                                f"udp://127.0.0.1:{dst}"])]
+    source, sink = f"srt://127.0.0.1:{into}?mode=listener&{opts}", f"srt://127.0.0.1:{out}?mode=caller&{opts}"
+    return source, sink, relays
+
+
+def publisher_relay(args, source: str, src: int) -> subprocess.Popen:
+    return subprocess.Popen(["srt-live-transmit", "-q", f"udp://127.0.0.1:{src}",
+                             source.replace("mode=listener", "mode=caller")])
+
+
 def direct_hop(args) -> None:
     port = free_udp_port()
     receiver = Receiver(port, keep_pictures=False)
@@ -54,6 +75,7 @@ def main() -> None:
     ap.add_argument("--extra", default="", help="extra `stylecast live` flags")
     ap.add_argument("--direct", action="store_true", help="no stylecast: the publisher sends straight to the "
                                                           "receiver (what one hop of the harness costs)")
+    ap.add_argument("--srt", type=int, metavar="MS", help="SRT in and out, latency MS a hop, instead of UDP")
     args = ap.parse_args()
     if args.direct:
         return direct_hop(args)
@@ -61,15 +83,23 @@ def main() -> None:
     receiver = Receiver(dst, keep_pictures=False)
     receiver.start()
     trace = Path(tempfile.mkdtemp()) / "trace.csv"
-    proc = subprocess.Popen([sys.executable, "-m", "stream.cli", "live", "--source", f"udp://127.0.0.1:{src}",
-                             "--sink", f"udp://127.0.0.1:{dst}", "--duration", str(args.seconds + 3), "--json",
+    source, sink, relays = srt_ends(args, src, dst) if args.srt else \
+        (f"udp://127.0.0.1:{src}", f"udp://127.0.0.1:{dst}", [])
+    proc = subprocess.Popen([sys.executable, "-m", "stream.cli", "live", "--source", source,
+                             "--sink", sink, "--duration", str(args.seconds + 3), "--json",
                              "--trace", str(trace), *args.extra.split()],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     time.sleep(1.5)
+    if args.srt:
+        relays.append(publisher_relay(args, source, src))
+        time.sleep(0.5)
     sent_at: dict = {}
     publish(src, args.seconds, args.width, args.height, args.fps, sent_at=sent_at)
     out, err = proc.communicate(timeout=args.seconds + 60)
     receiver.join(args.seconds + 30)
+    for relay in relays:
+        relay.terminate()
+        relay.wait()
     if proc.returncode != 0:
         sys.exit(err)
     summary = json.loads(out)
@@ -87,7 +117,8 @@ def main() -> None:
     steady_sent = {pts for pts, at in sent_at.items() if at >= first}
     steady_received = sum(1 for pts, _, _ in receiver.frames if pts in steady_sent)
     steady_seconds = max(sent_at.values()) - first
-    result = {"size": f"{args.width}x{args.height}", "source_fps": args.fps, "seconds": args.seconds,
+    result = {"size": f"{args.width}x{args.height}", "transport": f"SRT latency {args.srt} ms" if args.srt else "UDP",
+              "source_fps": args.fps, "seconds": args.seconds,
               "frames_sent": len(sent_at), "frames_received": len(latency),
               "fps_received": round(len(latency) / args.seconds, 2),
               "fps_received_after_3s": round(steady_received / max(steady_seconds, 1e-9), 2),
