@@ -86,10 +86,7 @@ class LiveJob:
             if opts.control:
                 job.server = ControlServer(opts.control, job)
         except BaseException:  # what was opened is closed again (an SRT relay, a sink's child)
-            for part in (sink, source):
-                close = getattr(part, "close", None)
-                if close is not None:
-                    close()
+            _close_parts(sink, source)
             raise
         return job
 
@@ -200,11 +197,17 @@ class LiveJob:
         stuck = [t.name for t in threads if t.is_alive()]
         if self.server:
             self.server.close()
-        self.sink.close()
-        close_source = getattr(self.source, "close", None)  # a relay child (srt://) to stop
-        if close_source is not None:
-            close_source()
+        _close_parts(self.sink, self.source)
         if self.trace:
             self.trace.close()
         if stuck:
             note(f"thread(s) {', '.join(stuck)} did not stop within {JOIN_S:g} s")
+
+
+def _close_parts(*parts) -> None:
+    """Close, in order, each part that has a ``close`` (a sink; a source with a relay child, srt://)."""
+    for part in parts:
+        close = getattr(part, "close", None)
+        if close is not None:
+            close()
+

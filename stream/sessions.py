@@ -49,8 +49,11 @@ class Sessions:
             await asyncio.sleep(_ROOM_POLL_S)
         return True
 
-    def get(self, session_id: str) -> Session | None:
-        return self.open.get(session_id)
+    def goodbye(self, session_id: str) -> None:
+        """The viewer's page is going: start closing its session now (an unknown id: nothing)."""
+        session = self.open.get(session_id)
+        if session is not None:
+            session.close_soon("the viewer said goodbye")
 
     def add(self, session: Session) -> None:
         self.open[session.id] = session
