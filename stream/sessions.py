@@ -19,7 +19,8 @@ from engines.heap import give_back_freed_memory
 from .session import Session
 
 RELEASE_EVERY_S = 1.0  # how often closed sessions still in memory are collected
-ROOM_WAIT_S = 1.5      # a full server waits this long for a closing viewer's place before refusing
+ROOM_WAIT_S = 0.5      # a full server waits this long for a closing viewer's place before refusing:
+                       # a close on its way lands within milliseconds; a real excess is refused within it
 _ROOM_POLL_S = 0.05
 
 
