@@ -47,6 +47,24 @@ def remove_stale_partials(folder: Path) -> int:
     return removed
 
 
+def claim_partial(target: Path, make_folder: bool = False) -> Path:
+    """The hidden partial beside ``target`` (a file, or a folder for an image sequence), created now:
+    the folder must exist, stale partials of killed runs are cleared first, and a failure to
+    write there is one clear error."""
+    folder = target.parent
+    if not folder.is_dir():
+        raise OutputError(f"output folder does not exist: {folder}")
+    remove_stale_partials(folder)
+    partial = folder / f".{target.name}.{os.getpid()}.stylecast-partial"
+    try:
+        partial.mkdir() if make_folder else partial.open("xb").close()
+    except FileExistsError:
+        raise OutputError(f"another stylecast run in this process is writing {target}") from None
+    except OSError as exc:
+        raise OutputError(f"cannot write to {folder}: {exc.strerror}") from None
+    return partial
+
+
 class AtomicOutput:
     """``with AtomicOutput(target, overwrite) as tmp:`` write ``tmp``; it becomes ``target`` on success."""
 
@@ -56,17 +74,7 @@ class AtomicOutput:
             raise OutputError(f"output is a folder: {target}")
         if target.exists() and not overwrite:
             raise OutputError(f"output exists: {target} (add --overwrite to replace it)")
-        folder = target.parent
-        if not folder.is_dir():
-            raise OutputError(f"output folder does not exist: {folder}")
-        remove_stale_partials(folder)
-        self.partial = folder / f".{target.name}.{os.getpid()}.stylecast-partial"
-        try:
-            self.partial.open("xb").close()
-        except FileExistsError:
-            raise OutputError(f"another stylecast run in this process is writing {target}") from None
-        except OSError as exc:
-            raise OutputError(f"cannot write to {folder}: {exc.strerror}") from None
+        self.partial = claim_partial(target)
 
     def __enter__(self) -> Path:
         return self.partial

@@ -25,7 +25,7 @@ from engines.errors import OutputError
 
 from .frame import Frame
 from .image_sequence import _PATTERN, is_pattern
-from .output_file import remove_stale_partials
+from .output_file import claim_partial
 
 ENCODERS = {".png": "png", ".tif": "tiff", ".tiff": "tiff"}
 STILL_ENCODERS = {**ENCODERS, ".jpg": "mjpeg", ".jpeg": "mjpeg"}
@@ -81,17 +81,7 @@ class AtomicFolder:
         if strangers:
             raise OutputError(f"{target} holds other files ({strangers[0]}, ...); "
                               "choose a new or empty folder for the frames")
-        parent = target.parent
-        if not parent.is_dir():
-            raise OutputError(f"output folder does not exist: {parent}")
-        remove_stale_partials(parent)
-        self.partial = parent / f".{target.name}.{os.getpid()}.stylecast-partial"
-        try:
-            self.partial.mkdir()
-        except FileExistsError:
-            raise OutputError(f"another stylecast run in this process is writing {target}") from None
-        except OSError as exc:
-            raise OutputError(f"cannot write to {parent}: {exc.strerror}") from None
+        self.partial = claim_partial(target, make_folder=True)
 
     def __enter__(self) -> Path:
         return self.partial

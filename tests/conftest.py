@@ -14,6 +14,7 @@ from stream.cli import main
 from stream.testsrc import write_test_clip
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))  # shared test/benchmark helpers
+from polling import wait_for as wait_for  # noqa: E402  (re-exported: the tests import it from conftest)
 
 W, H = 192, 108  # small frames keep the suite fast; the network runs at any size
 
@@ -86,15 +87,3 @@ def serve_fixture(*args: str):
 
     return server
 
-
-def wait_for(predicate, timeout: float, what: str):
-    """Poll ``predicate`` until it gives a true value (returned), or fail after ``timeout`` seconds."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"not within {timeout:g} s: {what}")

@@ -31,6 +31,7 @@ from av.video.reformatter import Interpolation
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from clips import real_clip  # noqa: E402
+from machine import cpu_name  # noqa: E402
 
 from stream.codecs import CODECS  # noqa: E402
 from stream.colour import _CONVERTER_MATRIX, Colour  # noqa: E402
@@ -142,16 +143,9 @@ def main() -> None:
     parts = {"cost": lambda folder: cost(clip, folder, args.runs), "round_trip": lambda folder: round_trips(clip, folder),
              "sequence": lambda folder: sequences(folder, args.sequence_frames)}
     with tempfile.TemporaryDirectory() as tmp:
-        report = {"cpu": _cpu(), "clip": clip.name}
+        report = {"cpu": cpu_name(), "clip": clip.name}
         report.update({name: run(Path(tmp)) for name, run in parts.items() if args.only in (None, name)})
     print(json.dumps(report, indent=None if args.json else 2))
-
-
-def _cpu() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return f"{line.split(':', 1)[1].strip()} x{os.cpu_count()}"
-    return "unknown"
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import cpu_name  # noqa: E402
 from pipewire_session import CameraClient, PipeWireSession  # noqa: E402
 
 
@@ -78,7 +78,7 @@ def main() -> None:
     matched = sorted(t - sent[crc] for t, crc in received if crc in sent)
     span = received[-1][0] - received[0][0]
     report = {
-        "cpu": _cpu(), "size": args.size, "seconds_read": round(span, 1),
+        "cpu": cpu_name(), "size": args.size, "seconds_read": round(span, 1),
         "job_fps_out": summary["fps_out"], "client_fps": round((len(received) - 1) / span, 2),
         "client_frames": len(received), "exact_job_frames": len(matched),
         "emit_to_receipt_ms": {"p50": round(1000 * matched[len(matched) // 2], 1),
@@ -87,13 +87,6 @@ def main() -> None:
         "frame_interval_ms": round(1000 / args.fps, 1), "memory": memory,
     }
     print(json.dumps(report, indent=None if args.json else 2))
-
-
-def _cpu() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return f"{line.split(':', 1)[1].strip()} x{os.cpu_count()}"
-    return "unknown"
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from polling import wait_for
+
 NEEDED = ("pipewire", "wireplumber", "dbus-daemon", "gst-launch-1.0", "pw-cli")
 
 
@@ -72,15 +74,7 @@ class PipeWireSession:
         run = subprocess.run(["pw-cli", "ls", "Node"], env=self.env, capture_output=True, text=True, timeout=10)
         return run.stdout
 
-    @staticmethod
-    def wait_for(predicate, timeout: float, what: str):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = predicate()
-            if value:
-                return value
-            time.sleep(0.1)
-        raise RuntimeError(f"not within {timeout:g} s: {what}")
+    wait_for = staticmethod(wait_for)
 
     def __exit__(self, *exc) -> None:
         for proc in reversed(self.procs):
