@@ -26,7 +26,7 @@ from .frame import Frame
 from .time_range import Place, TimeRange
 from .timecode import Timecode
 
-_PATTERN = re.compile(r"%(0?\d*)d")
+FRAME_NUMBER = re.compile(r"%(0?\d*)d")  # the placeholder in a pattern: %d, %04d
 _NUMBERED = re.compile(r"^(?P<prefix>.*?)(?P<number>\d+)(?P<suffix>\.[A-Za-z0-9]+)$")
 PICTURE_EXTENSIONS = {".png", ".tif", ".tiff", ".jpg", ".jpeg", ".dpx", ".exr", ".bmp", ".webp", ".tga", ".jp2"}
 DEFAULT_FPS = 24.0
@@ -34,7 +34,7 @@ DEFAULT_FPS = 24.0
 
 def is_pattern(path: Path) -> bool:
     """True for a name holding a frame-number placeholder such as ``%04d``."""
-    return _PATTERN.search(path.name) is not None
+    return FRAME_NUMBER.search(path.name) is not None
 
 
 def is_sequence_input(path: Path) -> bool:
@@ -43,7 +43,7 @@ def is_sequence_input(path: Path) -> bool:
 
 def sequence_name(pattern: Path) -> str:
     """What to call the frames of ``shots/a_%04d.png`` in names: ``a`` (or the folder's name)."""
-    match = _PATTERN.search(pattern.name)
+    match = FRAME_NUMBER.search(pattern.name)
     return pattern.name[:match.start()].rstrip("_-. ") or pattern.parent.name or "frames"
 
 
@@ -75,7 +75,7 @@ def find_sequence(path: Path) -> ImageSequence:
     """The numbered frames a pattern names, or that a folder holds (one sequence per folder)."""
     if path.is_dir():
         return _from_folder(path)
-    folder, match = path.parent, _PATTERN.search(path.name)
+    folder, match = path.parent, FRAME_NUMBER.search(path.name)
     prefix, suffix = path.name[:match.start()], path.name[match.end():]
     width = int(match.group(1) or 0)
     shape = re.compile(re.escape(prefix) + (r"(\d{%d,})" % max(width, 1)) + re.escape(suffix) + "$")
@@ -120,7 +120,7 @@ class SequenceDecoder:
 
     container = None
     video = None
-    copy_streams: list = []
+    copy_streams = ()
     start_time = 0.0
 
     def __init__(self, sequence: ImageSequence, rate: float, max_side: int | None = None,

@@ -98,8 +98,9 @@ class LiveJob:
     def snapshot(self) -> dict:
         self.stats.dropped = self._dropped()
         self.stats.reconnects = self.source.reconnects
+        sink_dropped = getattr(self.sink, "dropped", None)  # a camera's client that could not keep up
         return {**self.stats.snapshot(), **self.stylist.state(), "engine": self.stylist.engine.name,
-                "precision": self.stylist.precision}
+                "precision": self.stylist.precision, **({} if sink_dropped is None else {"sink_dropped": sink_dropped})}
 
     # -- the threads: capture, inference (one per core), stabilization, output -------------
     def _capture(self) -> None:

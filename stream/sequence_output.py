@@ -24,7 +24,7 @@ import numpy as np
 from engines.errors import OutputError
 
 from .frame import Frame
-from .image_sequence import _PATTERN, is_pattern
+from .image_sequence import FRAME_NUMBER, is_pattern
 from .output_file import claim_partial
 
 ENCODERS = {".png": "png", ".tif": "tiff", ".tiff": "tiff"}
@@ -48,7 +48,7 @@ class SequencePattern:
     """``out/%04d.png``: the folder, and each frame's file name."""
 
     def __init__(self, path: Path):
-        match = _PATTERN.search(path.name)
+        match = FRAME_NUMBER.search(path.name)
         self.folder = path.parent
         self.prefix, self.suffix = path.name[:match.start()], path.name[match.end():]
         self.width = int(match.group(1) or 0)
