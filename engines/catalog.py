@@ -67,7 +67,12 @@ def _blend(spec: str) -> Style:
         weights[builtin_index(token)] += value
     if weights.sum() <= 0:
         raise StyleError(f"blend {spec!r} has no weight; give at least one style a weight above 0")
-    weights /= weights.sum()
+    return blend_of(weights)
+
+
+def blend_of(weights: np.ndarray) -> Style:
+    """The built-in style (or blend) with these weights over the 26, scaled to sum to 1."""
+    weights = np.asarray(weights, np.float32) / float(np.sum(weights))
     if np.count_nonzero(weights) == 1:
         return Style("builtin", BUILTIN_NAMES[int(np.argmax(weights))], weights)
     name = ",".join(f"{BUILTIN_NAMES[i]}:{weights[i]:.2g}" for i in np.flatnonzero(weights))

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from engines import DEFAULT_STYLE, ENGINE_NAMES, engine_status, style_list
 from engines.cpu_features import PRECISIONS
-from engines.errors import StylecastError
+from engines.errors import OptionError, StylecastError
 from stream.codecs import CODECS
 from stream.notes import note
 from stream.stabilize import DEFAULT_STABILITY
@@ -58,7 +58,7 @@ def _add_engine_args(p: argparse.ArgumentParser) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="stylecast", description="Real-time neural style filter for video.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for add in (_add_render, _add_styles, _add_sheet, _add_live, _add_serve, _add_build_engine, _add_doctor):
+    for add in (_add_render, _add_shots, _add_styles, _add_sheet, _add_live, _add_serve, _add_build_engine, _add_doctor):
         add(sub)
     return parser
 
@@ -76,6 +76,13 @@ def _add_render(sub) -> None:
                    help="h264 (default), prores (422 HQ), prores4444 (keeps alpha), dnxhr (HQX), ffv1 (lossless)")
     r.add_argument("--from", dest="start", metavar="T", help="render from T: seconds or HH:MM:SS:FF timecode")
     r.add_argument("--to", dest="end", metavar="T", help="render up to T (excluded): seconds or timecode")
+    r.add_argument("--looks", type=Path, metavar="FILE",
+                   help="a look per shot or time range, with keyframes: a .json file (README: Looks over time)")
+    r.add_argument("--style-per-shot", metavar="STYLES",
+                   help="one style per shot, in order: starry-night,mosaic,3:0.5,mosaic:0.5 (; between two blends)")
+    r.add_argument("--shots", type=Path, metavar="FILE",
+                   help="the shot list (.csv/.json from `stylecast shots`) that looks count shots in "
+                        "(default: found in the input)")
     r.add_argument("--fps", type=float, help="an image sequence's frame rate (default 24)")
     r.add_argument("--timecode", metavar="HH:MM:SS:FF",
                    help="start timecode to write (default: the source's, or a sequence's first frame number)")
@@ -89,6 +96,15 @@ def _add_render(sub) -> None:
                    help="write .mp4/.mov in fragments, each with its own index: memory stays flat however long "
                         "the film (default: for inputs over 30 minutes)")
     r.add_argument("--json", action="store_true", help="print one JSON summary at the end")
+
+
+def _add_shots(sub) -> None:
+    s = sub.add_parser("shots", help="list a clip's shots (where it cuts), as a table, CSV or JSON")
+    s.add_argument("input", type=Path, help="video file, image sequence or folder of numbered frames")
+    s.add_argument("-o", "--output", type=Path, help="write the list to a .csv or .json file (default: print it)")
+    s.add_argument("--fps", type=float, help="an image sequence's frame rate (default 24)")
+    s.add_argument("--overwrite", action="store_true", help="replace an existing list")
+    s.add_argument("--json", action="store_true", help="print the list as JSON")
 
 
 def _add_styles(sub) -> None:
@@ -179,6 +195,31 @@ def _render(args) -> int:
     return 0
 
 
+def _shots(args) -> int:
+    from stream.progress import progress_bar
+    from stream.shots import find_shots, list_format
+
+    if args.output is not None:
+        list_format(args.output)  # a wrong extension is refused before the clip is read
+    if args.fps is not None and not 0 < args.fps <= 1000:
+        raise OptionError(f"--fps must be above 0 and at most 1000, got {args.fps:g}")
+    with ExitStack() as stack:
+        shots = find_shots(args.input, args.fps, lambda total: stack.enter_context(
+            progress_bar("shots", total, enabled=False if args.json else None)))
+    if args.output is not None:
+        shots.write(args.output, args.overwrite)
+    if args.json:
+        print(shots.text(".json"), end="")
+    elif args.output is not None:
+        print(f"wrote {args.output}: {len(shots.shots)} shots, {shots.frames} frames")
+    else:
+        print(f"{'shot':>4}  {'frames':<13}  {'in':<11}  {'out':<11}  seconds")
+        for s in shots.shots:
+            print(f"{s.shot:>4}  {f'{s.first_frame}-{s.last_frame}':<13}  {s.timecode_in}  {s.timecode_out}  "
+                  f"{s.start:.3f}-{s.end:.3f}")
+    return 0
+
+
 def _styles(args) -> int:
     rows = style_list()
     if args.json:
@@ -265,7 +306,7 @@ def _serve(args) -> int:
     return 0
 
 
-COMMANDS = {"render": _render, "live": _live, "serve": _serve, "build-engine": _build_engine, "styles": _styles,
+COMMANDS = {"render": _render, "shots": _shots, "live": _live, "serve": _serve, "build-engine": _build_engine, "styles": _styles,
             "sheet": _sheet, "doctor": _doctor}
 
 

@@ -63,13 +63,27 @@ class Controls:
         return asdict(self)
 
 
+MOVE_FIELDS = ("span", "ease")  # a change that moves over ``span`` seconds, arriving by ``ease``
+MAX_SPAN_S = 600.0
+
+
+def move_span(span) -> float:
+    """``span`` seconds checked (None: 0, a change at once)."""
+    if span is None:
+        return 0.0
+    if isinstance(span, bool) or not isinstance(span, (int, float)) or not 0.0 <= float(span) <= MAX_SPAN_S:
+        raise OptionError(f"span must be seconds from 0 to {MAX_SPAN_S:g}, got {span!r}")
+    return float(span)
+
+
 def parse_controls(message: bytes | str) -> dict:
-    """A control message, JSON ``{"style", "strength", "keep_colors", "stability"}`` (any subset),
-    -> the fields to pass to ``Controls.updated``; OptionError with the reason otherwise."""
+    """A control message, JSON ``{"style", "strength", "keep_colors", "stability"}`` (any subset,
+    with ``"span": seconds`` and ``"ease"`` to move there over time) -> the fields to pass to
+    ``Stylist.control``; OptionError with the reason otherwise."""
     try:
         fields = json.loads(message or b"{}")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise OptionError(f"the body is not JSON: {exc}") from None
-    if not isinstance(fields, dict) or not set(fields) <= set(FIELDS):
-        raise OptionError(f"send a JSON object with any of {', '.join(FIELDS)}")
+    if not isinstance(fields, dict) or not set(fields) <= set(FIELDS + MOVE_FIELDS):
+        raise OptionError(f"send a JSON object with any of {', '.join(FIELDS + MOVE_FIELDS)}")
     return fields

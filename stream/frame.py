@@ -15,7 +15,8 @@ class Frame:
     stabilization); ``index`` is the position in decode order, for messages and statistics.
     ``alpha`` is the source's alpha plane (uint8, or uint16 for deeper sources), carried untouched
     to an output that holds it; ``number`` is an image sequence's frame number; a ``warmup`` frame
-    only warms the stabilizer up before a time range and is not written.
+    only warms the stabilizer up before a time range and is not written; ``look`` is the look
+    a render's timeline chose for it.
     """
 
     image: np.ndarray
@@ -28,6 +29,7 @@ class Frame:
     alpha: np.ndarray | None = None
     number: int | None = None
     warmup: bool = False
+    look: tuple | None = None  # (entry, controls, style) a render's looks gave it (stream/looks.py)
 
     @property
     def time(self) -> float | None:

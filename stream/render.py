@@ -17,6 +17,7 @@ from typing import Callable
 
 from engines import open_engine, resolve
 from engines.errors import OptionError, OutputError
+from engines.network_cache import NetworkCache
 
 from .codecs import choose_codec
 from .decode import FileDecoder
@@ -24,11 +25,13 @@ from .encode import FRAGMENTED, LONG_FILM_S, PRESETS, FileEncoder, can_fragment,
 from .flicker import FlickerMeter
 from .frame import Frame
 from .image_sequence import DEFAULT_FPS, SequenceDecoder, find_sequence, is_sequence_input, sequence_name
+from .looks import LookTimeline, per_shot_looks, read_looks
 from .notes import note
 from .options import StyleOptions
 from .output_file import AtomicOutput
 from .pipeline import run_pipeline
 from .sequence_output import AtomicFolder, SequencePattern, SequenceWriter, is_sequence_output
+from .shots import ShotList, find_shots, list_format
 from .stabilize import Stabilizer, warmup_frames
 from .testsrc import write_test_clip
 from .time_range import parse_range
@@ -40,7 +43,9 @@ class RenderOptions(StyleOptions):
     """One render. ``input`` None renders the built-in test scene (5 s, 640x360, with a tone);
     ``output`` None writes ``<input>-<style>.mp4`` beside the input (``default_output``).
     ``start``/``end`` are ``--from``/``--to`` (seconds or HH:MM:SS:FF); ``fps`` is an image
-    sequence's rate; ``timecode`` the start timecode to write instead of the source's."""
+    sequence's rate; ``timecode`` the start timecode to write instead of the source's.
+    ``looks`` (a looks file) or ``style_per_shot`` give each shot or time range its own look
+    (stream/looks.py); ``shots`` is the shot list they count shots in (default: found in the input)."""
 
     input: Path | None = None
     output: Path | None = None
@@ -55,6 +60,9 @@ class RenderOptions(StyleOptions):
     timecode: str | None = None
     start: str | None = None
     end: str | None = None
+    looks: Path | None = None
+    style_per_shot: str | None = None
+    shots: Path | None = None
 
     def check(self) -> None:
         super().check()
@@ -68,6 +76,12 @@ class RenderOptions(StyleOptions):
             raise OptionError(f"--start-number must be 0 or more, got {self.start_number}")
         if self.timecode is not None and not looks_like_timecode(self.timecode):
             raise OptionError(f"--timecode must look like HH:MM:SS:FF, got {self.timecode!r}")
+        if self.looks is not None and self.style_per_shot is not None:
+            raise OptionError("give --looks or --style-per-shot, not both")
+        if self.looks is not None and self.looks.suffix.lower() != ".json":
+            raise OptionError(f"a looks file is a .json file, not {self.looks.name}")
+        if self.shots is not None:
+            list_format(self.shots)
         if is_sequence_output(self.output):
             SequencePattern(self.output)  # refuses a picture format it cannot write
             if self.codec is not None:
@@ -106,6 +120,8 @@ class RenderResult:
     last_frame: int | None = None
     flicker: float | None = None      # stream/flicker.py, over the whole render, and the source's own
     source_flicker: float | None = None
+    looks: int = 0                    # entries of --looks / --style-per-shot, and the shots they count in
+    shots: int | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -122,12 +138,13 @@ def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int],
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         decoder = open_input(opts, scratch)
         stack.callback(decoder.close)
+        timeline, shots = _timeline(opts, decoder, controls, style)
         timecode = _start_timecode(opts, decoder, controls.stability)
         output = _Output(opts, decoder, timecode, stack)
         engine = open_engine(opts.engine, style, controls.look, throughput=True,
                              max_side=opts.max_side, notes=note, precision=opts.precision)
         stabilizer, flicker = Stabilizer(controls.stability), FlickerMeter()
-        seconds = _run(decoder, engine, stabilizer, controls.strength, output.writer,
+        seconds = _run(decoder, engine, stabilizer, timeline, output.writer,
                        progress(decoder.expected_frames) if progress else (lambda n=1: None), flicker)
     writer = output.writer
     return RenderResult(frames=writer.frames, seconds=round(seconds, 3),
@@ -139,7 +156,7 @@ def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int],
                         dropped_packets=getattr(writer, "dropped_packets", 0),
                         skipped_streams=output.skipped, timecode=str(timecode) if timecode else None,
                         first_frame=getattr(writer, "first_number", None), last_frame=getattr(writer, "last_number", None),
-                        **flicker.overall())
+                        looks=len(timeline.entries), shots=shots, **flicker.overall())
 
 
 def open_input(opts: RenderOptions, scratch: Path):
@@ -197,19 +214,68 @@ class _Output:
             else list(getattr(self.writer, "skipped", []))
 
 
-def _run(decoder, engine, stabilizer: Stabilizer, strength: float, writer, advance, flicker: FlickerMeter) -> float:
-    """Decode, stylize, stabilize and write every frame; the seconds it took. At strength 0 the
-    picture is the source's and neither the network nor the stabilizer runs."""
+def _timeline(opts: RenderOptions, decoder, controls, style) -> tuple[LookTimeline, int | None]:
+    """The look of every frame (one for all without --looks or --style-per-shot), and how many
+    shots it counted in (None when it needed none)."""
+    if opts.looks is None and opts.style_per_shot is None:
+        return LookTimeline(controls, style), None
+    rate, first_tc = decoder.rate, decoder.timecode
+    frames = round(decoder.duration * rate) if decoder.duration else None
+    found: list[ShotList] = []
+
+    def read(path: Path) -> ShotList:
+        found.append(ShotList.read(path, rate, first_tc, frames))
+        return found[-1]
+
+    def shots() -> ShotList:
+        if opts.shots is not None:
+            return read(opts.shots)
+        started = time.perf_counter()
+        found.append(find_shots(getattr(decoder, "path", None) or opts.input, opts.fps))
+        note(f"found {len(found[-1].shots)} shots in {time.perf_counter() - started:.1f} s")
+        return found[-1]
+
+    if opts.style_per_shot is not None:
+        timeline, notes = per_shot_looks(opts.style_per_shot, controls, style, shots())
+        for line in notes:
+            note(line)
+    else:
+        timeline = read_looks(opts.looks, controls, style, rate, first_tc, decoder.duration, frames, shots, read)
+    return timeline, len(found[-1].shots) if found else None
+
+
+def _source_index(decoder, frame: Frame) -> int:
+    """A frame's place in the source, counted from its first frame (a warm-up frame: the range's first)."""
+    if frame.number is None:
+        return decoder.first_index
+    sequence = getattr(decoder, "sequence", None)
+    return frame.number - (sequence.first if sequence is not None else 0)
+
+
+def _run(decoder, engine, stabilizer: Stabilizer, timeline: LookTimeline, writer, advance,
+         flicker: FlickerMeter) -> float:
+    """Decode, stylize, stabilize and write every frame, each in its look; the seconds it took. At
+    strength 0 the picture is the source's and neither the network nor the stabilizer runs. A new
+    look that is not a crossfade (a cut, an entry of its own) starts the stabilizer afresh."""
+    networks = NetworkCache(engine)
+    before = [None, None]  # the entry and style of the frame before
 
     def stylize(item):
         if isinstance(item, Frame):
             item.original = item.image
-            if strength > 0:
-                item.image = engine.stylize_one(item.image)
+            item.look = timeline.at(_source_index(decoder, item))
+            _, controls, style = item.look
+            if controls.strength > 0:
+                item.image = engine.stylize_one(item.image, networks.get(style), controls.look)
         return item
 
     def stabilize(item):  # sequential: each frame builds on the one before
         if isinstance(item, Frame):
+            entry, controls, style = item.look
+            if entry != before[0] and style != before[1]:
+                stabilizer.reset()
+            before[:] = entry, style
+            stabilizer.set_stability(controls.stability if controls.strength > 0 else 0.0)
             item.image = stabilizer(item.original, item.image)
         return item
 
@@ -223,7 +289,9 @@ def _run(decoder, engine, stabilizer: Stabilizer, strength: float, writer, advan
 
     started = time.perf_counter()
     try:
-        stages = [(stylize, engine.parallel_frames)] + ([stabilize] if stabilizer.stability > 0 and strength > 0 else [])
+        base = timeline.base
+        steady = base.stability > 0 and base.strength > 0
+        stages = [(stylize, engine.parallel_frames)] + ([stabilize] if steady or timeline.entries else [])
         run_pipeline(decoder, stages, write)
         writer.finish()
     except BaseException:

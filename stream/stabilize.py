@@ -80,8 +80,21 @@ def _full_size(plane: np.ndarray, w: int, h: int) -> np.ndarray:
     return cv2.resize(cv2.merge([plane] * 3), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def _grid(h: int, w: int, cache: dict) -> np.ndarray:
-    """(h, w, 2) float32: each pixel's own x and y."""
+def warped_mismatch(prev_grey: np.ndarray, grey: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """uint8 grey levels: how far the previous picture, taken from ``where`` (each pixel's place in
+    it, from the backward flow), is from the current one."""
+    warped = cv2.remap(prev_grey, where, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.absdiff(warped, grey)
+
+
+def median_level(mismatch: np.ndarray) -> float:
+    """The median of a uint8 mismatch image, 0..1: above CUT_MISMATCH, a new shot has begun."""
+    counts = np.cumsum(np.bincount(mismatch.ravel(), minlength=256))
+    return int(np.searchsorted(counts, (counts[-1] + 1) // 2)) / 255.0
+
+
+def pixel_grid(h: int, w: int, cache: dict) -> np.ndarray:
+    """(h, w, 2) float32: each pixel's own x and y (kept in ``cache`` per size)."""
     if (h, w) not in cache:
         cache[(h, w)] = np.dstack(np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)))
     return cache[(h, w)]
@@ -120,19 +133,16 @@ class Stabilizer:
         back = self._flow.calc(grey, self._prev_grey, None)
         fwd = self._flow.calc(self._prev_grey, grey, None)
         h, w = grey.shape
-        where = _grid(h, w, self._grids) + back
+        where = pixel_grid(h, w, self._grids) + back
         fwd_there = cv2.remap(fwd, where, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         disagree = back + fwd_there
         disagree *= disagree
         consistent = disagree[..., 0] + disagree[..., 1] < CONSISTENCY_PX ** 2
-        warped_grey = cv2.remap(self._prev_grey, where, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        mismatch = cv2.absdiff(warped_grey, grey)  # grey levels, 0..255
+        mismatch = warped_mismatch(self._prev_grey, grey, where)
         inside = cv2.inRange(where, (0, 0), (w - 1, h - 1)) > 0
         trust = np.clip(1.0 - mismatch * np.float32(1 / (255 * PHOTO_TOLERANCE)), 0.0, 1.0)
         trust *= consistent & inside
-        counts = np.cumsum(np.bincount(mismatch.ravel(), minlength=256))
-        median = int(np.searchsorted(counts, (counts[-1] + 1) // 2))
-        return back, trust, median / 255.0
+        return back, trust, median_level(mismatch)
 
     def __call__(self, source: np.ndarray, stylized: np.ndarray) -> np.ndarray:
         if self.stability == 0.0:
@@ -153,7 +163,7 @@ class Stabilizer:
         fh, fw = grey.shape
         scale = (w / fw + h / fh) / 2
         # where each output pixel was in the previous frame: the grid plus the backward flow at full size
-        where = cv2.scaleAdd(cv2.resize(back, (w, h), interpolation=cv2.INTER_LINEAR), scale, _grid(h, w, self._grids))
+        where = cv2.scaleAdd(cv2.resize(back, (w, h), interpolation=cv2.INTER_LINEAR), scale, pixel_grid(h, w, self._grids))
         warped = cv2.remap(self._prev_out, where, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         # per pixel, at flow size: how much of the warped past to keep, and how much to resharpen it
         # along x and along y (resharpen_weights); brought to full size with one weight per channel

@@ -57,16 +57,18 @@ def tone(start_sample: int, count: int, rate: int = 48000, hz: float = 440.0) ->
 def write_test_clip(path: Path, seconds: float = 5.0, width: int = 640, height: int = 360, fps: int = 25,
                     audio: bool = True, frame_times: list[float] | None = None, rotation: float | None = None,
                     subtitles: bool = False, fmt: str | None = None, seed: int = 0, bt709: bool = False,
-                    full_range: bool = False, timecode: str | None = None, pan_px_per_s: float = 40.0) -> list[float]:
+                    full_range: bool = False, timecode: str | None = None, pan_px_per_s: float = 40.0,
+                    cuts: tuple[float, ...] = ()) -> list[float]:
     """Write the test scene as H.264 (+ AAC tone, + optional subtitle) and return the frame times (s).
     WebM gets VP8 and Opus, the codecs that container takes.
 
     ``frame_times`` gives a variable-frame-rate clip; ``rotation`` sets the display matrix (degrees).
     Timestamps are in 1/1000 s for VFR clips so they survive every container exactly. ``bt709`` and
     ``full_range`` convert and tag the pictures so (untagged BT.601 limited otherwise); ``timecode``
-    is the start timecode (a tmcd track in MOV); ``pan_px_per_s`` 0 holds the background still.
+    is the start timecode (a tmcd track in MOV); ``pan_px_per_s`` 0 holds the background still;
+    at each of ``cuts`` (seconds) a different scene begins (a hard cut).
     """
-    scene = TestScene(width, height, seed=seed, pan_px_per_s=pan_px_per_s)
+    scenes = [TestScene(width, height, seed=seed + 101 * k, pan_px_per_s=pan_px_per_s) for k in range(len(cuts) + 1)]
     times = frame_times if frame_times is not None else [i / fps for i in range(int(round(seconds * fps)))]
     time_base = Fraction(1, 1000) if frame_times is not None else Fraction(1, fps)
     webm = (fmt or Path(path).suffix.lstrip(".")) == "webm"
@@ -91,8 +93,9 @@ def write_test_clip(path: Path, seconds: float = 5.0, width: int = 640, height: 
         text_codec = "mov_text" if (fmt or Path(path).suffix.lstrip(".")) in ("mp4", "mov") else "subrip"
         text = out.add_mux_stream(text_codec, time_base=Fraction(1, 1000)) if subtitles else None
         for t in times:
-            frame = av.VideoFrame.from_ndarray(scene.frame(t), format="rgb24") if colour is None \
-                else colour.from_rgb(scene.frame(t), "yuv420p")
+            picture = scenes[sum(t >= cut - 1e-9 for cut in cuts)].frame(t)
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24") if colour is None \
+                else colour.from_rgb(picture, "yuv420p")
             frame.pts, frame.time_base = int(round(t / time_base)), time_base
             out.mux(video.encode(frame))
         out.mux(video.encode())
