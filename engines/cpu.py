@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .any_size_model import any_size_model
 from .catalog import Style, builtin_model
 from .engine import Engine, Network
 from .cpu_features import PRECISIONS, bf16_usable, cpu_has_bf16
@@ -86,7 +87,7 @@ class CpuEngine(Engine):
             return BuiltinNetwork(self.session(fused_model(builtin_model())), style.weights)
         if style.kind == "image":
             vector = style_vector(self.session(packaged_model(ARBITRARY_PREDICT)), read_style_image(style.path))
-            return ImageStyleNetwork(self.session(packaged_model(ARBITRARY_TRANSFORM)), vector)
+            return ImageStyleNetwork(self.session(any_size_model(packaged_model(ARBITRARY_TRANSFORM))), vector)
         if style.kind == "onnx":
             check_external_data(style.path)
             return UserNetwork(self.session(style.path), style.path)

@@ -1,9 +1,8 @@
 """Per-style networks on ONNX Runtime sessions: each is a callable uint8 HWC RGB -> uint8 HWC RGB.
 
 - BuiltinNetwork: the 26-style conditional-instance-norm network at any size (multiple of 4).
-- ImageStyleNetwork: any picture as the style. The transformer is fixed at 384x384, so a frame is
-  resized to fit 384 (reflect-padded to the square), stylized, scaled back up, and the original's
-  fine luminance detail (what the downscale removed) is added back, so edges stay sharp at full size.
+- ImageStyleNetwork: any picture as the style, at the frame's own size (the packaged transformer,
+  rewritten to take any size in float: engines/any_size_model.py).
 - UserNetwork: a user's ONNX file with one image input and one image output.
 """
 from __future__ import annotations
@@ -16,9 +15,7 @@ import numpy as np
 from .errors import StyleError
 from .tensors import from_tensor, to_tensor
 
-ARBITRARY_SIDE = 384   # the arbitrary-style transformer's fixed input
 STYLE_IMAGE_SIDE = 256  # the style predictor's fixed input
-DETAIL_GAIN = 0.6       # how much of the lost luminance detail is put back (0 = plain upscale)
 
 
 class BuiltinNetwork:
@@ -62,27 +59,9 @@ class ImageStyleNetwork:
 
     def __call__(self, frame: np.ndarray) -> np.ndarray:
         h, w = frame.shape[:2]
-        scale = ARBITRARY_SIDE / max(h, w)
-        sh, sw = max(1, round(h * scale)), max(1, round(w * scale))
-        small = cv2.resize(frame, (sw, sh), interpolation=cv2.INTER_AREA)
-        square = np.pad(small, ((0, ARBITRARY_SIDE - sh), (0, ARBITRARY_SIDE - sw), (0, 0)), mode="reflect")
-        y = self.session.run(None, {self.content_name: to_tensor(square, layout="nhwc"),
+        y = self.session.run(None, {self.content_name: to_tensor(frame, layout="nhwc", multiple=4),
                                     self.vector_name: self.vector})[0]
-        out = from_tensor(y, sh, sw, layout="nhwc")
-        if (sh, sw) == (h, w):
-            return out
-        out = cv2.resize(out, (w, h), interpolation=cv2.INTER_CUBIC)
-        return _add_lost_detail(out, frame, small)
-
-
-def _add_lost_detail(upscaled: np.ndarray, original: np.ndarray, small: np.ndarray) -> np.ndarray:
-    """Add back the original's luminance detail that the downscale to ``small`` removed."""
-    h, w = original.shape[:2]
-    luma = cv2.cvtColor(original, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    blurred = cv2.resize(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), (w, h), interpolation=cv2.INTER_CUBIC)
-    detail = (luma - blurred.astype(np.float32)) * DETAIL_GAIN
-    out = upscaled.astype(np.float32) + detail[..., None]
-    return np.clip(out, 0, 255).astype(np.uint8)
+        return from_tensor(y, h, w, layout="nhwc")
 
 
 def _image_layout(shape) -> str:

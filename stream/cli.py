@@ -44,6 +44,9 @@ def _add_style_args(p: argparse.ArgumentParser) -> None:
                    help=f"0..1, how strongly texture is held still between frames (default {DEFAULT_STABILITY})")
     p.add_argument("--no-stabilize", action="store_true", help="per-frame output, no temporal stabilization")
     p.add_argument("--max-side", type=int, help="scale so the longer side is at most N pixels (default: source size)")
+    p.add_argument("--style-scale", type=float, default=1.0, metavar="S",
+                   help="0.25..2: run the network at S times the frame's size: brush strokes 1/S as large, "
+                        "cost about S squared (default 1)")
     _add_engine_args(p)
 
 

@@ -81,7 +81,7 @@ class LiveJob:
         sink = None
         try:
             sink = open_sink(opts.sink, opts.fps, source)
-            job = cls(opts, Stylist(engine, controls, LiveStats()), source, sink, stop,
+            job = cls(opts, Stylist(engine, controls, LiveStats(), style_scale=opts.style_scale), source, sink, stop,
                       FrameTrace(opts.trace) if opts.trace else None)
             if opts.control:
                 job.server = ControlServer(opts.control, job)

@@ -1,7 +1,7 @@
 """What every job is given about its style, checked in one place.
 
 ``StyleOptions`` holds the fields render, live and serve share (style, strength, keep_colors,
-stability, engine, precision, max_side) with one range check; each job's options extend it with
+stability, engine, precision, max_side, style_scale) with one range check; each job's options extend it with
 their own fields (``RenderOptions``, ``LiveOptions``, ``ServeOptions``). The look that may change
 while a job runs is taken from them as one :class:`~stream.controls.Controls`.
 """
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from engines import DEFAULT_STYLE, ENGINE_NAMES
 from engines.cpu_features import PRECISIONS
 from engines.errors import OptionError
+from engines.style_scale import check_style_scale
 
 from .controls import Controls
 from .decode import MIN_SIDE
@@ -30,6 +31,7 @@ class StyleOptions:
     engine: str = "auto"
     precision: str = "auto"               # the CPU engine's: bf16 where the CPU has it, else fp32
     max_side: int | None = None           # pixels, longer side; None keeps the source size
+    style_scale: float = 1.0              # the network runs at this times the frame's size (brush strokes 1/x)
 
     def check(self) -> None:
         """Every shared field in its range; a job's own ``check`` calls this first."""
@@ -38,6 +40,7 @@ class StyleOptions:
             raise OptionError(f"unknown engine {self.engine!r}; use auto, {', '.join(ENGINE_NAMES)}")
         if self.precision not in PRECISIONS:
             raise OptionError(f"unknown precision {self.precision!r}; use {', '.join(PRECISIONS)}")
+        check_style_scale(self.style_scale)
         if self.max_side is not None and not MIN_SIDE <= self.max_side <= MAX_SIDE:
             raise OptionError(f"--max-side must be between {MIN_SIDE} and {MAX_SIDE} pixels, got {self.max_side}")
 

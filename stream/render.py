@@ -18,6 +18,7 @@ from typing import Callable
 from engines import open_engine, resolve
 from engines.errors import OptionError, OutputError
 from engines.network_cache import NetworkCache
+from engines.style_scale import stylize_scaled
 
 from .codecs import choose_codec
 from .decode import FileDecoder
@@ -145,7 +146,8 @@ def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int],
                              max_side=opts.max_side, notes=note, precision=opts.precision)
         stabilizer, flicker = Stabilizer(controls.stability), FlickerMeter()
         seconds = _run(decoder, engine, stabilizer, timeline, output.writer,
-                       progress(decoder.expected_frames) if progress else (lambda n=1: None), flicker)
+                       progress(decoder.expected_frames) if progress else (lambda n=1: None), flicker,
+                       opts.style_scale)
     writer = output.writer
     return RenderResult(frames=writer.frames, seconds=round(seconds, 3),
                         fps=round(writer.frames / max(seconds, 1e-9), 2), engine=engine.name,
@@ -253,7 +255,7 @@ def _source_index(decoder, frame: Frame) -> int:
 
 
 def _run(decoder, engine, stabilizer: Stabilizer, timeline: LookTimeline, writer, advance,
-         flicker: FlickerMeter) -> float:
+         flicker: FlickerMeter, style_scale: float = 1.0) -> float:
     """Decode, stylize, stabilize and write every frame, each in its look; the seconds it took. At
     strength 0 the picture is the source's and neither the network nor the stabilizer runs. A new
     look that is not a crossfade (a cut, an entry of its own) starts the stabilizer afresh."""
@@ -266,7 +268,7 @@ def _run(decoder, engine, stabilizer: Stabilizer, timeline: LookTimeline, writer
             item.look = timeline.at(_source_index(decoder, item))
             _, controls, style = item.look
             if controls.strength > 0:
-                item.image = engine.stylize_one(item.image, networks.get(style), controls.look)
+                item.image = stylize_scaled(engine, item.image, networks.get(style), controls.look, style_scale)
         return item
 
     def stabilize(item):  # sequential: each frame builds on the one before

@@ -19,6 +19,7 @@ import numpy as np
 from engines import Engine, Style, resolve
 from engines.errors import OptionError
 from engines.network_cache import NetworkCache
+from engines.style_scale import stylize_scaled
 
 from .controls import Controls, move_span
 from .keyframes import EASES, Key, value_at
@@ -52,8 +53,8 @@ class Stylist:
     ``resolve`` by default; a server passes its own, which allows viewers no server files."""
 
     def __init__(self, engine: Engine, controls: Controls, stats: LiveStats | None = None,
-                 styles: Callable[[str], Style] = resolve):
-        self.engine, self.stats, self._styles = engine, stats or LiveStats(), styles
+                 styles: Callable[[str], Style] = resolve, style_scale: float = 1.0):
+        self.engine, self.stats, self._styles, self.style_scale = engine, stats or LiveStats(), styles, style_scale
         self.networks = NetworkCache(engine, LIVE_NETWORKS)
         style = styles(controls.style)
         self._now = (controls, style, self.networks.get(style))
@@ -118,7 +119,7 @@ class Stylist:
         """uint8 HWC RGB -> stylized, with the look applied; on an engine failure, the picture as it was."""
         controls, _, network = self._look(time.monotonic())
         try:
-            stylized = self.engine.stylize_one(image, network, controls.look)
+            stylized = stylize_scaled(self.engine, image, network, controls.look, self.style_scale)
         except Exception as exc:  # counted and reported; the picture passes through, never a freeze
             self.stats.frame_failed(exc, DEGRADED_AFTER)
             return image

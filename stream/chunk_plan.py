@@ -1,0 +1,124 @@
+"""A film cut into chunks for a render farm (``render --cluster``): where each chunk starts and
+ends, and the folder where the chunks wait to be joined.
+
+Chunks end at the shot list's cuts where there are cuts near the chunk length (a chunk that starts
+at a cut needs no warm-up: nothing before it belongs to its shot), and at fixed spans of
+``chunk_seconds`` inside longer shots (those are warmed up on the frames before them, as a
+``--from`` render is). The plan is written as JSON into a hidden folder beside the output, with a
+key made of the input and every option that changes a frame: a re-run with the same input and
+options finds the chunks already rendered and checked there and renders only the rest.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+from dataclasses import asdict, dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from engines.errors import OutputError
+
+CHUNK_SECONDS = 30.0
+PLAN_FILE = "plan.json"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    number: int        # from 1
+    first_frame: int   # the source's frame index, from 0
+    last_frame: int    # inclusive
+    start: float       # seconds from the source's first frame
+    end: float         # seconds, exclusive
+    at_cut: bool       # starts a shot (or the film): no warm-up
+
+    @property
+    def frames(self) -> int:
+        return self.last_frame - self.first_frame + 1
+
+    @property
+    def file_name(self) -> str:
+        return f"chunk-{self.number:05d}.mkv"
+
+
+def plan_chunks(frames: int, rate: Fraction, chunk_seconds: float = CHUNK_SECONDS,
+                cuts: list[int] = ()) -> list[Chunk]:
+    """Chunks of about ``chunk_seconds`` covering ``frames`` frames: each ends at the cut nearest its
+    target length (within half a length either way), or at the target length when no cut is near."""
+    length = max(1, round(chunk_seconds * float(rate)))
+    cut_set = sorted({c for c in cuts if 0 < c < frames})
+    starts, at = [0], 0
+    while at + length < frames:
+        near = [c for c in cut_set if at + length // 2 <= c <= at + length + length // 2]
+        at = min(near, key=lambda c: abs(c - (at + length))) if near else at + length
+        if frames - at < length // 4 and not near:  # a sliver at the end joins the chunk before it
+            break
+        starts.append(at)
+    edges = starts + [frames]
+    cut_or_start = {0, *cut_set}
+    return [Chunk(n + 1, a, b - 1, round(float(a / rate), 6), round(float(b / rate), 6), a in cut_or_start)
+            for n, (a, b) in enumerate(zip(edges, edges[1:]))]
+
+
+def plan_key(source: Path, fields: dict) -> str:
+    """What the chunks depend on: the input (path, size, modification time) and the options."""
+    stat = source.stat() if source.exists() else None
+    identity = {"source": str(source.resolve()), "size": stat and stat.st_size, "mtime": stat and stat.st_mtime_ns,
+                **{k: str(v) for k, v in sorted(fields.items())}}
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:32]
+
+
+class ChunkFolder:
+    """``.<output name>.stylecast-chunks/`` beside the output: the plan and the finished chunks."""
+
+    def __init__(self, output: Path):
+        self.path = output.parent / f".{output.name}.stylecast-chunks"
+
+    def open(self, key: str, chunks: list[Chunk]) -> list[Chunk]:
+        """Make the folder ready for ``chunks`` under ``key``; returns the chunks already done (a
+        folder from other options or another input is cleared first)."""
+        plan = self.path / PLAN_FILE
+        try:
+            saved = json.loads(plan.read_text()) if plan.is_file() else None
+        except (OSError, ValueError):
+            saved = None
+        if saved is None or saved.get("key") != key or saved.get("chunks") != [asdict(c) for c in chunks]:
+            shutil.rmtree(self.path, ignore_errors=True)
+        try:
+            self.path.mkdir(exist_ok=True)
+            tmp = plan.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"key": key, "chunks": [asdict(c) for c in chunks]}, indent=1))
+            os.replace(tmp, plan)
+        except OSError as exc:
+            raise OutputError(f"cannot write the chunks beside the output in {self.path.parent}: {exc.strerror}") from None
+        return [c for c in chunks if self.done(c)]
+
+    def file(self, chunk: Chunk) -> Path:
+        return self.path / chunk.file_name
+
+    def done(self, chunk: Chunk) -> bool:
+        """Rendered completely: its file holds exactly the chunk's frames."""
+        return video_frame_count(self.file(chunk)) == chunk.frames
+
+    def remove(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def video_frame_count(path: Path) -> int | None:
+    """How many video packets a file holds (one per frame in what stylecast writes); None when
+    there is no such file or it cannot be read."""
+    import av
+
+    if not path.is_file():
+        return None
+    try:
+        with av.open(str(path)) as container:
+            return sum(1 for p in container.demux(video=0) if p.size)
+    except (av.error.FFmpegError, IndexError):
+        return None
+
+
+def chunk_count(seconds: float, chunk_seconds: float) -> int:
+    return max(1, math.ceil(seconds / chunk_seconds))
