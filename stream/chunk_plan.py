@@ -10,13 +10,12 @@ options finds the chunks already rendered and checked there and renders only the
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
-import math
 import os
 import shutil
 from dataclasses import asdict, dataclass
-from fractions import Fraction
 from pathlib import Path
 
 from engines.errors import OutputError
@@ -30,51 +29,62 @@ class Chunk:
     number: int        # from 1
     first_frame: int   # the source's frame index, from 0
     last_frame: int    # inclusive
-    start: float       # seconds from the source's first frame
-    end: float         # seconds, exclusive
+    start: float       # seconds from the source's first frame: the first frame's time
+    end: float | None  # the next chunk's start (None: to the end of the input)
     at_cut: bool       # starts a shot (or the film): no warm-up
 
     @property
     def frames(self) -> int:
         return self.last_frame - self.first_frame + 1
 
-    @property
-    def file_name(self) -> str:
-        return f"chunk-{self.number:05d}.mkv"
+    def file_name(self, suffix: str) -> str:
+        return f"chunk-{self.number:05d}{suffix}"
 
 
-def plan_chunks(frames: int, rate: Fraction, chunk_seconds: float = CHUNK_SECONDS,
-                cuts: list[int] = ()) -> list[Chunk]:
-    """Chunks of about ``chunk_seconds`` covering ``frames`` frames: each ends at the cut nearest its
-    target length (within half a length either way), or at the target length when no cut is near."""
-    length = max(1, round(chunk_seconds * float(rate)))
+def plan_chunks(times: list[float], chunk_seconds: float = CHUNK_SECONDS, cuts: list[int] = ()) -> list[Chunk]:
+    """Chunks of about ``chunk_seconds`` over frames at ``times`` (seconds from the first, in
+    order): each ends at the cut nearest its target length (within half a length either way), or
+    at the target length when no cut is near; a last piece under a quarter length joins the one before."""
+    frames = len(times)
     cut_set = sorted({c for c in cuts if 0 < c < frames})
-    starts, at = [0], 0
-    while at + length < frames:
-        near = [c for c in cut_set if at + length // 2 <= c <= at + length + length // 2]
-        at = min(near, key=lambda c: abs(c - (at + length))) if near else at + length
-        if frames - at < length // 4 and not near:  # a sliver at the end joins the chunk before it
+    starts = [0]
+    while True:
+        at = starts[-1]
+        target = times[at] + chunk_seconds
+        if times[-1] < target:
             break
-        starts.append(at)
+        near = [c for c in cut_set if abs(times[c] - target) <= chunk_seconds / 2 and c > at]
+        step = min(near, key=lambda c: abs(times[c] - target)) if near else bisect.bisect_left(times, target)
+        if not near and times[-1] - times[step] < chunk_seconds / 4:
+            break
+        starts.append(step)
     edges = starts + [frames]
     cut_or_start = {0, *cut_set}
-    return [Chunk(n + 1, a, b - 1, round(float(a / rate), 6), round(float(b / rate), 6), a in cut_or_start)
+    return [Chunk(n + 1, a, b - 1, round(times[a], 6), round(times[b], 6) if b < frames else None, a in cut_or_start)
             for n, (a, b) in enumerate(zip(edges, edges[1:]))]
+
+
+def _identity(value) -> str:
+    """A file as its path, size and modification time (an edited looks file is another plan); else the value."""
+    if isinstance(value, Path) and value.is_file():
+        stat = value.stat()
+        return f"{value.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+    return str(value)
 
 
 def plan_key(source: Path, fields: dict) -> str:
     """What the chunks depend on: the input (path, size, modification time) and the options."""
-    stat = source.stat() if source.exists() else None
-    identity = {"source": str(source.resolve()), "size": stat and stat.st_size, "mtime": stat and stat.st_mtime_ns,
-                **{k: str(v) for k, v in sorted(fields.items())}}
+    identity = {"source": _identity(source), **{k: _identity(v) for k, v in sorted(fields.items())}}
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:32]
 
 
 class ChunkFolder:
-    """``.<output name>.stylecast-chunks/`` beside the output: the plan and the finished chunks."""
+    """``.<output name>.stylecast-chunks/`` beside the output: the plan and the finished chunks
+    (``suffix``: .mov, or .mkv for a codec MOV does not hold)."""
 
-    def __init__(self, output: Path):
+    def __init__(self, output: Path, suffix: str = ".mov"):
         self.path = output.parent / f".{output.name}.stylecast-chunks"
+        self.suffix = suffix
 
     def open(self, key: str, chunks: list[Chunk]) -> list[Chunk]:
         """Make the folder ready for ``chunks`` under ``key``; returns the chunks already done (a
@@ -96,7 +106,7 @@ class ChunkFolder:
         return [c for c in chunks if self.done(c)]
 
     def file(self, chunk: Chunk) -> Path:
-        return self.path / chunk.file_name
+        return self.path / chunk.file_name(self.suffix)
 
     def done(self, chunk: Chunk) -> bool:
         """Rendered completely: its file holds exactly the chunk's frames."""
@@ -118,7 +128,3 @@ def video_frame_count(path: Path) -> int | None:
             return sum(1 for p in container.demux(video=0) if p.size)
     except (av.error.FFmpegError, IndexError):
         return None
-
-
-def chunk_count(seconds: float, chunk_seconds: float) -> int:
-    return max(1, math.ceil(seconds / chunk_seconds))

@@ -86,6 +86,11 @@ def _add_render(sub) -> None:
     r.add_argument("--shots", type=Path, metavar="FILE",
                    help="the shot list (.csv/.json from `stylecast shots`) that looks count shots in "
                         "(default: found in the input)")
+    r.add_argument("--cluster", metavar="ADDRESS",
+                   help="render in chunks on Ray: auto, HOST:PORT (a Ray head) or local:N (N workers here); "
+                        "needs pip install 'stylecast[cluster]'")
+    r.add_argument("--chunk-seconds", type=float, default=30.0, metavar="S",
+                   help="--cluster: chunk length where no cut is near (default 30)")
     r.add_argument("--fps", type=float, help="an image sequence's frame rate (default 24)")
     r.add_argument("--timecode", metavar="HH:MM:SS:FF",
                    help="start timecode to write (default: the source's, or a sequence's first frame number)")
@@ -135,7 +140,14 @@ def _add_live(sub) -> None:
     lv.add_argument("--loop", action="store_true", help="play a file source again and again")
     lv.add_argument("--control", metavar="HOST:PORT", help="HTTP control endpoint: POST /style, GET /stats")
     lv.add_argument("--trace", metavar="FILE", help="write a CSV line per frame sent: pts, capture and send times")
+    _add_adapt(lv)
     lv.add_argument("--json", action="store_true", help="print one JSON summary at exit")
+
+
+def _add_adapt(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--adapt", choices=("on", "off"), default="on",
+                   help="on (default): run the network smaller while the machine cannot keep the source's rate, "
+                        "and back up when it can (the size is in the stats); off: a fixed size")
 
 
 def _add_serve(sub) -> None:
@@ -149,6 +161,7 @@ def _add_serve(sub) -> None:
     sv.add_argument("--token", help="the token the page must present (made and printed when bound beyond loopback)")
     sv.add_argument("--max-side", type=int, default=640, help="scale camera frames to at most N pixels (default 640)")
     _add_engine_args(sv)
+    _add_adapt(sv)
     sv.add_argument("--offer-rate", type=int, default=10, metavar="N", dest="offers_per_window",
                     help="offers one address may make per 10 s; more get 429 (default 10)")
     sv.add_argument("--stun", action="append", default=[], metavar="URL",
@@ -172,11 +185,13 @@ def _add_doctor(sub) -> None:
 
 def _options(cls, args: argparse.Namespace):
     """A job's options (a dataclass) from the parsed arguments whose names match its fields;
-    ``--no-stabilize`` is stability 0."""
+    ``--no-stabilize`` is stability 0; ``--adapt on|off`` a bool."""
     names = {f.name for f in dataclasses.fields(cls)}
     given = {k: v for k, v in vars(args).items() if k in names}
     if vars(args).get("no_stabilize"):
         given["stability"] = 0.0
+    if "adapt" in given:
+        given["adapt"] = given["adapt"] == "on"
     return cls(**given)
 
 

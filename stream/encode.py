@@ -45,6 +45,28 @@ def can_fragment(fmt: str) -> bool:
     return fmt in ("mp4", "mov")
 
 
+def _copy_streams(out, fmt: str, streams) -> tuple[dict, list[str]]:
+    """Output streams for the input's streams to copy (by input index), and those left out, with why.
+    A sound the format cannot hold is an error: a render without its sound is not what was asked."""
+    holds = {"mpegts": _TS_CODECS, "mxf": _PCM}.get(fmt) or out.supported_codecs
+    stream_map, skipped = {}, []
+    for stream in streams:
+        if stream.codec_context is None:  # FFmpeg could not tell its codec (a damaged header)
+            skipped.append(f"{stream.type} #{stream.index} (its codec is unknown: a damaged header?)")
+            continue
+        name = stream.codec_context.name
+        if name not in holds:
+            if stream.type == "audio":
+                raise OutputError(f"{stream.type} codec {name} cannot be stored in {fmt} "
+                                  "without re-encoding; choose .mkv or .mov")
+            skipped.append(f"{stream.type} #{stream.index} ({name}: {fmt} cannot hold it)")
+            continue
+        out_stream = out.add_stream_from_template(stream)
+        out_stream.metadata.update({k: v for k, v in stream.metadata.items() if k in ("language", "title")})
+        stream_map[stream.index] = out_stream
+    return stream_map, skipped
+
+
 class FileEncoder:
     """Writes to ``path`` as ``fmt``. Video settings come from the first frame, so packets that
     arrive before it (audio that leads the picture) are held until the file header is written.
@@ -72,27 +94,12 @@ class FileEncoder:
         except (av.error.FFmpegError, OSError) as exc:
             raise OutputError(f"cannot open output {path}: {getattr(exc, 'strerror', None) or exc}") from None
         self.video = None
+        self._copying = False  # the video comes as packets (start_copy), not frames
         self.started_muxing = False
         self.frames = 0
         self.copied_packets = 0
-        self.stream_map: dict = {}
-        self.skipped: list[str] = []
         self._held: list[av.Packet] = []
-        holds = {"mpegts": _TS_CODECS, "mxf": _PCM}.get(fmt) or self.out.supported_codecs
-        for stream in copy_streams:
-            if stream.codec_context is None:  # FFmpeg could not tell its codec (a damaged header)
-                self.skipped.append(f"{stream.type} #{stream.index} (its codec is unknown: a damaged header?)")
-                continue
-            name = stream.codec_context.name
-            if name not in holds:
-                if stream.type == "audio":
-                    raise OutputError(f"{stream.type} codec {name} cannot be stored in {fmt} "
-                                      "without re-encoding; choose .mkv or .mov")
-                self.skipped.append(f"{stream.type} #{stream.index} ({name}: {fmt} cannot hold it)")
-                continue
-            out_stream = self.out.add_stream_from_template(stream)
-            out_stream.metadata.update({k: v for k, v in stream.metadata.items() if k in ("language", "title")})
-            self.stream_map[stream.index] = out_stream
+        self.stream_map, self.skipped = _copy_streams(self.out, fmt, copy_streams)
 
     def _start(self, frame: Frame) -> None:
         h, w = frame.image.shape[:2]
@@ -107,6 +114,21 @@ class FileEncoder:
             video.options = {"crf": str(self.crf), "preset": self.preset, **self.x264_params}
         else:
             video.options = dict(self.codec.options)
+        self._describe(video)
+
+    def start_copy(self, template) -> None:
+        """Take the video as already-encoded packets shaped like ``template`` (a stream of a file
+        stylecast wrote: the chunks of a cluster render), written with ``write_video_packet``."""
+        self._copying = True
+        self._describe(self.out.add_stream_from_template(template))
+
+    def write_video_packet(self, packet: av.Packet) -> None:
+        packet.stream = self.video
+        self._mux(packet)
+        self.frames += 1
+
+    def _describe(self, video) -> None:
+        """The output's tags, chapters and timecode, then the packets held for the header."""
         if self.source_video is not None and self.source_video.metadata.get("language"):
             video.metadata["language"] = self.source_video.metadata["language"]
         if self.source is not None:
@@ -174,7 +196,8 @@ class FileEncoder:
         """Flush the encoder and write the trailer; the file is complete after this."""
         if self.video is None:
             raise OutputError("no video frame reached the encoder")
-        self._mux(self.video.encode())
+        if not self._copying:
+            self._mux(self.video.encode())
         self.out.close()
 
     def abort(self) -> None:

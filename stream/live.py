@@ -45,6 +45,7 @@ class LiveOptions(StyleOptions):
     loop: bool = False
     control: str | None = None        # HOST:PORT of the HTTP control endpoint
     trace: str | None = None          # a CSV file: one line per frame sent (stream/trace.py)
+    adapt: bool = True                # the network's size follows what the machine keeps up with (stream/adapt.py)
 
     def check(self) -> None:
         super().check()
@@ -81,7 +82,7 @@ class LiveJob:
         sink = None
         try:
             sink = open_sink(opts.sink, opts.fps, source)
-            job = cls(opts, Stylist(engine, controls, LiveStats(), style_scale=opts.style_scale), source, sink, stop,
+            job = cls(opts, Stylist(engine, controls, LiveStats(), style_scale=opts.style_scale, adapt=opts.adapt), source, sink, stop,
                       FrameTrace(opts.trace) if opts.trace else None)
             if opts.control:
                 job.server = ControlServer(opts.control, job)
@@ -182,6 +183,7 @@ class LiveJob:
                     break
                 if self._source_done.is_set() and self._all_out():
                     break
+                self.stylist.adapt()
                 if status:
                     status(self.stats.line())
         finally:

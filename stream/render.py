@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from engines import open_engine, resolve
+from engines import Engine, open_engine, resolve
 from engines.errors import OptionError, OutputError
 from engines.network_cache import NetworkCache
 from engines.style_scale import stylize_scaled
@@ -25,6 +25,8 @@ from .decode import FileDecoder
 from .encode import FRAGMENTED, LONG_FILM_S, PRESETS, FileEncoder, can_fragment, container_format
 from .flicker import FlickerMeter
 from .frame import Frame
+from .chunk_plan import CHUNK_SECONDS
+from .cluster import check_cluster
 from .image_sequence import DEFAULT_FPS, SequenceDecoder, find_sequence, is_sequence_input, sequence_name
 from .looks import LookTimeline, per_shot_looks, read_looks
 from .notes import note
@@ -64,6 +66,10 @@ class RenderOptions(StyleOptions):
     looks: Path | None = None
     style_per_shot: str | None = None
     shots: Path | None = None
+    cluster: str | None = None       # auto, HOST:PORT or local:N: render in chunks on Ray (stream/cluster_render.py)
+    chunk_seconds: float = CHUNK_SECONDS
+    video_only: bool = False         # a chunk of a cluster render: the picture alone, no B-frames, so chunks
+    warm_up: bool = True             # join by stream copy; False for a chunk that starts at a cut
 
     def check(self) -> None:
         super().check()
@@ -83,6 +89,8 @@ class RenderOptions(StyleOptions):
             raise OptionError(f"a looks file is a .json file, not {self.looks.name}")
         if self.shots is not None:
             list_format(self.shots)
+        if self.cluster is not None:
+            check_cluster(self)
         if is_sequence_output(self.output):
             SequencePattern(self.output)  # refuses a picture format it cannot write
             if self.codec is not None:
@@ -123,16 +131,25 @@ class RenderResult:
     source_flicker: float | None = None
     looks: int = 0                    # entries of --looks / --style-per-shot, and the shots they count in
     shots: int | None = None
+    chunks: int | None = None         # --cluster: chunks, the workers that rendered them, chunks retried
+    workers: int | None = None
+    retries: int | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int], None]] | None = None) -> RenderResult:
-    """Run one render. ``progress(total)`` may return an ``advance(n)`` callback for a progress bar."""
+def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int], None]] | None = None,
+           engine: Engine | None = None) -> RenderResult:
+    """Run one render. ``progress(total)`` may return an ``advance(n)`` callback for a progress bar;
+    ``engine`` one already open for this style (a cluster's worker keeps one for all its chunks)."""
     if opts.output is None:
         opts = replace(opts, output=default_output(opts.input, resolve(opts.style).name))
     opts.check()
+    if opts.cluster is not None:
+        from .cluster_render import render_on_cluster
+
+        return render_on_cluster(opts, progress)
     controls = opts.controls()
     style = resolve(controls.style)
     with ExitStack() as stack:
@@ -141,9 +158,9 @@ def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int],
         stack.callback(decoder.close)
         timeline, shots = _timeline(opts, decoder, controls, style)
         timecode = _start_timecode(opts, decoder, controls.stability)
-        output = _Output(opts, decoder, timecode, stack)
-        engine = open_engine(opts.engine, style, controls.look, throughput=True,
-                             max_side=opts.max_side, notes=note, precision=opts.precision)
+        output = RenderOutput(opts, decoder, timecode, stack)
+        engine = engine or open_engine(opts.engine, style, controls.look, throughput=True,
+                                       max_side=opts.max_side, notes=note, precision=opts.precision)
         stabilizer, flicker = Stabilizer(controls.stability), FlickerMeter()
         seconds = _run(decoder, engine, stabilizer, timeline, output.writer,
                        progress(decoder.expected_frames) if progress else (lambda n=1: None), flicker,
@@ -167,13 +184,16 @@ def open_input(opts: RenderOptions, scratch: Path):
     if opts.input is not None and is_sequence_input(opts.input):
         return SequenceDecoder(find_sequence(opts.input), opts.fps or DEFAULT_FPS, opts.max_side,
                                opts.ignore_errors, keep_alpha, opts.timecode)
-    if opts.fps is not None:
+    if opts.fps is not None and not opts.video_only:
         note("--fps sets an image sequence's rate; a video keeps its own")
     source = opts.input
     if source is None:
         source = scratch / "testsrc.mkv"
         write_test_clip(source)
-    return FileDecoder(source, opts.max_side, opts.ignore_errors, keep_alpha)
+    decoder = FileDecoder(source, opts.max_side, opts.ignore_errors, keep_alpha)
+    if opts.video_only:
+        decoder.copy_streams = []
+    return decoder
 
 
 def _start_timecode(opts: RenderOptions, decoder, stability: float) -> Timecode | None:
@@ -183,11 +203,12 @@ def _start_timecode(opts: RenderOptions, decoder, stability: float) -> Timecode 
         timecode = Timecode.parse(opts.timecode, decoder.rate)
     span = parse_range(opts.start, opts.end, decoder.rate, timecode, decoder.duration)
     if not span.whole:
-        decoder.select(replace(span, warmup=warmup_frames(stability) / float(decoder.rate)))
+        warmup = warmup_frames(stability) / float(decoder.rate) if opts.warm_up else 0.0
+        decoder.select(replace(span, warmup=warmup))
     return None if timecode is None else timecode + decoder.first_index
 
 
-class _Output:
+class RenderOutput:
     """The render's writer (a video file or an image sequence), made atomic on ``stack``."""
 
     def __init__(self, opts: RenderOptions, decoder, timecode: Timecode | None, stack: ExitStack):
@@ -207,6 +228,7 @@ class _Output:
         self.writer = FileEncoder(partial, fmt, decoder.container, decoder.video, decoder.copy_streams, opts.crf,
                                   opts.preset, options=FRAGMENTED if self.fragmented else None,
                                   rate=decoder.rate, ignore_errors=opts.ignore_errors, codec=codec,
+                                  x264_params={"bf": "0"} if opts.video_only else None,
                                   colour=decoder.colour, timecode=timecode)
 
     @property

@@ -62,6 +62,7 @@ class ServeOptions(StyleOptions):
     stun: list[str] = field(default_factory=list)
     ice_addresses: list[str] | None = None
     offers_per_window: int = 10       # per client address per offer_limiter.WINDOW_S; more get 429
+    adapt: bool = True                # each viewer's network size follows what the machine keeps up with
 
     def check(self) -> None:
         super().check()
@@ -140,7 +141,7 @@ class StyleServer:
             return json_error(503, f"the server is full ({self.max_sessions} viewers); try again later")
         try:
             session = Session(self.engine, self.executor, style, self.opts.max_side, self.uploads.viewer_style,
-                              self.sessions.closed, self.opts.stun)
+                              self.sessions.closed, self.opts.stun, self.opts.adapt)
         except StylecastError as exc:
             return json_error(400, str(exc))
         self.sessions.add(session)

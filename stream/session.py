@@ -38,10 +38,11 @@ class Session:
     into a Style (StyleError otherwise); ``on_closed`` is called once everything is released."""
 
     def __init__(self, engine: Engine, executor: Executor, style: str, max_side: int | None,
-                 styles: Callable[[str], Style], on_closed: Callable[[Session], None], ice_servers=()):
+                 styles: Callable[[str], Style], on_closed: Callable[[Session], None], ice_servers=(),
+                 adapt: bool = False):
         self.id = secrets.token_hex(8)
         self.executor, self._on_closed = executor, on_closed
-        self.stylist = Stylist(engine, Controls(style=style), LiveStats(), styles)
+        self.stylist = Stylist(engine, Controls(style=style), LiveStats(), styles, adapt=adapt)
         self.stats = self.stylist.stats
         self.pc = peer_connection(ice_servers)
         self.track = StylizedTrack(self.stylist, executor, max_side, self._spawn)
@@ -120,6 +121,7 @@ class Session:
             if time.monotonic() - self.track.last_frame_at > IDLE_S:
                 self.close_soon(f"no camera frame for {IDLE_S:g} s")
                 return
+            self.stylist.adapt()  # and, as often, the network's size follows what this viewer gets
 
     @property
     def closing(self) -> bool:

@@ -21,6 +21,7 @@ from engines.errors import OptionError
 from engines.network_cache import NetworkCache
 from engines.style_scale import stylize_scaled
 
+from .adapt import ScaleGovernor
 from .controls import Controls, move_span
 from .keyframes import EASES, Key, value_at
 from .stabilize import Stabilizer
@@ -53,8 +54,9 @@ class Stylist:
     ``resolve`` by default; a server passes its own, which allows viewers no server files."""
 
     def __init__(self, engine: Engine, controls: Controls, stats: LiveStats | None = None,
-                 styles: Callable[[str], Style] = resolve, style_scale: float = 1.0):
-        self.engine, self.stats, self._styles, self.style_scale = engine, stats or LiveStats(), styles, style_scale
+                 styles: Callable[[str], Style] = resolve, style_scale: float = 1.0, adapt: bool = False):
+        self.engine, self.stats, self._styles = engine, stats or LiveStats(), styles
+        self.governor = ScaleGovernor(style_scale, engine.parallel_frames, adapt)  # the network's size
         self.networks = NetworkCache(engine, LIVE_NETWORKS)
         style = styles(controls.style)
         self._now = (controls, style, self.networks.get(style))
@@ -102,7 +104,7 @@ class Stylist:
         moment and the seconds left."""
         controls, style, _ = self._now
         state = {"style": style.name, "strength": controls.strength, "keep_colors": controls.keep_colors,
-                 "stability": controls.stability}
+                 "stability": controls.stability, "style_scale": self.governor.scale}
         now, move = time.monotonic(), self._move
         if move is not None and now < move.start + move.span:
             current, current_style, _ = self._look(now)
@@ -118,13 +120,20 @@ class Stylist:
     def stylize(self, image: np.ndarray) -> np.ndarray:
         """uint8 HWC RGB -> stylized, with the look applied; on an engine failure, the picture as it was."""
         controls, _, network = self._look(time.monotonic())
+        scale, started = self.governor.scale, time.perf_counter()
         try:
-            stylized = stylize_scaled(self.engine, image, network, controls.look, self.style_scale)
+            stylized = stylize_scaled(self.engine, image, network, controls.look, scale)
         except Exception as exc:  # counted and reported; the picture passes through, never a freeze
             self.stats.frame_failed(exc, DEGRADED_AFTER)
             return image
         self.stats.frame_ok()
+        self.governor.network_ms((time.perf_counter() - started) * 1000, scale)
         return stylized
+
+    def adapt(self) -> float | None:
+        """Let the network's size follow what the machine keeps up with (stream/adapt.py); call
+        now and then. The new size when it changed."""
+        return self.governor.update(self.stats.captured, self.stats.emitted)
 
     def stabilize(self, original: np.ndarray, stylized: np.ndarray) -> np.ndarray:
         """In frame order: each frame builds on the one before (since the last change of style)."""
