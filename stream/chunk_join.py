@@ -17,6 +17,7 @@ import av
 
 from .chunk_plan import Chunk
 from .decode import FileDecoder
+from .render_output import RenderOutput
 
 
 def _copy_packets(decoder: FileDecoder):
@@ -30,8 +31,6 @@ def _copy_packets(decoder: FileDecoder):
 
 def join_chunks(opts, source: Path, chunks: list[Chunk], files: list[Path]):
     """Write ``opts.output`` from the chunk ``files``; returns the writer (frames and packets written)."""
-    from .render import RenderOutput
-
     with ExitStack() as stack:
         decoder = FileDecoder(source, ignore_errors=opts.ignore_errors)
         stack.callback(decoder.close)

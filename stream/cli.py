@@ -199,8 +199,11 @@ def _render(args) -> int:
     from stream.progress import progress_bar
     from stream.render import RenderOptions, render
 
+    job = render
+    if args.cluster:  # only then: the cluster's module imports Ray
+        from stream.cluster_render import render_on_cluster as job
     with ExitStack() as stack:  # the bar opens once the frame count is known, and closes with the render
-        result = render(_options(RenderOptions, args), lambda total: stack.enter_context(
+        result = job(_options(RenderOptions, args), lambda total: stack.enter_context(
             progress_bar("render", total, enabled=False if args.json else None)))
     if args.json:
         print(json.dumps(result.as_dict()))

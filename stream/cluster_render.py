@@ -32,6 +32,7 @@ from .chunk_plan import Chunk, ChunkFolder, plan_chunks, plan_key
 from .cluster import check_reachable, connect, parse_cluster
 from .decode import open_media
 from .notes import note
+from .render import RenderResult, prepare
 from .shots import ShotList, find_shots
 from .testsrc import write_test_clip
 
@@ -151,9 +152,8 @@ def _run_chunks(ray, opts, source: Path, folder: ChunkFolder, chunks: list[Chunk
 
 
 def render_on_cluster(opts, progress=None):
-    """``render(opts)`` with ``opts.cluster`` set; returns its RenderResult."""
-    from .render import RenderResult
-
+    """``render(opts)`` with ``opts.cluster`` set: the same options, the same RenderResult."""
+    opts = prepare(opts)
     address = parse_cluster(opts.cluster)
     check_reachable(address)
     if opts.output.exists() and not opts.overwrite:

@@ -22,18 +22,18 @@ from engines.style_scale import stylize_scaled
 
 from .codecs import choose_codec
 from .decode import FileDecoder
-from .encode import FRAGMENTED, LONG_FILM_S, PRESETS, FileEncoder, can_fragment, container_format
+from .encode import PRESETS, can_fragment, container_format
 from .flicker import FlickerMeter
-from .frame import Frame
 from .chunk_plan import CHUNK_SECONDS
 from .cluster import check_cluster
+from .frame import Frame
 from .image_sequence import DEFAULT_FPS, SequenceDecoder, find_sequence, is_sequence_input, sequence_name
 from .looks import LookTimeline, per_shot_looks, read_looks
 from .notes import note
 from .options import StyleOptions
-from .output_file import AtomicOutput
 from .pipeline import run_pipeline
-from .sequence_output import AtomicFolder, SequencePattern, SequenceWriter, is_sequence_output
+from .render_output import RenderOutput
+from .sequence_output import SequencePattern, is_sequence_output
 from .shots import ShotList, find_shots, list_format
 from .stabilize import Stabilizer, warmup_frames
 from .testsrc import write_test_clip
@@ -142,14 +142,9 @@ class RenderResult:
 def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int], None]] | None = None,
            engine: Engine | None = None) -> RenderResult:
     """Run one render. ``progress(total)`` may return an ``advance(n)`` callback for a progress bar;
-    ``engine`` one already open for this style (a cluster's worker keeps one for all its chunks)."""
-    if opts.output is None:
-        opts = replace(opts, output=default_output(opts.input, resolve(opts.style).name))
-    opts.check()
-    if opts.cluster is not None:
-        from .cluster_render import render_on_cluster
-
-        return render_on_cluster(opts, progress)
+    ``engine`` one already open for this style (a cluster's worker keeps one for all its chunks).
+    ``opts.cluster`` is for ``stream.cluster_render.render_on_cluster``."""
+    opts = prepare(opts)
     controls = opts.controls()
     style = resolve(controls.style)
     with ExitStack() as stack:
@@ -176,6 +171,14 @@ def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int],
                         skipped_streams=output.skipped, timecode=str(timecode) if timecode else None,
                         first_frame=getattr(writer, "first_number", None), last_frame=getattr(writer, "last_number", None),
                         looks=len(timeline.entries), shots=shots, **flicker.overall())
+
+
+def prepare(opts: RenderOptions) -> RenderOptions:
+    """The options with the default output filled in, checked whole (a cluster render's too)."""
+    if opts.output is None:
+        opts = replace(opts, output=default_output(opts.input, resolve(opts.style).name))
+    opts.check()
+    return opts
 
 
 def open_input(opts: RenderOptions, scratch: Path):
@@ -206,36 +209,6 @@ def _start_timecode(opts: RenderOptions, decoder, stability: float) -> Timecode 
         warmup = warmup_frames(stability) / float(decoder.rate) if opts.warm_up else 0.0
         decoder.select(replace(span, warmup=warmup))
     return None if timecode is None else timecode + decoder.first_index
-
-
-class RenderOutput:
-    """The render's writer (a video file or an image sequence), made atomic on ``stack``."""
-
-    def __init__(self, opts: RenderOptions, decoder, timecode: Timecode | None, stack: ExitStack):
-        self.fragmented, self.codec = False, "h264"
-        if is_sequence_output(opts.output):
-            pattern = SequencePattern(opts.output)
-            folder = stack.enter_context(AtomicFolder(pattern, opts.overwrite))
-            self.writer = SequenceWriter(pattern, folder, opts.start_number)
-            self.codec = pattern.extension.lstrip(".")
-            return
-        fmt = container_format(opts.output)
-        codec = choose_codec(opts.codec, fmt)
-        self.codec = codec.name
-        partial = stack.enter_context(AtomicOutput(opts.output, opts.overwrite))
-        self.fragmented = can_fragment(fmt) and (opts.fragmented if opts.fragmented is not None
-                                                 else (decoder.duration or 0) > LONG_FILM_S)
-        self.writer = FileEncoder(partial, fmt, decoder.container, decoder.video, decoder.copy_streams, opts.crf,
-                                  opts.preset, options=FRAGMENTED if self.fragmented else None,
-                                  rate=decoder.rate, ignore_errors=opts.ignore_errors, codec=codec,
-                                  x264_params={"bf": "0"} if opts.video_only else None,
-                                  colour=decoder.colour, timecode=timecode)
-
-    @property
-    def skipped(self) -> list[str]:
-        left_out = getattr(self.writer, "left_out_packets", 0)
-        return [f"sound and subtitles ({left_out} packets): an image sequence holds pictures only"] if left_out \
-            else list(getattr(self.writer, "skipped", []))
 
 
 def _timeline(opts: RenderOptions, decoder, controls, style) -> tuple[LookTimeline, int | None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -79,7 +80,8 @@ def test_a_killed_render_resumes_from_its_finished_chunks(cluster, tmp_path):
     assert 2 <= kept < 8 and not out.exists()
     code, summary, err = finish(stylecast(*args))
     assert code == 0, err
-    assert f"{kept} of 8 chunks were already rendered" in err or f"of 8 chunks were already rendered" in err
+    reused = re.search(r"(\d+) of 8 chunks were already rendered", err)
+    assert reused and int(reused.group(1)) >= kept, err  # (a worker of the killed render may finish one more)
     assert summary["frames"] == 200 and summary["chunks"] == 8
     times, _ = video_frames(out)
     assert times == [i / 25 for i in range(200)]

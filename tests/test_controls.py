@@ -62,13 +62,14 @@ def test_the_stylist_swaps_the_look_whole_and_refuses_a_bad_style_without_changi
     assert np.abs(first.astype(int) - second.astype(int)).mean() > 5  # another style, at half strength
     with pytest.raises(StyleError, match="unknown style"):
         stylist.control(style="no-such-style", strength=0.9)
-    assert stylist.state() == {"style": "mosaic", "strength": 0.5, "keep_colors": False, "stability": 0.9}
+    assert stylist.state() == {"style": "mosaic", "strength": 0.5, "keep_colors": False, "stability": 0.9,
+                              "style_scale": 1.0}
     assert np.array_equal(stylist.stylize(picture), second)  # nothing changed
 
 
 def test_a_frame_the_engine_fails_on_passes_through_and_is_counted(engine):
     class Broken:
-        style, name = engine.style, "broken"
+        style, name, parallel_frames = engine.style, "broken", 1
 
         def stylize_one(self, *args):
             raise RuntimeError("out of memory")

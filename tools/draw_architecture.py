@@ -17,7 +17,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = ("command", "jobs", "parts", "engines")
-JOBS = {"stream.render", "stream.live", "stream.server", "stream.sheet", "engines.build_engine"}
+JOBS = {"stream.render", "stream.cluster_render", "stream.chunk_worker", "stream.live", "stream.server",
+        "stream.sheet", "engines.build_engine"}
 EVERYWHERE = {"engines.errors", "stream.notes", "stream.frame"}  # used by most modules: not drawn, to keep it legible
 DATA_PATH = ["stream.decode", "engines.engine", "stream.stabilize", "stream.encode", "stream.output_file"]
 COLOURS = {"command": "#f6d5a8", "jobs": "#f3b3a6", "parts": "#bcd7ee", "engines": "#c7e3bf"}
