@@ -25,6 +25,7 @@ class Frame:
     index: int
     original: np.ndarray | None = None
     captured_at: float = 0.0  # time.monotonic() when a live source delivered it (latency statistics)
+    demuxed_at: float = 0.0   # time.monotonic() when a network source's demuxer gave its packet (--trace)
     engine_ms: float = 0.0    # time spent stylizing and stabilizing it (statistics)
     alpha: np.ndarray | None = None
     number: int | None = None

@@ -158,9 +158,10 @@ class LiveJob:
                 self._emit(held, held=True)
 
     def _emit(self, frame: Frame, held: bool = False) -> None:
+        handed = time.monotonic()
         self.sink.write(frame)
         if self.trace:
-            self.trace.emitted(frame, held=held)
+            self.trace.emitted(frame, held=held, sink_at=handed)
 
     def _all_out(self) -> bool:
         """Every captured frame has been emitted or dropped (none is inside a stage)."""

@@ -157,8 +157,10 @@ class UrlSource:
                         if packet.size and packet.dts is not None:
                             yield packet
                         continue
+                    demuxed_at = time.monotonic()
                     for frame in packet.decode():
-                        yield Frame(upright_rgb(frame, self.max_side), frame.pts, Fraction(frame.time_base), index)
+                        yield Frame(upright_rgb(frame, self.max_side), frame.pts, Fraction(frame.time_base), index,
+                                    demuxed_at=demuxed_at)
                         index += 1
             except (av.error.FFmpegError, OSError):
                 pass  # a stall (read timeout) or a broken stream: reopen below

@@ -1,7 +1,7 @@
 """A per-frame trace of a live job (``--trace FILE``), for finding where latency goes.
 
-One CSV line per frame sent to the sink: its source timestamp, when it was captured and when it
-went out (CLOCK_MONOTONIC seconds, the clock every process on the machine shares, so a publisher or
+One CSV line per frame sent to the sink: its source timestamp, when its packet left the demuxer
+(a network source; 0 otherwise), when it was captured, handed to the sink and out of it (CLOCK_MONOTONIC seconds, the clock every process on the machine shares, so a publisher or
 a receiver on the same machine can match its own times by ``pts``), the engine and stabilizer time,
 whether it was a held "no signal" frame, and the CRC-32 of its RGB pixels (so a receiver that gets
 the exact pixels, a PipeWire client asking for RGB, can tell which frame it has).
@@ -20,7 +20,7 @@ from engines.errors import OutputError
 
 from .frame import Frame
 
-HEADER = "pts,time_base,captured_at,emitted_at,engine_ms,held,crc32\n"
+HEADER = "pts,time_base,captured_at,emitted_at,engine_ms,held,crc32,demuxed_at,sink_at\n"
 
 
 class FrameTrace:
@@ -36,9 +36,12 @@ class FrameTrace:
         self._file = None
         self._lock = threading.Lock()
 
-    def emitted(self, frame: Frame, held: bool = False) -> None:
+    def emitted(self, frame: Frame, held: bool = False, sink_at: float = 0.0) -> None:
+        """``sink_at``: when the frame was handed to the sink (the rest, to ``emitted_at``, is the
+        sink's encoding and writing)."""
         line = (f"{frame.pts},{frame.time_base},{frame.captured_at or 0:.6f},{time.monotonic():.6f},"
-                f"{frame.engine_ms:.1f},{int(held)},{zlib.crc32(np.ascontiguousarray(frame.image)):08x}\n")
+                f"{frame.engine_ms:.1f},{int(held)},{zlib.crc32(np.ascontiguousarray(frame.image)):08x},"
+                f"{frame.demuxed_at:.6f},{sink_at:.6f}\n")
         with self._lock:
             if self._file is None:
                 self._file = open(self.path, "w", buffering=1)  # a line at a time: readable while it runs

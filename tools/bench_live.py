@@ -66,6 +66,23 @@ def direct_hop(args) -> None:
                       "latency_p95_ms": round(float(np.percentile(settled, 95)), 1)}))
 
 
+def stage_times(rows: list[list[str]], sent_at: dict, received_at: dict) -> dict:
+    """Where a frame's time goes, p50 per stage (ms), from the trace's columns (stream/trace.py)
+    and the two ends' own clocks (CLOCK_MONOTONIC, shared by every process here)."""
+    spans = {"publisher send -> demuxed": [], "demuxed -> captured (decode)": [],
+             "captured -> to the sink (network, stabilizer, waits)": [], "sink (encode, mux, send)": [],
+             "sent -> decoded at the receiver": []}
+    for r in rows:
+        pts = int(r[0])
+        if r[5] != "0" or pts not in sent_at or float(r[7]) == 0:
+            continue
+        demuxed, captured, sink_at, emitted = float(r[7]), float(r[2]), float(r[8]), float(r[3])
+        for name, value in zip(spans, (demuxed - sent_at[pts], captured - demuxed, sink_at - captured,
+                                       emitted - sink_at, received_at.get(pts, np.nan) - emitted)):
+            spans[name].append(value * 1000)
+    return {name: round(float(np.nanmedian(v[len(v) // 10:])), 1) for name, v in spans.items() if v}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--width", type=int, default=640)
@@ -111,6 +128,7 @@ def main() -> None:
         rows = [line.split(",") for line in f.read().splitlines()[1:]]
     to_sink = np.array([(float(r[3]) - sent_at[int(r[0])]) * 1000 for r in rows if r[5] == "0" and int(r[0]) in sent_at])
     to_sink = to_sink[len(to_sink) // 10:]
+    stages = stage_times(rows, sent_at, {pts: arrived for pts, _, arrived in receiver.frames})
     shutil.rmtree(trace.parent)
     # the rate once running: frames sent after the first 3 s (start-up, probing the stream) that arrived
     first = min(sent_at.values()) + 3.0
@@ -126,8 +144,9 @@ def main() -> None:
               "latency_p95_ms": round(float(np.percentile(settled, 95)), 1),
               "send_to_sink_p50_ms": round(float(np.percentile(to_sink, 50)), 1),
               "send_to_sink_p95_ms": round(float(np.percentile(to_sink, 95)), 1),
+              "stages_p50_ms": stages,
               "stylecast": {k: summary[k] for k in ("fps_in", "fps_out", "dropped", "engine_ms",
-                                                    "latency_p50_ms", "latency_p95_ms")}}
+                                                    "latency_p50_ms", "latency_p95_ms", "style_scale")}}
     print(json.dumps(result))
 
 
