@@ -109,6 +109,9 @@ class _Retimer:
         return True
 
 
+LIVE_TS_FLAGS = {"omit_video_pes_length": "0"}  # MPEG-TS out, live: -40 ms at the receiver
+
+
 class EncoderSink:
     """H.264 into a network stream or a file; thread-safe (audio arrives from the capture thread)."""
 
@@ -127,6 +130,9 @@ class EncoderSink:
                 target += ("&" if "?" in target else "?") + "pkt_size=1316"
             if fmt == "mpegts":
                 options["mpegts_copyts"] = "1"  # the source's timestamps as they are, no muxer delay added
+                # each frame's PES says its length, so a receiver's demuxer passes the frame on at once
+                # instead of when the next one starts (a frame later): docs/benchmarks.md
+                options.update(LIVE_TS_FLAGS)
         else:
             path = Path(target)
             fmt, options = _FILES.get(path.suffix.lower(), (None, None))

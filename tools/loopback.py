@@ -13,6 +13,7 @@ from fractions import Fraction
 import av
 import numpy as np
 
+from stream.sinks import LIVE_TS_FLAGS
 from stream.testsrc import TestScene
 
 TB = Fraction(1, 90000)
@@ -23,7 +24,7 @@ def publish(port: int, seconds: float, width: int = 192, height: int = 112, fps:
     """Send the scene for ``seconds``; returns the pts sent (1/90000). ``sent_at[pts]`` = send time."""
     scene, sent = TestScene(width, height, seed=seed), []
     with av.open(f"udp://127.0.0.1:{port}?pkt_size=1316", "w", format="mpegts",
-                 options={"mpegts_copyts": "1"}) as out:
+                 options={"mpegts_copyts": "1", **LIVE_TS_FLAGS}) as out:  # sent as a live encoder sends
         video = out.add_stream("libx264", rate=fps)
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
         video.time_base = video.codec_context.time_base = TB
