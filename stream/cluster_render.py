@@ -21,6 +21,7 @@ from contextlib import redirect_stdout
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
+from typing import Callable
 
 import av
 
@@ -70,24 +71,26 @@ def _shots(opts, source: Path, times: list[float], rate: Fraction) -> ShotList:
     return shots
 
 
-def _workers(ray, opts, counter: str) -> list:
+def _workers(ray, opts, counter: str) -> tuple[list, Callable]:
     """One worker per GPU where the cluster has GPUs (and the engine may use them), else one per
-    core, each actor sized to one core."""
+    core, each actor sized to one core; and how to start one more (for one Ray gave up on)."""
     from .chunk_worker import ChunkRenderer
 
     resources = ray.cluster_resources()
     gpus = int(resources.get("GPU", 0)) if opts.engine != "cpu" else 0
     count, size = (gpus, {"num_gpus": 1, "num_cpus": 1}) if gpus else (max(1, int(resources.get("CPU", 1))), {"num_cpus": 1})
     actor = ray.remote(max_restarts=WORKER_RESTARTS, max_task_retries=WORKER_RESTARTS, **size)(ChunkRenderer)
-    return [actor.remote(opts, counter, 1) for _ in range(count)]
+    spawn = lambda: actor.remote(opts, counter, 1)  # noqa: E731
+    return [spawn() for _ in range(count)], spawn
 
 
 class _Dispatch:
     """Chunks to workers, one at a time each, until every chunk is done and checked."""
 
-    def __init__(self, ray, workers: list, folder: ChunkFolder, chunks: list[Chunk], todo: list[Chunk],
-                 counter, advance):
+    def __init__(self, ray, workers: list, spawn: Callable, folder: ChunkFolder, chunks: list[Chunk],
+                 todo: list[Chunk], counter, advance):
         self.ray, self.folder, self.chunks, self.counter, self.advance = ray, folder, chunks, counter, advance
+        self.spawn = spawn
         self.idle, self.todo = list(workers), collections.deque(todo)
         self.engine: dict = {}  # the engine and precision the workers ran
         self.running: dict = {}
@@ -121,8 +124,8 @@ class _Dispatch:
             if isinstance(exc.cause, StylecastError):
                 raise exc.cause from None  # the input or options: no retry changes that
             why = f"its worker failed: {str(exc.cause or exc).splitlines()[0][:160]}"
-        except RayActorError as exc:
-            why = f"its worker died ({str(exc).splitlines()[0][:120]})"
+        except RayActorError as exc:  # Ray's own restarts are spent: a new worker takes its place
+            why, worker = f"its worker died ({str(exc).splitlines()[0][:120]})", self.spawn()
         self.idle.append(worker)
         if why is None:
             return
@@ -143,8 +146,10 @@ def _run_chunks(ray, opts, source: Path, folder: ChunkFolder, chunks: list[Chunk
     try:
         name = f"stylecast-frames-{plan_key(source, {'at': time.time()})}"
         counter = FrameCounter.options(name=name).remote()
-        workers = _workers(ray, replace(opts, input=source), name) if todo else []
-        dispatch = _Dispatch(ray, workers, folder, chunks, todo, counter, advance)
+        workers, spawn = _workers(ray, replace(opts, input=source), name) if todo else ([], None)
+        if todo:
+            note(f"rendering {len(todo)} chunks on {len(workers)} workers")
+        dispatch = _Dispatch(ray, workers, spawn, folder, chunks, todo, counter, advance)
         dispatch.run()
         return workers, dispatch, max(0, ray.get(counter.read.remote())[1] - len(workers))
     finally:

@@ -62,8 +62,7 @@ class LiveJob:
     def __init__(self, opts: LiveOptions, stylist: Stylist, source: Source, sink: Sink,
                  stop: threading.Event, trace: FrameTrace | None = None):
         self.opts, self.stylist, self.source, self.sink, self.stop, self.trace = opts, stylist, source, sink, stop, trace
-        self.stats = stylist.stats
-        self.server: ControlServer | None = None
+        self.stats, self.server = stylist.stats, None  # server: the control endpoint (ControlServer), if asked for
         self._frames, self._stylized, self._outputs = LatestSlot(), LatestSlot(), LatestSlot()
         self._in_order = InOrder(self._stylized.put, REORDER_WAIT_FRAMES / opts.fps, stop)
         self._source_done = threading.Event()
