@@ -18,6 +18,7 @@ import av
 import numpy as np
 
 from engines import Engine
+from engines.style_scale import MIN_SCALE
 
 from .decode import output_size
 from .stabilize import DEFAULT_STABILITY, Stabilizer
@@ -41,10 +42,16 @@ class Capacity:
     def as_dict(self) -> dict:
         return asdict(self)
 
-    def line(self) -> str:
-        return (f"admitting {self.admitted} viewer(s): one costs {self.frame_ms:.0f} ms of a core per frame at "
+    def line(self, adapt: bool = False) -> str:
+        """What start-up found, and (``adapt``) what a viewer gets when the machine holds fewer than it admits."""
+        line = (f"admitting {self.admitted} viewer(s): one costs {self.frame_ms:.0f} ms of a core per frame at "
                 f"{self.width}x{self.height}, so {self.cores} cores hold {self.viewers:.1f} at "
                 f"{self.target_fps:g} frames/s; {ADMIT_SHARE:.0%} of that (--max-sessions sets it)")
+        if adapt and self.viewers < self.admitted:  # the cost goes with the square of the network's size
+            scale = max(MIN_SCALE, math.sqrt(self.viewers / self.admitted))
+            line += (f"; each viewer's network runs at about {scale:.2f} of the size to keep {self.target_fps:g} "
+                     "frames/s (--adapt off: full size, fewer frames)")
+        return line
 
 
 def _median_ms(step, frames: list) -> float:

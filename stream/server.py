@@ -106,7 +106,7 @@ class StyleServer:
         """Start-up: how many viewers this machine holds at the server's size (stream/capacity.py)."""
         if self.max_sessions is None:
             self.capacity = measure_capacity(self.engine, self.opts.max_side, usable_cores())
-            note(self.capacity.line())
+            note(self.capacity.line(self.opts.adapt))
             self.max_sessions = self.capacity.admitted
 
     async def thumbs(self) -> dict[str, bytes]:

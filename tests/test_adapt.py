@@ -60,3 +60,13 @@ def test_a_live_source_faster_than_the_engine_makes_the_network_smaller():
     assert adapting["style_scale"] <= 0.7, adapting  # at least two rungs down in 11 s (one per 3 s)
     fixed = _live("--fps", "120", "--duration", "3", "--max-side", "640", "--adapt", "off")
     assert fixed["style_scale"] == 1.0
+
+
+def test_serve_says_what_a_viewer_gets_on_a_machine_that_holds_less_than_one():
+    from stream.capacity import Capacity
+
+    slow = Capacity(640, 360, cores=2, frame_ms=166.7, viewers=0.8, admitted=1)
+    assert "network runs at about 0.89 of the size to keep 15 frames/s" in slow.line(adapt=True)
+    assert "network runs" not in slow.line(adapt=False)
+    roomy = Capacity(320, 180, cores=2, frame_ms=20.0, viewers=6.7, admitted=5)
+    assert "network runs" not in roomy.line(adapt=True)
