@@ -20,12 +20,12 @@ from engines.errors import OptionError, OutputError
 from engines.network_cache import NetworkCache
 from engines.style_scale import stylize_scaled
 
+from .chunk_plan import CHUNK_SECONDS
+from .cluster import check_cluster
 from .codecs import choose_codec
 from .decode import FileDecoder
 from .encode import PRESETS, can_fragment, container_format
 from .flicker import FlickerMeter
-from .chunk_plan import CHUNK_SECONDS
-from .cluster import check_cluster
 from .frame import Frame
 from .image_sequence import DEFAULT_FPS, SequenceDecoder, find_sequence, is_sequence_input, sequence_name
 from .looks import LookTimeline, per_shot_looks, read_looks
