@@ -1,10 +1,13 @@
-"""The 26-style network in bfloat16 on the CPU, for processors with BF16 matrix instructions (AMX).
+"""The style networks in bfloat16 on the CPU, for processors with BF16 matrix instructions (AMX).
+
+Runs any stack of engines/folded_net.py: the 26-style network with a style or blend folded in, and
+the picture-style transformer with a picture's style vector folded in (engines/picture_net.py).
 
 ONNX Runtime runs the network in fp32 near the arithmetic limit of two cores (issue #7). On a CPU
 with AMX, oneDNN's bf16 convolutions (through torch) are 6-15x faster than fp32 ones, so the
 convolutions stop being the cost and the passes over memory between them start to be. This module
 keeps those passes few and cheap:
-- one style's scale and shift are fixed in (as ``MultistyleNet.fold``), so a frame runs no style math;
+- one style's scale and shift are fixed in (``FoldedLayer``), so a frame runs no style math;
 - activations stay bf16 and channels-last (the layout oneDNN's AMX kernels read), and the frame's
   HWC bytes are that layout already;
 - each instance norm is one ``batch_norm`` in training mode (a batch of one: the same statistics),
@@ -18,44 +21,40 @@ The output differs from ONNX Runtime's fp32 by 0.003 on average (0..1 pixels): u
 """
 from __future__ import annotations
 
-import functools
-
 import cv2
 import numpy as np
 import torch
 from torch.nn import functional as F
 
 from .heap import keep_freed_memory
-from .multistyle_net import EPS, LAYERS, MultistyleNet
+from .folded_net import CONTRACT, EPS, FoldedLayer, residual_blocks
 
 CHANNELS_LAST = torch.channels_last
 FEW_CHANNELS = 8  # layers this narrow normalize in planes (NCHW)
 
 
-@functools.lru_cache(maxsize=1)
-def _teacher(path: str) -> MultistyleNet:
-    return MultistyleNet.from_onnx(path).eval()
-
-
 class Bf16Network:
-    """One style (or blend) of the 26-style network: uint8 HWC RGB -> uint8 HWC RGB, same size.
-    Safe to call from several threads at once (nothing is written but the frame's own tensors)."""
+    """One style of a style network (engines/folded_net.py: the 26-style network's, a blend's or a
+    picture's): uint8 HWC RGB -> uint8 HWC RGB, same size. Safe to call from several threads at once
+    (nothing is written but the frame's own tensors)."""
 
-    def __init__(self, model_path, weights: np.ndarray):
+    def __init__(self, layers: dict[str, FoldedLayer]):
         keep_freed_memory()
-        net = _teacher(str(model_path))
-        style = torch.as_tensor(np.asarray(weights, np.float32))[None]
+        self.names = tuple(layers)
+        self.blocks = residual_blocks(layers)
         self.layers = {}
-        for name in LAYERS:
-            layer = net._layer(name)
-            weight = layer.weight.data / 255 if name == LAYERS[0] else layer.weight.data  # frames come in 0..255
-            self.layers[name] = (weight.to(memory_format=CHANNELS_LAST, dtype=torch.bfloat16),
-                                 (style @ layer.gamma.data)[0].contiguous(), (style @ layer.beta.data)[0].contiguous(),
-                                 layer.stride, layer.pad)
+        for name, layer in layers.items():
+            weight = layer.weight / 255 if name == CONTRACT[0] else layer.weight  # frames come in 0..255
+            bias = layer.shift.to(torch.bfloat16) if layer.scale is None else None
+            scale = None if layer.scale is None else layer.scale.contiguous()
+            self.layers[name] = (weight.to(memory_format=CHANNELS_LAST, dtype=torch.bfloat16), scale,
+                                 layer.shift.contiguous(), layer.stride, layer.pad, bias)
 
     def _conv_norm(self, name: str, x: torch.Tensor) -> torch.Tensor:
         """x already padded for this layer -> its convolution, normalized (scale and shift applied)."""
-        weight, scale, shift, stride, _ = self.layers[name]
+        weight, scale, shift, stride, _, bias = self.layers[name]
+        if bias is not None:  # a layer without a norm: its bias, in the convolution
+            return F.conv2d(x, weight, bias, stride=stride)
         x = F.conv2d(x, weight, stride=stride)
         if x.shape[1] <= FEW_CHANNELS:  # planes: batch_norm's channels-last kernel is slow on a few channels
             x = x.contiguous()
@@ -92,13 +91,13 @@ class Bf16Network:
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """bf16 [1,3,H+8,W+8] in 0..255, H and W multiples of 4, already reflect-padded by 4 for the
         first 9x9 convolution -> bf16 [1,3,H,W] in 0..1."""
-        for name, following in zip(LAYERS[:3], LAYERS[1:4]):
+        for name, following in zip(self.names[:3], self.names[1:4]):
             x, inside = self._padded_for(following, self._conv_norm(name, x), relu=True)
         # each residual block: x is its input with the border, inside the same without (what it adds)
-        for i in range(6):
+        for i in range(self.blocks):
             y, _ = self._padded_for(f"res.{i}.1", self._conv_norm(f"res.{i}.0", x), relu=True)
             y = self._conv_norm(f"res.{i}.1", y)
-            if i < 5:
+            if i < self.blocks - 1:
                 x, inside = self._padded_for(f"res.{i + 1}.0", y, add=inside)
         x, _ = self._padded_for("expand.0", y.add_(inside), upsample=True)
         x, _ = self._padded_for("expand.1", self._conv_norm("expand.0", x), relu=True, upsample=True)
@@ -107,7 +106,7 @@ class Bf16Network:
 
     def __call__(self, frame: np.ndarray) -> np.ndarray:
         h, w = frame.shape[:2]
-        first = self.layers[LAYERS[0]][4]
+        first = self.layers[CONTRACT[0]][4]
         # reflect padding on the bytes (cv2's REFLECT_101 is torch's and ONNX's "reflect"): first up to a
         # multiple of 4, as the fp32 path does, then the first convolution's own border
         ph, pw = (-h) % 4, (-w) % 4

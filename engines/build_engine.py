@@ -1,27 +1,27 @@
 """``stylecast build-engine``: a style's TensorRT engine built ahead of its first use (once per GPU).
 
 The build itself is engines/tensorrt.py's; this stage checks what the user asked for first, so a
-machine without TensorRT, a picture style or a size out of range is one line, never a traceback.
+machine without TensorRT, a user's model or a size out of range is one line, never a traceback.
 """
 from __future__ import annotations
 
 import time
 
 from .catalog import resolve
-from .cuda import gpu_only
 from .errors import OptionError
 from .registry import choose_engine
+from .style_layers import check_torch_style
 
 MIN_SIDE, MAX_SIDE = 64, 8192  # pixels, the longer side of the largest frame the engine must take
 
 
 def build_ahead(spec: str, max_side: int, precision: str = "fp16", progress=None) -> dict:
-    """Build (or find verified in the cache) the engine of built-in style or blend ``spec`` for frames
+    """Build (or find verified in the cache) the engine of style ``spec`` (built-in, blend or picture) for frames
     up to ``max_side`` pixels; returns the summary (style, engine file, max_side, precision, seconds)."""
     if not MIN_SIDE <= max_side <= MAX_SIDE:
         raise OptionError(f"--max-side must be between {MIN_SIDE} and {MAX_SIDE} pixels, got {max_side}")
     style = resolve(spec)
-    gpu_only("tensorrt", style)
+    check_torch_style(style, "tensorrt")
     choose_engine("tensorrt", style)  # EngineUnavailable, with the reason, where TensorRT cannot run
     from .tensorrt import engine_for  # imports TensorRT: only once it is known to be there
 

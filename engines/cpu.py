@@ -1,5 +1,5 @@
-"""The CPU engine: ONNX Runtime, threads tuned to the cores this process may use; the built-in
-styles in bf16 through torch where the CPU has BF16 matrix instructions (engines/bf16_network.py)."""
+"""The CPU engine: ONNX Runtime, threads tuned to the cores this process may use; the built-in and
+picture styles in bf16 through torch where the CPU has BF16 matrix instructions (engines/bf16_network.py)."""
 from __future__ import annotations
 
 import os
@@ -15,6 +15,7 @@ from .graph_rewrite import fused_model
 from .look import Look
 from .models import ARBITRARY_PREDICT, ARBITRARY_TRANSFORM, packaged_model
 from .onnx_networks import BuiltinNetwork, ImageStyleNetwork, UserNetwork, read_style_image, style_vector
+from .style_layers import TORCH_KINDS, style_layers
 
 
 def usable_cores() -> int:
@@ -53,12 +54,12 @@ class CpuEngine(Engine):
 
     @property
     def precision(self) -> str:
-        """What the built-in styles run in: bf16 (torch, AMX) or fp32 (ONNX Runtime)."""
+        """What the built-in and picture styles run in: bf16 (torch, AMX) or fp32 (ONNX Runtime)."""
         return "bf16" if self.bf16 else "fp32"
 
     def precision_for(self, style: Style) -> str:
-        """bf16 for the built-in styles where the CPU has it; pictures and user models run in fp32."""
-        return self.precision if style.kind == "builtin" else "fp32"
+        """bf16 for the built-in styles and pictures where the CPU has it; user models run in fp32."""
+        return self.precision if style.kind in TORCH_KINDS else "fp32"
 
     def session(self, path: Path):
         """One ONNX Runtime session per model file, created on first use and kept."""
@@ -79,14 +80,16 @@ class CpuEngine(Engine):
         return self._sessions[path]
 
     def _load(self, style: Style) -> Network:
-        if style.kind == "builtin" and self.bf16:
+        vector = None
+        if style.kind == "image":
+            vector = style_vector(self.session(packaged_model(ARBITRARY_PREDICT)), read_style_image(style.path))
+        if style.kind in TORCH_KINDS and self.bf16:
             from .bf16_network import Bf16Network
 
-            return Bf16Network(builtin_model(), style.weights)
+            return Bf16Network(style_layers(style, self.name, vector))
         if style.kind == "builtin":
             return BuiltinNetwork(self.session(fused_model(builtin_model())), style.weights)
         if style.kind == "image":
-            vector = style_vector(self.session(packaged_model(ARBITRARY_PREDICT)), read_style_image(style.path))
             return ImageStyleNetwork(self.session(any_size_model(packaged_model(ARBITRARY_TRANSFORM))), vector)
         if style.kind == "onnx":
             check_external_data(style.path)

@@ -6,8 +6,8 @@ upsamplings with 3x3 convolutions and a final 9x9, each followed by a conditiona
 whose scale and shift are the style weights' mix of 26 learned rows. Every convolution pads by
 reflection and has no bias. Weights come from the ONNX initializers (numbers only, no pickle).
 
-``fold(weights)`` returns a copy with one style's scale and shift fixed in (no style input): the
-graph that the GPU engines compile for a fixed style.
+``fold(weights)`` returns the stack with one style's scale and shift fixed in (no style input,
+engines/folded_net.py): the network that the GPU engines run and compile for a fixed style.
 """
 from __future__ import annotations
 
@@ -18,10 +18,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-LAYERS = ("contract.0", "contract.1", "contract.2",
-          *(f"res.{i}.{j}" for i in range(6) for j in range(2)),
-          "expand.0", "expand.1", "expand.2")
-EPS = 1e-5
+from .folded_net import EPS, FoldedLayer, FoldedNet, layer_names
+
+LAYERS = layer_names(6)
 
 
 class ConvNorm(nn.Module):
@@ -75,22 +74,12 @@ class MultistyleNet(nn.Module):
         return cls({name: ConvNorm(weights[f"{name}.w"], weights[f"{name}.norm.gamma"], weights[f"{name}.norm.beta"],
                                    stride.get(name, 1)) for name in LAYERS})
 
+    def folded_layers(self, weights: np.ndarray) -> dict[str, FoldedLayer]:
+        """Each layer with the scale and shift of style ``weights`` (a mix of the 26) computed once."""
+        style = torch.as_tensor(np.asarray(weights, np.float32))[None]
+        return {name: FoldedLayer(layer.weight.data, (style @ layer.beta.data)[0], (style @ layer.gamma.data)[0],
+                                  layer.stride)
+                for name, layer in ((name, self._layer(name)) for name in LAYERS)}
+
     def fold(self, weights: np.ndarray) -> FoldedNet:
-        return FoldedNet(self, torch.as_tensor(np.asarray(weights, np.float32))[None])
-
-
-class FoldedNet(nn.Module):
-    """One style fixed in: image -> stylized image, the style's scale and shift precomputed."""
-
-    def __init__(self, net: MultistyleNet, style: torch.Tensor):
-        super().__init__()
-        layers = {}
-        for name in LAYERS:
-            layer = net._layer(name)
-            layers[name] = ConvNorm(layer.weight.data.clone(), style @ layer.gamma.data, style @ layer.beta.data,
-                                    layer.stride)
-        self.net = MultistyleNet(layers)
-        self.register_buffer("one", torch.ones(1, 1))
-
-    def forward(self, image: torch.Tensor) -> torch.Tensor:
-        return self.net(image, self.one)
+        return FoldedNet(self.folded_layers(weights))

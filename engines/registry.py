@@ -11,6 +11,7 @@ from .catalog import Style, resolve
 from .engine import Engine
 from .errors import EngineUnavailable, OptionError, StyleError
 from .look import Look
+from .style_layers import TORCH_KINDS
 
 ENGINE_NAMES = ("tensorrt", "cuda", "cpu")  # fastest first; ``auto`` takes the first available
 
@@ -52,7 +53,7 @@ def engine_status(name: str) -> EngineStatus:
             return EngineStatus(name, False, "onnxruntime is not installed")
         from .cpu_features import bf16_usable
 
-        return EngineStatus(name, True, "ONNX Runtime on the CPU; built-in styles in bf16 (torch, AMX)"
+        return EngineStatus(name, True, "ONNX Runtime on the CPU; built-in and picture styles in bf16 (torch, AMX)"
                             if bf16_usable() else "ONNX Runtime on the CPU (fp32)")
     if name in ("cuda", "tensorrt"):
         why = _cuda_device()
@@ -70,7 +71,7 @@ def engine_status(name: str) -> EngineStatus:
     raise OptionError(f"unknown engine {name!r}; use auto, {', '.join(ENGINE_NAMES)}")
 
 
-GPU_ENGINES = ("tensorrt", "cuda")  # run the built-in styles and blends only
+GPU_ENGINES = ("tensorrt", "cuda")  # run the built-in styles, blends and pictures (not user models)
 
 
 def choose_engine(name: str, style: Style) -> tuple[str, str | None]:
@@ -86,8 +87,8 @@ def choose_engine(name: str, style: Style) -> tuple[str, str | None]:
         status = engine_status(candidate)
         if not status.available:
             continue
-        if candidate in GPU_ENGINES and style.kind != "builtin":
-            skipped.append(f"{candidate} runs built-in styles only")
+        if candidate in GPU_ENGINES and style.kind not in TORCH_KINDS:
+            skipped.append(f"{candidate} runs built-in and picture styles only")
             continue
         return candidate, (f"engine auto chose {candidate} ({'; '.join(skipped)})" if skipped else None)
     raise EngineUnavailable("no engine can run here: " + "; ".join(

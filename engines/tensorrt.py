@@ -1,4 +1,4 @@
-"""The TensorRT engine: the 26-style network with the style folded in, compiled per GPU, cached.
+"""The TensorRT engine: a style network with the style folded in, compiled per GPU, cached.
 
 Stages, as in NVIDIA's samples, one function each:
 - ``style_graph``: the fixed-style ONNX graph (the torch network with one style's scale and shift
@@ -17,18 +17,15 @@ engine choice, errors).
 """
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
-import numpy as np
-
 from .cache_dir import cache_dir, file_digest
-from .catalog import Style, builtin_model
-from .cuda import gpu_only
+from .catalog import Style
 from .engine import Engine, Network
 from .errors import EngineUnavailable
 from .gpu_network import GpuNetwork
 from .look import Look
+from .style_layers import layers_digest, style_layers
 from .tensorrt_cache import EngineCache, EngineKey
 
 INPUT, OUTPUT = "image", "stylized"
@@ -45,16 +42,16 @@ def profile_for(max_side: int) -> tuple[tuple[int, ...], ...]:
 
 
 def style_graph(style: Style) -> Path:
-    """The ONNX graph of ``style`` folded into the network (made once, kept in the cache)."""
+    """The ONNX graph of ``style`` folded into its network (made once, kept in the cache, named by
+    the folded numbers: a blend, a picture or a new package version is a graph of its own)."""
     import torch
 
-    from .multistyle_net import MultistyleNet
+    from .folded_net import FoldedNet
 
-    weights = np.ascontiguousarray(style.weights, np.float32)
-    name = hashlib.sha256(weights.tobytes() + file_digest(builtin_model()).encode()).hexdigest()[:24]
-    path = cache_dir("graphs") / f"style-{name}.onnx"
+    layers = style_layers(style, "tensorrt")
+    path = cache_dir("graphs") / f"style-{layers_digest(layers)[:24]}.onnx"
     if not path.exists():
-        folded = MultistyleNet.from_onnx(builtin_model()).fold(weights).eval()
+        folded = FoldedNet(layers).eval()
         partial = path.with_suffix(".partial")
         torch.onnx.export(folded, torch.rand(1, 3, 360, 640), str(partial), input_names=[INPUT],
                           output_names=[OUTPUT], opset_version=17, dynamo=False,
@@ -157,6 +154,5 @@ class TensorRTEngine(Engine):
         super().__init__(style, look)
 
     def _load(self, style: Style) -> Network:
-        gpu_only(self.name, style)
         data, _ = engine_for(style, self.max_side, progress=self.progress)
         return GpuNetwork(TensorRTRunner(data), self.device, self.dtype, graphs=False, channels_last=False)

@@ -24,13 +24,15 @@ def test_auto_takes_the_fastest_available(monkeypatch):
     assert choose_engine("auto", resolve("mosaic")) == ("cpu", None)
 
 
-def test_auto_says_why_it_passed_over_a_gpu(monkeypatch, tmp_path):
+def test_pictures_go_to_the_gpu_and_user_models_say_why_they_do_not(monkeypatch, tmp_path):
     from PIL import Image
 
     Image.new("RGB", (32, 32), "red").save(tmp_path / "red.png")
+    (tmp_path / "mine.onnx").write_bytes(b"not read while choosing")
     machine(monkeypatch, "cuda", "cpu")
-    name, note = choose_engine("auto", resolve(str(tmp_path / "red.png")))
-    assert name == "cpu" and "cuda runs built-in styles only" in note
+    assert choose_engine("auto", resolve(str(tmp_path / "red.png"))) == ("cuda", None)
+    name, note = choose_engine("auto", resolve(str(tmp_path / "mine.onnx")))
+    assert name == "cpu" and "cuda runs built-in and picture styles only" in note
 
 
 def test_a_named_engine_that_cannot_run_is_an_error(monkeypatch):

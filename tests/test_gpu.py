@@ -24,6 +24,21 @@ def test_cuda_engine_matches_the_cpu_engine(w, h):
     assert np.percentile(np.abs(gpu - cpu), 99.9) < 40
 
 
+def test_a_picture_style_runs_on_the_gpu_at_the_frame_size(tmp_path):
+    import cv2
+
+    from engines.cpu import CpuEngine
+    from engines.cuda import CudaEngine
+
+    painting = tmp_path / "painting.png"
+    cv2.imwrite(str(painting), TestScene(320, 320, seed=11).frame(0.0))
+    frame = TestScene(960, 540).frame(0.4)
+    gpu = CudaEngine(str(painting)).stylize_one(frame).astype(int)
+    cpu = CpuEngine(str(painting), precision="fp32").stylize_one(frame).astype(int)
+    assert gpu.shape == cpu.shape == frame.shape
+    assert np.abs(gpu - cpu).mean() < 2.0 and np.abs(cpu - frame).mean() > 15
+
+
 def test_graph_replay_matches_eager_and_keeps_up_with_new_frames():
     from engines.cuda import CudaEngine
 
