@@ -24,6 +24,7 @@ import av
 
 from engines.errors import InputError
 
+from .adts import split_adts
 from .decode import FileDecoder, output_size, upright_rgb
 from .frame import Frame
 from .srt_relay import SrtRelay
@@ -122,7 +123,10 @@ class UrlSource:
         self.copy_streams = [s for s in self.container.streams if s.type == "audio"]
 
     def _open(self, open_timeout: float | None = None):
-        options = {"overrun_nonfatal": "1", "fifo_size": "1000000"} if self.url.startswith("udp:") else {}
+        options = {}
+        if self.url.startswith("udp:"):  # MPEG-TS, a frame per PES: no parser to hold each frame until
+            # the next one starts (40 ms at 25 fps; the sound is split into frames by stream/adts.py)
+            options = {"overrun_nonfatal": "1", "fifo_size": "1000000", "fflags": "+noparse"}
         options["protocol_whitelist"] = NETWORK_PROTOCOLS
         if self.url.startswith("rtsp:"):
             options["rtsp_transport"] = "tcp"
@@ -155,7 +159,7 @@ class UrlSource:
                         return
                     if packet.stream is not video:
                         if packet.size and packet.dts is not None:
-                            yield packet
+                            yield from split_adts(packet)
                         continue
                     demuxed_at = time.monotonic()
                     for frame in packet.decode():

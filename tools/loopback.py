@@ -1,11 +1,12 @@
 """A real MPEG-TS publisher and receiver on 127.0.0.1, for the live tests and benchmarks.
 
-``publish`` sends the test scene (H.264 + AAC) over UDP in real time and records when each frame
-left; ``Receiver`` reads a stream on a UDP port and records each frame's timestamp, picture and
+``publish`` sends the test scene (H.264 + AAC) over UDP in real time and records when each frame's
+bytes left; ``Receiver`` reads a stream on a UDP port and records each frame's timestamp, picture and
 arrival time. Frames are matched across the hop by their timestamps (copyts on both sides).
 """
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from fractions import Fraction
@@ -19,12 +20,57 @@ from stream.testsrc import TestScene
 TB = Fraction(1, 90000)
 
 
+VIDEO_PID = 0x100  # FFmpeg's MPEG-TS muxer gives the first stream this PID
+DATAGRAM = 1316     # seven 188-byte TS packets, as FFmpeg's udp:// sends them
+
+
+class UdpWriter:
+    """The publisher's socket, as a file PyAV muxes into: each datagram is sent as the muxer writes
+    it, and ``sent_at[pts]`` is when the first bytes of that frame's PES left. The muxer holds a
+    video packet until a later sound packet is muxed (interleaving): the time of the mux call would
+    count that wait, which is the publisher's, as part of the hop."""
+
+    def __init__(self, port: int, sent_at: dict | None):
+        self.address, self.sent_at = ("127.0.0.1", port), sent_at
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+    def write(self, data) -> int:
+        data = bytes(data)
+        for start in range(0, len(data), DATAGRAM):
+            self.socket.sendto(data[start:start + DATAGRAM], self.address)
+        if self.sent_at is not None:
+            now = time.monotonic()
+            for at in range(0, len(data) - 187, 188):
+                pts = _pes_pts(data[at:at + 188])
+                if pts is not None:
+                    self.sent_at.setdefault(pts, now)
+        return len(data)
+
+    def close(self) -> None:
+        self.socket.close()
+
+
+def _pes_pts(ts: bytes) -> int | None:
+    """The PTS of the video PES that starts in this TS packet, if one does."""
+    if ts[0] != 0x47 or not ts[1] & 0x40 or ((ts[1] & 0x1F) << 8 | ts[2]) != VIDEO_PID:
+        return None
+    at = 4 + (1 + ts[4] if ts[3] & 0x20 else 0)  # past the adaptation field
+    pes = ts[at:at + 14]
+    if len(pes) < 14 or pes[:3] != b"\x00\x00\x01" or not pes[7] & 0x80:
+        return None
+    p = pes[9:14]
+    return (p[0] >> 1 & 0x07) << 30 | p[1] << 22 | (p[2] >> 1) << 15 | p[3] << 7 | p[4] >> 1
+
+
 def publish(port: int, seconds: float, width: int = 192, height: int = 112, fps: int = 25, seed: int = 5,
             sent_at: dict | None = None) -> list[int]:
-    """Send the scene for ``seconds``; returns the pts sent (1/90000). ``sent_at[pts]`` = send time."""
+    """Send the scene for ``seconds``; returns the pts sent (1/90000). ``sent_at[pts]`` = when the
+    frame's bytes left (CLOCK_MONOTONIC)."""
     scene, sent = TestScene(width, height, seed=seed), []
-    with av.open(f"udp://127.0.0.1:{port}?pkt_size=1316", "w", format="mpegts",
-                 options={"mpegts_copyts": "1", **LIVE_TS_FLAGS}) as out:  # sent as a live encoder sends
+    writer = UdpWriter(port, sent_at)
+    # sent as a live encoder sends: a datagram of at most 1316 bytes, written as soon as a packet is muxed
+    with av.open(writer, "w", format="mpegts", buffer_size=DATAGRAM,
+                 options={"mpegts_copyts": "1", "flush_packets": "1", **LIVE_TS_FLAGS}) as out:
         video = out.add_stream("libx264", rate=fps)
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
         video.time_base = video.codec_context.time_base = TB
@@ -37,14 +83,13 @@ def publish(port: int, seconds: float, width: int = 192, height: int = 112, fps:
             frame = av.VideoFrame.from_ndarray(scene.frame(i / fps), format="rgb24")
             frame.pts, frame.time_base = round(i / fps / TB), TB
             out.mux(video.encode(frame))
-            if sent_at is not None:
-                sent_at[frame.pts] = time.monotonic()
             tone = av.AudioFrame.from_ndarray(np.zeros((1, 48000 // fps), np.float32), format="fltp", layout="mono")
             # audio starts 1024 samples in, so the AAC encoder's priming never needs a negative time
             # (the muxer would otherwise shift every stream by 21 ms)
             tone.sample_rate, tone.pts = 48000, 1024 + i * (48000 // fps)
             out.mux(sound.encode(tone))
             sent.append(frame.pts)
+    writer.close()
     return sent
 
 
