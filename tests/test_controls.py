@@ -10,6 +10,7 @@ import pytest
 from engines import open_engine
 from engines.errors import OptionError, StyleError
 from stream.controls import Controls, parse_controls
+from stream.stabilize import DEFAULT_STABILITY
 from stream.stylist import Stylist
 from stream.testsrc import TestScene
 
@@ -62,7 +63,7 @@ def test_the_stylist_swaps_the_look_whole_and_refuses_a_bad_style_without_changi
     assert np.abs(first.astype(int) - second.astype(int)).mean() > 5  # another style, at half strength
     with pytest.raises(StyleError, match="unknown style"):
         stylist.control(style="no-such-style", strength=0.9)
-    assert stylist.state() == {"style": "mosaic", "strength": 0.5, "keep_colors": False, "stability": 0.9,
+    assert stylist.state() == {"style": "mosaic", "strength": 0.5, "keep_colors": False, "stability": DEFAULT_STABILITY,
                               "style_scale": 1.0}
     assert np.array_equal(stylist.stylize(picture), second)  # nothing changed
 

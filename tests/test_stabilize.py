@@ -7,7 +7,7 @@ import pytest
 
 from conftest import run_cli
 from engines import open_engine
-from stream.stabilize import Stabilizer
+from stream.stabilize import DEFAULT_STABILITY, Stabilizer
 from stream.testsrc import TestScene
 
 W, H = 192, 112
@@ -57,7 +57,7 @@ def test_moving_object_leaves_no_ghost(engine):
     scene = TestScene(W, H, seed=1, pan_px_per_s=0)
     times = [4.83 - (11 - i) * 0.08 for i in range(12)]  # the disc speeds up to ~10 px a frame over a still background
     frames = [scene.frame(t) for t in times]
-    perframe, stabilized, _ = _stylize(engine, frames, 0.95)
+    perframe, stabilized, _ = _stylize(engine, frames, DEFAULT_STABILITY)
     # plain blending with the previous frame (EMA 0.7) for contrast: it does leave a trail
     ema, prev = [], None
     for out in perframe:
@@ -142,7 +142,7 @@ def test_render_stabilizes_by_default_and_no_stabilize_is_the_per_frame_path(mak
         code, stdout, err = run_cli("render", clip, "-o", tmp_path / f"{name}.mp4", "--json", *flags)
         assert code == 0, err
         results[name] = json.loads(stdout)
-    assert results["default"]["stability"] == 0.9 and results["off"]["stability"] == 0.0
+    assert results["default"]["stability"] == DEFAULT_STABILITY and results["off"]["stability"] == 0.0
     off, default = (next(v for k, v in sent.items() if f".{n}.mp4" in k.name) for n in ("off", "default"))
     engine = open_engine("cpu", "starry-night", throughput=True)  # as render runs it (one thread a frame)
     decoded = [f.image for f in FileDecoder(clip) if isinstance(f, Frame)]
