@@ -131,11 +131,17 @@ def pixel_grid(h: int, w: int, cache: dict) -> np.ndarray:
 
 class Stabilizer:
     """Call with (source, stylized) uint8 HWC RGB frames of the same size, in order; returns the
-    stabilized frame. One per stream; not thread-safe. ``set_stability`` may be called between frames."""
+    stabilized frame. One per stream; not thread-safe. ``set_stability`` may be called between frames.
 
-    def __init__(self, stability: float = DEFAULT_STABILITY):
+    ``thorough`` (renders): DIS's medium preset and ``restore_contrast``. Without it (live jobs, which
+    must keep their frame rate on two cores): the fast preset and no contrast step, in 60% of the
+    time (640x360: 25 against 42 ms here), keeping 88% of the style instead of 91% on bikes.mp4."""
+
+    def __init__(self, stability: float = DEFAULT_STABILITY, thorough: bool = True):
         self.set_stability(stability)
-        self._flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+        self.thorough = thorough
+        preset = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM if thorough else cv2.DISOPTICAL_FLOW_PRESET_FAST
+        self._flow = cv2.DISOpticalFlow_create(preset)
         self._grids: dict = {}
         self.stats = StabilizerStats()
         self.reset()
@@ -206,4 +212,4 @@ class Stabilizer:
         change -= cv2.GaussianBlur(change, (0, 0), COARSE_SIGMA)  # detail band only
         out = cv2.add(stylized, change, dtype=cv2.CV_8U)  # rounded and clipped to 0..255
         self._prev_grey, self._prev_out = grey, out
-        return restore_contrast(out, stylized)
+        return restore_contrast(out, stylized) if self.thorough else out

@@ -61,7 +61,7 @@ class Stylist:
         style = styles(controls.style)
         self._now = (controls, style, self.networks.get(style))
         self._move: _Move | None = None
-        self.stabilizer = Stabilizer(controls.stability)
+        self.stabilizer = Stabilizer(controls.stability, thorough=False)  # live: the frame rate first
         self._restyled = False
 
     @property

@@ -151,3 +151,20 @@ def test_render_stabilizes_by_default_and_no_stabilize_is_the_per_frame_path(mak
     assert np.abs(default[-1].astype(int) - off[-1]).mean() > 1  # stabilization is on by default
     code, _, err = run_cli("render", clip, "-o", tmp_path / "x.mp4", "--stability", "2")
     assert code == 2 and "stability must be between 0 and 1" in err
+
+
+def test_contrast_is_given_back_only_where_blending_took_it_and_at_most_ten_percent():
+    from stream.stabilize import DETAIL_GAIN, restore_contrast
+
+    stylized = open_engine("cpu", "starry-night").stylize_one(TestScene(W, H, seed=4).frame(1.0))
+    assert np.array_equal(restore_contrast(stylized, stylized), stylized)  # nothing taken, nothing given
+    coarse = cv2.GaussianBlur(stylized, (0, 0), 3).astype(np.float32)
+    washed = np.clip(coarse + 0.6 * (stylized - coarse) + 0.5, 0, 255).astype(np.uint8)  # texture at 60%
+    restored = restore_contrast(washed, stylized)
+
+    def texture(image):
+        return float(np.abs(image.astype(np.float32) - cv2.GaussianBlur(image, (0, 0), 3)).mean())
+
+    gained = texture(restored) / texture(washed)
+    assert 1.07 < gained <= DETAIL_GAIN + 0.02  # given back, up to the cap (rounding aside)
+    assert np.abs(cv2.GaussianBlur(restored, (0, 0), 3).astype(int) - cv2.GaussianBlur(washed, (0, 0), 3)).mean() < 1
