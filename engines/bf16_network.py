@@ -17,7 +17,7 @@ keeps those passes few and cheap:
   torch's channels-last reflect pad alone was a third of the frame (640x360: 32 against 40 ms).
 
 The output differs from ONNX Runtime's fp32 by 0.003 on average (0..1 pixels): under one level of
-255. ``tests/test_bf16_network.py`` holds it to the fp32 look.
+255. ``tests/engines/test_bf16_network.py`` holds it to the fp32 look.
 """
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from .heap import keep_freed_memory
 from .folded_net import CONTRACT, EPS, FoldedLayer, residual_blocks
+from .heap import keep_freed_memory
 
 CHANNELS_LAST = torch.channels_last
 FEW_CHANNELS = 8  # layers this narrow normalize in planes (NCHW)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from .any_size_model import any_size_model
 from .catalog import Style, builtin_model
-from .engine import Engine, Network
 from .cpu_features import PRECISIONS, bf16_usable, cpu_has_bf16
+from .engine import Engine, Network
 from .errors import EngineUnavailable, OptionError, StyleError
 from .external_data import check_external_data
 from .graph_rewrite import fused_model

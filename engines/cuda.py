@@ -4,7 +4,7 @@ The style is folded into its network (engines/style_layers.py: a built-in style 
 26-style network, a picture into the picture-style transformer), which runs channels-last in fp16
 as a CUDA graph on the frame path of engines/gpu_network.py (one upload, one download), at the
 frame's own size. User models run on the CPU engine. Verified here only on the CPU (the networks
-against ONNX Runtime, tests/test_torch_network.py and tests/test_picture_net.py); the GPU path runs
+against ONNX Runtime, tests/engines/test_torch_network.py and tests/engines/test_picture_net.py); the GPU path runs
 where CUDA does (tests marked ``gpu``).
 """
 from __future__ import annotations

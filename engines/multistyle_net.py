@@ -1,6 +1,6 @@
 """The 26-style network in PyTorch, with its weights read from the packaged ONNX file.
 
-Same layers as the ONNX graph (checked against ONNX Runtime in tests/test_torch_network.py):
+Same layers as the ONNX graph (checked against ONNX Runtime in tests/engines/test_torch_network.py):
 a 9x9 and two strided 3x3 convolutions, six residual blocks at a quarter size, two nearest
 upsamplings with 3x3 convolutions and a final 9x9, each followed by a conditional instance norm
 whose scale and shift are the style weights' mix of 26 learned rows. Every convolution pads by

@@ -9,7 +9,7 @@ engines/folded_net.py, which the GPU engines and the CPU's bf16 path run at any 
 
 The weights are read from the any-size float copy of the packaged int8 graph
 (engines/any_size_model.py: each weight dequantized once), as numbers: nothing is unpickled.
-Checked against ONNX Runtime on that copy in tests/test_picture_net.py.
+Checked against ONNX Runtime on that copy in tests/engines/test_picture_net.py.
 """
 from __future__ import annotations
 

@@ -21,9 +21,9 @@ from pathlib import Path
 from engines import DEFAULT_STYLE, ENGINE_NAMES, engine_status, style_list
 from engines.cpu_features import PRECISIONS
 from engines.errors import OptionError, StylecastError
-from stream.codecs import CODECS
-from stream.notes import note
-from stream.stabilize import DEFAULT_STABILITY
+from stream.core.notes import note
+from stream.look.stabilize import DEFAULT_STABILITY
+from stream.media.codecs import CODECS
 
 EXIT_USAGE = 2
 
@@ -34,7 +34,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_style_args(p: argparse.ArgumentParser) -> None:
-    """The look and the frame size, as render and live take them (stream/options.py)."""
+    """The look and the frame size, as render and live take them (stream/look/options.py)."""
     p.add_argument("--style", default=DEFAULT_STYLE,
                    help="built-in name or index, a blend like 3:0.5,mosaic:0.5, a picture, or a .onnx/.pth model "
                         f"(default {DEFAULT_STYLE})")
@@ -196,14 +196,15 @@ def _options(cls, args: argparse.Namespace):
 
 
 def _render(args) -> int:
-    from stream.progress import progress_bar
-    from stream.render import RenderOptions, render
+    from stream.core.progress import progress_bar
+    from stream.render.job import RenderOptions, render
 
-    job = render
+    job, options = render, RenderOptions
     if args.cluster:  # only then: the cluster's module imports Ray
-        from stream.cluster_render import render_on_cluster as job
+        from stream.cluster.job import ClusterRenderOptions as options
+        from stream.cluster.job import render_on_cluster as job
     with ExitStack() as stack:  # the bar opens once the frame count is known, and closes with the render
-        result = job(_options(RenderOptions, args), lambda total: stack.enter_context(
+        result = job(_options(options, args), lambda total: stack.enter_context(
             progress_bar("render", total, enabled=False if args.json else None)))
     if args.json:
         print(json.dumps(result.as_dict()))
@@ -217,8 +218,8 @@ def _render(args) -> int:
 
 
 def _shots(args) -> int:
-    from stream.progress import progress_bar
-    from stream.shots import find_shots, list_format
+    from stream.core.progress import progress_bar
+    from stream.look.shots import find_shots, list_format
 
     if args.output is not None:
         list_format(args.output)  # a wrong extension is refused before the clip is read
@@ -254,7 +255,7 @@ def _styles(args) -> int:
 
 
 def _sheet(args) -> int:
-    from stream.sheet import write_sheet
+    from stream.render.sheet import write_sheet
 
     width, height = write_sheet(args.image, args.output, args.tile, args.overwrite)
     print(f"wrote {args.output} ({width}x{height})")
@@ -263,7 +264,7 @@ def _sheet(args) -> int:
 
 def _build_engine(args) -> int:
     from engines.build_engine import build_ahead
-    from stream.progress import spinner
+    from stream.core.progress import spinner
 
     with spinner(f"TensorRT engine for {args.style}", enabled=False if args.json else None):
         summary = build_ahead(args.style, args.max_side, args.precision, progress=None if args.json else note)
@@ -272,7 +273,8 @@ def _build_engine(args) -> int:
 
 
 def _doctor(args) -> int:
-    from stream.media_support import camera_rows, media_rows
+    from stream.live.camera_support import camera_rows
+    from stream.media.media_support import media_rows
 
     rows = [{**engine_status(n).__dict__, "kind": "engine"} for n in ENGINE_NAMES] + media_rows() + camera_rows()
     if args.json:
@@ -284,7 +286,7 @@ def _doctor(args) -> int:
 
 
 def _live(args) -> int:
-    from stream.live import LiveJob, LiveOptions
+    from stream.live.job import LiveJob, LiveOptions
 
     stop = threading.Event()
     job = LiveJob.open(_options(LiveOptions, args), stop)
@@ -312,7 +314,7 @@ def _live(args) -> int:
 
 
 def _serve(args) -> int:
-    from stream.server import ServeOptions, StyleServer
+    from stream.serve.server import ServeOptions, StyleServer
 
     server = StyleServer(_options(ServeOptions, args))
 

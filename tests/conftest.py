@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import io
+import json
+import socket
+import subprocess
 import sys
+import urllib.request
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
@@ -11,7 +15,7 @@ import numpy as np
 import pytest
 
 from stream.cli import main
-from stream.testsrc import write_test_clip
+from stream.media.testsrc import write_test_clip
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))  # shared test/benchmark helpers
 from polling import wait_for as wait_for  # noqa: E402  (re-exported: the tests import it from conftest)
@@ -87,3 +91,23 @@ def serve_fixture(*args: str):
 
     return server
 
+
+def free_port(kind=socket.SOCK_DGRAM) -> int:
+    """A port on 127.0.0.1 that nothing holds now (UDP by default)."""
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def control_stats(port: int) -> dict | None:
+    """A live job's ``GET /stats`` on its control port, or None while it is not answering yet."""
+    try:
+        return json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/stats", timeout=2))
+    except OSError:
+        return None
+
+
+def live(*args) -> subprocess.Popen:
+    """``stylecast live ARGS`` in a process of its own, its output piped."""
+    return subprocess.Popen([sys.executable, "-m", "stream.cli", "live", *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -4,7 +4,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import one_error_line, run_cli, video_frames
 
 

@@ -33,7 +33,7 @@ from machine import cpu_name  # noqa: E402
 from ray_cluster import CLUSTER_ENV, LoopbackRayCluster  # noqa: E402
 from temporal_metrics import ssim_quarter  # noqa: E402
 
-from stream.testsrc import write_test_clip  # noqa: E402
+from stream.media.testsrc import write_test_clip  # noqa: E402
 
 
 def pictures(path: Path) -> list:

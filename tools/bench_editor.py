@@ -33,10 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from clips import real_clip  # noqa: E402
 from machine import cpu_name  # noqa: E402
 
-from stream.codecs import CODECS  # noqa: E402
-from stream.colour import _CONVERTER_MATRIX, Colour  # noqa: E402
-from stream.render import RenderOptions, render  # noqa: E402
-from stream.testsrc import write_test_clip, write_test_sequence  # noqa: E402
+from stream.media.codecs import CODECS  # noqa: E402
+from stream.media.colour import _CONVERTER_MATRIX, Colour  # noqa: E402
+from stream.media.testsrc import write_test_clip, write_test_sequence  # noqa: E402
+from stream.render.job import RenderOptions, render  # noqa: E402
 
 PRECISE = Interpolation.BICUBIC | Interpolation.ACCURATE_RND | Interpolation.FULL_CHR_H_INT
 # prores_ks, for comparison only: the same profile and vendor through FFmpeg's other ProRes encoder

@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path[:0] = [str(Path(__file__).resolve().parents[1])]
 
 from engines.registry import engine_status  # noqa: E402
-from stream.testsrc import TestScene  # noqa: E402
+from stream.media.testsrc import TestScene  # noqa: E402
 
 
 def network_alone(style: str, frames: int, w: int, h: int) -> float:

@@ -67,7 +67,7 @@ def direct_hop(args) -> None:
 
 
 def stage_times(rows: list[list[str]], sent_at: dict, received_at: dict) -> dict:
-    """Where a frame's time goes, p50 per stage (ms), from the trace's columns (stream/trace.py)
+    """Where a frame's time goes, p50 per stage (ms), from the trace's columns (stream/live/trace.py)
     and the two ends' own clocks (CLOCK_MONOTONIC, shared by every process here)."""
     spans = {"publisher send -> demuxed": [], "demuxed -> captured (decode)": [],
              "captured -> to the sink (network, stabilizer, waits)": [], "sink (encode, mux, send)": [],

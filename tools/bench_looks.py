@@ -34,9 +34,9 @@ from clips import real_clip  # noqa: E402
 from machine import cpu_name  # noqa: E402
 
 from engines import open_engine  # noqa: E402
-from stream.render import RenderOptions, render  # noqa: E402
-from stream.shots import find_shots  # noqa: E402
-from stream.testsrc import TestScene  # noqa: E402
+from stream.look.shots import find_shots  # noqa: E402
+from stream.media.testsrc import TestScene  # noqa: E402
+from stream.render.job import RenderOptions, render  # noqa: E402
 
 PAINTING = Path(__file__).resolve().parent.parent / "docs" / "images" / "styles.png"  # a painterly picture in the repo
 

@@ -25,12 +25,12 @@ from clips import real_clip  # noqa: E402
 from temporal_metrics import SourceFlow, read_frames, summary  # noqa: E402
 
 from engines import open_engine  # noqa: E402
-from stream.flicker import FlickerMeter  # noqa: E402
-from stream.stabilize import Stabilizer  # noqa: E402
+from stream.look.flicker import FlickerMeter  # noqa: E402
+from stream.look.stabilize import Stabilizer  # noqa: E402
 
 
 def flicker_of(source, frames) -> float | None:
-    """The live readout (stream/flicker.py) over the whole clip, for comparison with E_warp."""
+    """The live readout (stream/look/flicker.py) over the whole clip, for comparison with E_warp."""
     meter = FlickerMeter()
     for src, out in zip(source, frames):
         meter.update(src, out)

@@ -1,12 +1,14 @@
 """Draw docs/images/architecture.png from the code: every module of stream/ and engines/, in its
-layer, with an arrow for each import between them, and the data path of a render drawn bold.
+subpackage and layer, with an arrow for each import between them, and the data path of a render
+drawn bold.
 
     python tools/draw_architecture.py            # needs Graphviz's ``dot`` (Debian: graphviz)
 
-The layers, top to bottom: the command (stream/cli.py), the jobs (render, live, serve, sheet,
-build-engine), the parts the jobs are made of (stream/), and the engines (engines/). It also checks
-what the picture shows: no module imports one of a layer above its own, and no imports go round
-in a cycle; it prints any that do and exits 1.
+The layers, top to bottom: the command (stream/cli.py); the cluster render (stream/cluster/); the
+jobs (stream/render/, stream/live/, stream/serve/, side by side); the look (stream/look/); files in
+and out (stream/media/); what all share (stream/core/); the engines (engines/). A module imports
+from its own subpackage or from a layer below its own, never from one above nor from a job beside
+it, and no imports go round in a cycle. It also checks that and prints what breaks it, exiting 1.
 """
 from __future__ import annotations
 
@@ -16,40 +18,51 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = ("command", "jobs", "parts", "engines")
-JOBS = {"stream.render", "stream.cluster_render", "stream.chunk_worker", "stream.live", "stream.server",
-        "stream.sheet", "engines.build_engine"}
-EVERYWHERE = {"engines.errors", "stream.notes", "stream.frame"}  # used by most modules: not drawn, to keep it legible
-DATA_PATH = ["stream.decode", "engines.engine", "stream.stabilize", "stream.encode", "stream.output_file"]
-COLOURS = {"command": "#f6d5a8", "jobs": "#f3b3a6", "parts": "#bcd7ee", "engines": "#c7e3bf"}
+LAYERS = {  # top to bottom: the subpackages in each
+    "command": ("stream.cli",),
+    "cluster": ("stream.cluster",),
+    "jobs": ("stream.render", "stream.live", "stream.serve"),
+    "look": ("stream.look",),
+    "media": ("stream.media",),
+    "core": ("stream.core",),
+    "engines": ("engines",),
+}
+ORDER = list(LAYERS)
+EVERYWHERE = {"engines.errors", "stream.core.notes", "stream.core.frame"}  # used by most modules: not drawn, to keep it legible
+DATA_PATH = ["stream.media.decode", "engines.engine", "stream.look.stabilize", "stream.media.encode",
+             "stream.media.output_file"]
+COLOURS = {"command": "#f6d5a8", "cluster": "#e8c4e0", "jobs": "#f3b3a6", "look": "#f5e6a3", "media": "#bcd7ee",
+           "core": "#d9d9d9", "engines": "#c7e3bf"}
+
+
+def package(module: str) -> str:
+    """The subpackage a module belongs to: stream.live for stream.live.job, engines for engines.cpu."""
+    return "stream.cli" if module == "stream.cli" else module.rsplit(".", 1)[0]
 
 
 def layer(module: str) -> str:
-    if module == "stream.cli":
-        return "command"
-    if module in JOBS:
-        return "jobs"
-    return "parts" if module.startswith("stream.") else "engines"
+    home = package(module)
+    return next(name for name, members in LAYERS.items() if home in members)
 
 
 def modules() -> dict[str, Path]:
-    found = {}
-    for package in ("stream", "engines"):
-        for path in sorted((ROOT / package).glob("*.py")):
-            if path.stem != "__init__":
-                found[f"{package}.{path.stem}"] = path
+    found = {"stream.cli": ROOT / "stream" / "cli.py"}
+    for path in sorted((ROOT / "engines").glob("*.py")) + sorted((ROOT / "stream").glob("*/*.py")):
+        if path.stem != "__init__":
+            found[".".join(path.relative_to(ROOT).with_suffix("").parts)] = path
     return found
 
 
 def imports(name: str, path: Path, known: set[str]) -> set[str]:
     """The project modules that ``name`` imports, at the top or inside functions."""
-    package = name.split(".")[0]
+    here = package(name).split(".") if name != "stream.cli" else ["stream"]
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom):
-            base = f"{package}.{node.module}" if node.level else node.module or ""
-            if node.level and not node.module:
-                base = package
+            base = node.module or ""
+            if node.level:
+                parent = ".".join(here[:len(here) - node.level + 1])
+                base = f"{parent}.{node.module}" if node.module else parent
             for alias in node.names:
                 for candidate in (f"{base}.{alias.name}", base):
                     if candidate in known:
@@ -62,9 +75,10 @@ def imports(name: str, path: Path, known: set[str]) -> set[str]:
 
 
 def problems(graph: dict[str, set[str]]) -> list[str]:
-    """Imports that run back up a layer, and import cycles."""
-    found = [f"{a} (layer {layer(a)}) imports {b} (layer {layer(b)})" for a, deps in graph.items() for b in deps
-             if LAYERS.index(layer(b)) < LAYERS.index(layer(a))]
+    """Imports that run back up a layer or across to a job beside their own, and import cycles."""
+    found = [f"{a} ({package(a)}, layer {layer(a)}) imports {b} ({package(b)}, layer {layer(b)})"
+             for a, deps in graph.items() for b in deps
+             if package(a) != package(b) and ORDER.index(layer(b)) <= ORDER.index(layer(a))]
     state: dict[str, int] = {}
 
     def visit(node: str, trail: list[str]) -> None:
@@ -87,13 +101,20 @@ def dot(graph: dict[str, set[str]]) -> str:
     lines = ["digraph stylecast {", 'rankdir=TB; newrank=true; nodesep=0.12; ranksep=0.5; splines=true;',
              'node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11, height=0.3];',
              'edge [color="#00000040", arrowsize=0.5];']
-    for name in LAYERS:
-        members = sorted(m for m in graph if layer(m) == name)
-        lines.append(f'subgraph cluster_{name} {{ label="{name}"; fontname="Helvetica-Bold"; fontsize=14; '
+    for name, members in LAYERS.items():
+        title = name if len(members) > 1 else f"{name}: {members[0].replace('.', '/')}" + ("/" if members[0] != "stream.cli" else ".py")
+        lines.append(f'subgraph cluster_{name} {{ label="{title}"; fontname="Helvetica-Bold"; fontsize=14; '
                      f'style="rounded,filled"; fillcolor="{COLOURS[name]}40"; color="#888888";')
-        lines += [f'"{m}" [label="{m.replace(".", "/")}.py", fillcolor="{COLOURS[name]}"];' for m in members]
+        for home in members:
+            inside = sorted(m for m in graph if package(m) == home)
+            if len(members) > 1:
+                lines.append(f'subgraph "cluster_{home}" {{ label="{home.replace(".", "/")}/"; fontname="Helvetica"; '
+                             f'fontsize=12; style="rounded"; color="#aaaaaa";')
+            lines += [f'"{m}" [label="{m.rsplit(".", 1)[-1]}.py", fillcolor="{COLOURS[name]}"];' for m in inside]
+            if len(members) > 1:
+                lines.append("}")
         lines.append("}")
-    for name, below in zip(LAYERS, LAYERS[1:]):  # invisible rails: each layer drawn under the one above
+    for name, below in zip(ORDER, ORDER[1:]):  # invisible rails: each layer drawn under the one above
         lines.append(f'"_{name}" [style=invis, label="", width=0, height=0]; "_{below}" [style=invis, label="", width=0, height=0];')
         lines.append(f'"_{name}" -> "_{below}" [style=invis];')
         lines += [f'"{m}" -> "_{below}" [style=invis];' for m in graph if layer(m) == name]

@@ -14,8 +14,8 @@ from fractions import Fraction
 import av
 import numpy as np
 
-from stream.sinks import LIVE_TS_FLAGS
-from stream.testsrc import TestScene
+from stream.live.sinks import LIVE_TS_FLAGS
+from stream.media.testsrc import TestScene
 
 TB = Fraction(1, 90000)
 

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 from clips import real_clip  # noqa: E402
+
 from engines import Look, open_engine  # noqa: E402
 from engines.sheet import contact_sheet  # noqa: E402
 

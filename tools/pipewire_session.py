@@ -18,7 +18,6 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-
 from polling import wait_for
 
 NEEDED = ("pipewire", "wireplumber", "dbus-daemon", "gst-launch-1.0", "pw-cli")

@@ -8,9 +8,9 @@ import signal
 import subprocess
 import sys
 import threading
-from collections import deque
 import urllib.error
 import urllib.request
+from collections import deque
 
 READY_S = 60.0
 

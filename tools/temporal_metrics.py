@@ -21,7 +21,6 @@ import av
 import cv2
 import numpy as np
 
-
 CUT_EWARP = 0.05  # a source pair this far apart under its own flow is a cut (continuous shots stay below 0.03)
 
 

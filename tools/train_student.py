@@ -33,7 +33,7 @@ def teacher_pairs(style: str, sizes: list[tuple[int, int]], scene_frames: int) -
     import cv2
 
     from engines.cpu import CpuEngine
-    from stream.testsrc import TestScene
+    from stream.media.testsrc import TestScene
 
     engine = CpuEngine(style, precision="fp32")
     film = read_frames(real_clip("bigbuckbunny"))

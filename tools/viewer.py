@@ -11,7 +11,7 @@ import av
 import cv2
 import numpy as np
 
-from stream.testsrc import TestScene
+from stream.media.testsrc import TestScene
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

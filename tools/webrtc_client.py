@@ -12,7 +12,7 @@ import av
 import numpy as np
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
-from stream.testsrc import TestScene
+from stream.media.testsrc import TestScene
 
 CLOCK = 90_000
 

@@ -1,0 +1,216 @@
+"""The live job: a camera or stream in, a stylized stream out, with bounded delay.
+
+Threads joined by one-item slots (stream.pipeline.LatestSlot): capture -> inference (one thread
+per core, a frame each, one core per frame) -> stabilization -> output, so the network works on two
+frames while the stabilizer finishes the one before. When a stage is slower than the one feeding
+it, the frame waiting is replaced by the newer one and counted as dropped, so delay never builds
+up. Frames leave the network in order or not at all (stream/live/in_order.py), so the stabilizer and
+the sink always see time moving forward. Sound passes from the capture thread straight to the
+sink. The look (style, strength, keep_colors, stability) changes while running through the job's
+:class:`~stream.stylist.Stylist`: ``control`` in Python, or the HTTP control endpoint.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from engines import open_engine
+from engines.errors import OptionError
+from stream.core.frame import Frame
+from stream.core.notes import note
+from stream.core.pipeline import LatestSlot, start_threads
+from stream.look.options import StyleOptions
+from stream.look.stats import LiveStats
+from stream.look.stylist import Stylist
+
+from .control_server import ControlServer
+from .in_order import InOrder
+from .no_signal import no_signal
+from .sinks import Sink, open_sink
+from .sources import Source, open_source
+from .trace import FrameTrace
+
+JOIN_S = 2.0
+REORDER_WAIT_FRAMES = 1.0  # how long a finished frame waits for an older one still in the network
+HOLD_AFTER_S = 1.0   # no new frame for this long: the sink gets the last picture, dimmed and marked, at --fps
+
+
+@dataclass(kw_only=True)
+class LiveOptions(StyleOptions):
+    source: str = "testsrc"
+    sink: str = "null"
+    fps: float = 25.0                 # the test scene's and camera's rate; a cap for other sources
+    duration: float | None = None     # seconds; None runs until stopped
+    loop: bool = False
+    control: str | None = None        # HOST:PORT of the HTTP control endpoint
+    trace: str | None = None          # a CSV file: one line per frame sent (stream/live/trace.py)
+    adapt: bool = True                # the network's size follows what the machine keeps up with (stream/look/adapt.py)
+
+    def check(self) -> None:
+        super().check()
+        if not 1 <= self.fps <= 240:
+            raise OptionError(f"--fps must be between 1 and 240, got {self.fps:g}")
+        if self.duration is not None and self.duration <= 0:
+            raise OptionError(f"--duration must be above 0 seconds, got {self.duration:g}")
+
+
+class LiveJob:
+    """Open one with :meth:`open`; ``run`` until stopped. ``stylist``, ``source`` and ``sink`` are
+    the job's parts (a test may put its own sink or engine in before ``run``)."""
+
+    def __init__(self, opts: LiveOptions, stylist: Stylist, source: Source, sink: Sink,
+                 stop: threading.Event, trace: FrameTrace | None = None):
+        self.opts, self.stylist, self.source, self.sink, self.stop, self.trace = opts, stylist, source, sink, stop, trace
+        self.stats, self.server = stylist.stats, None  # server: the control endpoint (ControlServer), if asked for
+        self._frames, self._stylized, self._outputs = LatestSlot(), LatestSlot(), LatestSlot()
+        self._in_order = InOrder(self._stylized.put, REORDER_WAIT_FRAMES / opts.fps, stop)
+        self._source_done = threading.Event()
+
+    @classmethod
+    def open(cls, opts: LiveOptions, stop: threading.Event | None = None) -> LiveJob:
+        """Check the options, then open the engine, the source, the sink, the trace and the control
+        endpoint, in that order; the first that fails is the error (one line for the user)."""
+        opts.check()
+        stop = stop or threading.Event()
+        controls = opts.controls()
+        # one core per frame and a frame per core (parallel_frames), as in render and serve
+        engine = open_engine(opts.engine, controls.style, controls.look, throughput=True, max_side=opts.max_side,
+                             notes=note, precision=opts.precision)
+        source = open_source(opts.source, opts.max_side, opts.fps, opts.loop, stop)
+        sink = None
+        try:
+            sink = open_sink(opts.sink, opts.fps, source)
+            job = cls(opts, Stylist(engine, controls, LiveStats(), style_scale=opts.style_scale, adapt=opts.adapt), source, sink, stop,
+                      FrameTrace(opts.trace) if opts.trace else None)
+            if opts.control:
+                job.server = ControlServer(opts.control, job)
+        except BaseException:  # what was opened is closed again (an SRT relay, a sink's child)
+            _close_parts(sink, source)
+            raise
+        return job
+
+    # -- control while running -------------------------------------------------------------
+    def control(self, **fields) -> dict:
+        """Change any of style, strength, keep_colors and stability between frames; returns the new state."""
+        return self.stylist.control(**fields)
+
+    def snapshot(self) -> dict:
+        self.stats.dropped = self._dropped()
+        self.stats.reconnects = self.source.reconnects
+        sink_dropped = getattr(self.sink, "dropped", None)  # a camera's client that could not keep up
+        return {**self.stats.snapshot(), **self.stylist.state(), "engine": self.stylist.engine.name,
+                "precision": self.stylist.precision, **({} if sink_dropped is None else {"sink_dropped": sink_dropped})}
+
+    # -- the threads: capture, inference (one per core), stabilization, output -------------
+    def _capture(self) -> None:
+        min_gap, last = 1.0 / self.opts.fps, None
+        try:
+            for item in self.source:
+                if self.stop.is_set():
+                    break
+                if not isinstance(item, Frame):
+                    self.sink.write(item)
+                    continue
+                t = item.time if item.time is not None else time.monotonic()
+                if last is not None and 0 <= t - last < min_gap * 0.5:  # --fps caps sources that run faster
+                    continue  # (by source time: network frames arrive in bursts)
+                last = t
+                item.captured_at = time.monotonic()
+                self.stats.captured += 1
+                self._frames.put(item)
+        finally:
+            self._source_done.set()
+
+    def _infer(self) -> None:
+        while (frame := self._frames.take(self.stop)) is not None:
+            self._in_order.entered(frame.captured_at)
+            started = time.perf_counter()
+            frame.original, frame.image = frame.image, self.stylist.stylize(frame.image)
+            frame.engine_ms = (time.perf_counter() - started) * 1000
+            self._in_order.left(frame.captured_at, frame)
+
+    def _stabilize(self) -> None:
+        """In frame order, beside the network: each frame builds on the one before."""
+        while (frame := self._stylized.take(self.stop)) is not None:
+            started = time.perf_counter()
+            frame.image = self.stylist.stabilize(frame.original, frame.image)
+            frame.engine_ms += (time.perf_counter() - started) * 1000
+            self._outputs.put(frame)
+
+    def _output(self) -> None:
+        """Emit each stylized frame; while the source is stalled, keep the sink fed with a held
+        "no signal" picture at the output rate, so players and virtual cameras never freeze."""
+        last, held = None, None
+        while not self.stop.is_set():
+            wait = None if last is None else (HOLD_AFTER_S if held is None else 1.0 / self.opts.fps)
+            frame = self._outputs.take(self.stop, within=wait)
+            if frame is not None:
+                last, held = frame, None
+                self.stats.stalled = False
+                self._emit(frame)
+                self.stats.emitted_frame(frame.captured_at, frame.engine_ms)
+            elif last is not None and not self.stop.is_set():
+                held = no_signal(held or last, self.opts.fps, first=held is None)
+                self.stats.stalled = True
+                self.stats.held += 1
+                self._emit(held, held=True)
+
+    def _emit(self, frame: Frame, held: bool = False) -> None:
+        handed = time.monotonic()
+        self.sink.write(frame)
+        if self.trace:
+            self.trace.emitted(frame, held=held, sink_at=handed)
+
+    def _all_out(self) -> bool:
+        """Every captured frame has been emitted or dropped (none is inside a stage)."""
+        return self.stats.captured == self.stats.emitted + self._dropped()
+
+    def _dropped(self) -> int:
+        return self._frames.dropped + self._in_order.stale + self._stylized.dropped + self._outputs.dropped
+
+    def run(self, status=None) -> dict:
+        """Run until ``stop`` is set, ``duration`` passes or a file source ends; returns the summary.
+        ``status(line)`` is called about once a second (the terminal status line)."""
+        errors: list[BaseException] = []
+        infer = [(f"infer-{i}", self._infer) for i in range(self.stylist.engine.parallel_frames)]
+        threads = start_threads([("capture", self._capture), *infer, ("stabilize", self._stabilize),
+                                 ("output", self._output)], errors, self.stop)
+        deadline = time.monotonic() + self.opts.duration if self.opts.duration else None
+        try:
+            while not self.stop.wait(0.25):
+                if deadline and time.monotonic() >= deadline:
+                    break
+                if self._source_done.is_set() and self._all_out():
+                    break
+                self.stylist.adapt()
+                if status:
+                    status(self.stats.line())
+        finally:
+            self._close(threads)
+        if errors:
+            raise errors[0]
+        return self.snapshot()
+
+    def _close(self, threads: list[threading.Thread]) -> None:
+        self.stop.set()
+        self.stats.finish()
+        for t in threads:
+            t.join(JOIN_S)
+        stuck = [t.name for t in threads if t.is_alive()]
+        if self.server:
+            self.server.close()
+        _close_parts(self.sink, self.source)
+        if self.trace:
+            self.trace.close()
+        if stuck:
+            note(f"thread(s) {', '.join(stuck)} did not stop within {JOIN_S:g} s")
+
+
+def _close_parts(*parts) -> None:
+    """Close, in order, each part that has a ``close`` (a sink; a source with a relay child, srt://)."""
+    for part in parts:
+        close = getattr(part, "close", None)
+        if close is not None:
+            close()
+

@@ -1,0 +1,250 @@
+"""Live sinks: where stylized frames go.
+
+- ``null``: nothing (measurements).
+- ``udp://`` and ``srt://`` MPEG-TS (SRT through an ``srt-live-transmit`` relay from a UDP port on
+  loopback, stream/live/srt_relay.py), ``rtmp://`` FLV, ``rtsp://`` push: low-latency H.264
+  (x264 ``zerolatency``, no B-frames, a keyframe every second), audio passed through.
+- a file: ``.mkv``, ``.ts`` or fragmented ``.mp4``, so an interrupted run still leaves a playable file.
+- ``pipewire``: a PipeWire camera node named ``stylecast`` (stream/live/pipewire_camera.py), no kernel module.
+- ``vcam``: a virtual camera: a v4l2loopback device where there is one (pyvirtualcam), else the
+  PipeWire camera; ``vcam:/dev/videoN`` names the device.
+
+Timestamps: frames and packets keep the source's, shifted only when the source jumps back (a
+publisher that restarted), so the output never goes backwards.
+"""
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import replace
+from fractions import Fraction
+from pathlib import Path
+from typing import Protocol
+
+import av
+
+from engines.errors import OutputError
+from stream.core.frame import Frame
+from stream.media.encode import FRAGMENTED, FileEncoder
+
+from .pipewire_camera import PipeWireSink, pipewire_problem
+from .sources import Item, Source
+from .srt_relay import SrtRelay
+
+V4L2_HELP = ("load v4l2loopback (Debian/Ubuntu: sudo apt install v4l2loopback-dkms && sudo modprobe "
+             "v4l2loopback devices=1 exclusive_caps=1 card_label=stylecast)")
+_FORMATS = {"udp": "mpegts", "srt": "mpegts", "rtmp": "flv", "rtsp": "rtsp"}
+_FILES = {".mkv": ("matroska", {}), ".ts": ("mpegts", {}),
+          ".mp4": ("mp4", FRAGMENTED)}
+
+
+class Sink(Protocol):
+    """Where a live job's frames (and the source's sound) go; ``frames`` counts pictures written."""
+
+    frames: int
+
+    def write(self, item: Item) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class NullSink:
+    def __init__(self):
+        self.frames = 0
+
+    def write(self, item) -> None:
+        if isinstance(item, Frame):
+            self.frames += 1
+
+    def close(self) -> None:
+        pass
+
+
+class _Retimer:
+    """Keeps output time moving forward when the source's clock jumps back (a restarted publisher).
+
+    A jump back of more than ``JUMP_S`` in any stream moves every stream on by the same offset, so
+    sound and picture stay together; within a stream, a packet that would not move forward is dropped.
+    """
+
+    JUMP_S = 1.0
+
+    def __init__(self):
+        self.offset_s = 0.0
+        self.latest_s: float | None = None   # the latest output time of any stream
+        self.video_t: Fraction | None = None  # the latest video output time, exact (s)
+        self.last_dts: dict[int, int] = {}
+
+    def _follow(self, t: float) -> float:
+        if self.latest_s is not None and t + self.offset_s < self.latest_s - self.JUMP_S:
+            self.offset_s = self.latest_s - t + 0.04
+        out = t + self.offset_s
+        self.latest_s = out if self.latest_s is None else max(self.latest_s, out)
+        return out
+
+    def frame_pts(self, frame: Frame, fps: float) -> int:
+        """The output pts of ``frame`` (in its time base). The frame itself is left as it is: the
+        job keeps it (held frames are made from it), and its own time must stay the source's."""
+        t = self._follow(frame.time)
+        if self.video_t is not None and t <= self.video_t:
+            t = float(self.video_t) + 1 / fps
+        pts = round(t / frame.time_base)
+        if self.video_t is not None:
+            # an offset set by a sound packet can land a frame a hair after the last one, the same
+            # tick once rounded: the muxer refuses a repeated timestamp (EINVAL), so take the next
+            # tick. Compared exactly: the last time kept as a float could round below its own tick.
+            pts = max(pts, math.floor(self.video_t / frame.time_base) + 1)
+        self.video_t = pts * Fraction(frame.time_base)
+        return pts
+
+    def packet(self, packet) -> bool:
+        """Shift a passed-through packet; False when it would not move its stream forward."""
+        self._follow(float(packet.pts * packet.time_base))
+        shift = round(self.offset_s / packet.time_base)
+        packet.pts, packet.dts = packet.pts + shift, packet.dts + shift
+        index = packet.stream.index
+        if index in self.last_dts and packet.dts <= self.last_dts[index]:
+            return False
+        self.last_dts[index] = packet.dts
+        return True
+
+
+LIVE_TS_FLAGS = {"omit_video_pes_length": "0"}  # MPEG-TS out, live: -40 ms at the receiver
+
+
+class EncoderSink:
+    """H.264 into a network stream or a file; thread-safe (audio arrives from the capture thread)."""
+
+    def __init__(self, target: str, fps: float, source=None, copy_streams=()):
+        scheme = target.split("://", 1)[0].lower() if "://" in target else ""
+        self.relay = None
+        if scheme == "srt":  # PyAV has no libsrt: MPEG-TS to a loopback port, relayed on as SRT
+            self.relay = SrtRelay(target, into_udp=False)
+            target, scheme = self.relay.udp_url, "udp"
+        if scheme:
+            fmt, options = _FORMATS.get(scheme), {}
+            if fmt is None:
+                raise OutputError(f"unsupported sink {target!r}; use null, vcam, a .mkv/.ts/.mp4 file, "
+                                  "udp://, srt://, rtmp:// or rtsp://")
+            if scheme == "udp":
+                target += ("&" if "?" in target else "?") + "pkt_size=1316"
+            if fmt == "mpegts":
+                options["mpegts_copyts"] = "1"  # the source's timestamps as they are, no muxer delay added
+                # each frame's PES says its length, so a receiver's demuxer passes the frame on at once
+                # instead of when the next one starts (a frame later): docs/benchmarks.md
+                options.update(LIVE_TS_FLAGS)
+        else:
+            path = Path(target)
+            fmt, options = _FILES.get(path.suffix.lower(), (None, None))
+            if fmt is None:
+                raise OutputError(f"a live file sink must end in .mkv, .ts or .mp4, got {path.name!r}")
+            if not path.parent.is_dir():
+                raise OutputError(f"output folder does not exist: {path.parent}")
+            if path.exists():  # a live recording is written in place (readable while it grows): never over a file
+                raise OutputError(f"output exists: {path} (move it away or choose another name)")
+        # a live sink never holds picture back waiting for sound: when the source stalls, only held
+        # video frames flow, and the default interleaving would queue them until sound returns
+        options["max_interleave_delta"] = str(round(0.3 * 1e6))
+        self.fps = fps
+        try:
+            self.encoder = FileEncoder(target, fmt, source=source, copy_streams=copy_streams, crf=23,
+                                       preset="veryfast", options=options, rate=fps,
+                                       x264_params={"tune": "zerolatency", "g": str(max(1, round(fps))), "bf": "0"})
+        except OutputError:
+            if self.relay is not None:
+                self.relay.close()
+            raise
+        self.retimer = _Retimer()
+        self.lock = threading.Lock()
+        self.frames = 0
+        self.dropped_packets = 0
+
+    def write(self, item) -> None:
+        with self.lock:
+            if isinstance(item, Frame):
+                self.encoder.write(replace(item, pts=self.retimer.frame_pts(item, self.fps)))
+                self.frames += 1
+                return
+            if not self.retimer.packet(item):
+                self.dropped_packets += 1
+                return
+            try:
+                self.encoder.write(item)
+            except av.error.FFmpegError:  # a passed-through packet the muxer refuses: counted, video goes on
+                self.dropped_packets += 1
+
+    def close(self) -> None:
+        with self.lock:
+            try:
+                if self.encoder.video is not None:
+                    self.encoder.finish()
+                else:
+                    self.encoder.abort()
+            finally:
+                if self.relay is not None:
+                    self.relay.close()
+
+
+class VcamSink:
+    """A v4l2loopback virtual camera. Opened on the first frame (its size); fails at once when there is none."""
+
+    def __init__(self, fps: float, device: str | None = None):
+        try:
+            import pyvirtualcam
+        except ImportError:
+            raise OutputError("the vcam sink needs pyvirtualcam: pip install pyvirtualcam") from None
+        self.pyvirtualcam, self.fps, self.device = pyvirtualcam, fps, device
+        self.camera = None
+        self.frames = 0
+        self._open(64, 64).close()  # find out now, not at the first frame, whether a device exists
+
+    def _open(self, width: int, height: int):
+        try:
+            return self.pyvirtualcam.Camera(width, height, self.fps, device=self.device)
+        except (RuntimeError, OSError) as exc:
+            where = self.device or "no v4l2loopback device"
+            raise OutputError(f"no virtual camera ({where}: {_first_sentence(exc)}); {V4L2_HELP}") from None
+
+    def write(self, item) -> None:
+        if not isinstance(item, Frame):
+            return
+        if self.camera is None:
+            h, w = item.image.shape[:2]
+            self.camera = self._open(w, h)
+        self.camera.send(item.image)
+        self.frames += 1
+
+    def close(self) -> None:
+        if self.camera is not None:
+            self.camera.close()
+
+
+def _first_sentence(exc: Exception) -> str:
+    """A library's message up to its first full stop, so a line never ends cut mid-sentence."""
+    text = " ".join(str(exc).split())
+    return text.split(". ")[0].rstrip(".")[:120]
+
+
+def open_vcam(fps: float) -> Sink:
+    """``--sink vcam``: a v4l2loopback device where one exists, else a PipeWire camera, else one line
+    that says what to install or start for either."""
+    try:
+        return VcamSink(fps)
+    except OutputError as v4l2:
+        if pipewire_problem() is None:
+            return PipeWireSink(fps)
+        raise OutputError(f"no virtual camera here: {pipewire_problem()}; and no v4l2loopback device: "
+                          f"{V4L2_HELP}") from v4l2
+
+
+def open_sink(spec: str, fps: float, source: Source | None = None) -> Sink:
+    """The sink named by ``spec``: null, vcam, pipewire, a file or a stream URL; ``source``'s sound passes through."""
+    if spec == "null":
+        return NullSink()
+    if spec == "pipewire":
+        return PipeWireSink(fps)
+    if spec == "vcam":
+        return open_vcam(fps)
+    if spec.startswith("vcam:"):
+        return VcamSink(fps, spec.split(":", 1)[1])
+    return EncoderSink(spec, fps, source.container if source else None, source.copy_streams if source else ())

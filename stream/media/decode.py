@@ -1,0 +1,246 @@
+"""File decoding: a media file -> Frames (video, RGB at the output size, upright, converted with the
+source's own colour matrix and range) and the other streams' packets, in demux order, so the
+encoder can copy sound and subtitles untouched. A time range (``select``) starts from the keyframe
+before it and leaves out what is not needed; times then count from the range's first frame."""
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator
+
+import av
+import numpy as np
+
+from engines.errors import InputError, StylecastError
+from stream.core.frame import Frame, format_time
+
+from .colour import Colour, to_rgb
+from .range_cut import RangeCut
+from .time_range import Place, TimeRange
+from .timecode import Timecode
+
+COPY_TYPES = ("audio", "subtitle")
+MIN_SIDE = 32
+
+
+def output_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
+    """Fit (width, height) into ``max_side`` (pixels, longer side) and round both to even numbers."""
+    scale = min(1.0, max_side / max(width, height)) if max_side else 1.0
+    w, h = max(2, int(width * scale / 2) * 2), max(2, int(height * scale / 2) * 2)  # never above the limit
+    return w, h
+
+
+def upright_rgb(frame: av.VideoFrame, max_side: int | None) -> np.ndarray:
+    """A decoded picture as uint8 RGB H x W x 3: display rotation applied, fitted into ``max_side``."""
+    return upright_rgba(frame, max_side, keep_alpha=False)[0]
+
+
+def upright_rgba(frame: av.VideoFrame, max_side: int | None, keep_alpha: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """(RGB, alpha or None) of a decoded picture, upright and fitted into ``max_side``."""
+    rotation = int(round((frame.rotation or 0) / 90)) % 4
+    w, h = output_size(frame.width, frame.height, max_side)
+    if rotation % 2:  # the size limit applies to the upright picture
+        h, w = output_size(frame.height, frame.width, max_side)
+    image, alpha = to_rgb(frame, w, h, keep_alpha)
+    if rotation:
+        image = np.ascontiguousarray(np.rot90(image, rotation))
+        alpha = None if alpha is None else np.ascontiguousarray(np.rot90(alpha, rotation))
+    return image, alpha
+
+
+def read_timecode(container, video) -> Timecode | None:
+    """The start timecode a file carries (a MOV/MXF ``tmcd`` track, or a ``timecode`` tag), or None."""
+    rate = video.average_rate or video.guessed_rate or 25
+    for where in (video, *container.streams.data, container):
+        text = where.metadata.get("timecode")
+        if text:
+            try:
+                return Timecode.parse(text, Fraction(rate))
+            except StylecastError:
+                return None  # a label that does not parse is not worth failing a render over
+    return None
+
+
+def open_media(path: Path):
+    """Open a media file for reading, turning every way it can fail into one InputError line."""
+    if not path.exists():
+        raise InputError(f"input not found: {path}")
+    if path.is_dir():
+        raise InputError(f"input is a folder, not a video file: {path}")
+    try:
+        return av.open(str(path), metadata_errors="replace")
+    except PermissionError:
+        raise InputError(f"input is not readable (permission denied): {path}") from None
+    except av.error.FFmpegError as exc:
+        raise InputError(f"{path.name} is not a video file or is damaged ({exc.strerror})") from None
+
+
+class FileDecoder:
+    """Yields :class:`Frame` for each decoded video picture and ``av.Packet`` for each packet of
+    the streams to copy (audio, subtitles), in the order the file holds them.
+
+    Damage: a packet that fails to decode raises InputError naming the time where decoding broke,
+    or with ``ignore_errors`` is counted in ``lost`` and skipped. A file that ends before its own
+    stated duration is damage too. ``keep_alpha`` carries the source's alpha plane on each Frame.
+    """
+
+    def __init__(self, path: Path, max_side: int | None = None, ignore_errors: bool = False, keep_alpha: bool = False):
+        self.path, self.max_side, self.ignore_errors, self.keep_alpha = path, max_side, ignore_errors, keep_alpha
+        self.container = open_media(path)
+        if not self.container.streams.video:
+            self.container.close()
+            raise InputError(f"{path.name} has no video stream")
+        self.video = self.container.streams.video[0]
+        if self.video.codec_context is None:  # FFmpeg could not tell the codec: the header is damaged
+            self.container.close()
+            raise InputError(f"{path.name} is damaged: the codec of its video stream cannot be told")
+        self.video.thread_type = "AUTO"
+        self.copy_streams = [s for s in self.container.streams if s.type in COPY_TYPES]
+        self.lost = 0
+        self.decoded = 0
+        self.latest_time: float | None = None  # the latest video presentation time decoded so far (s)
+        self._latest_end = 0.0  # the latest end time (s) of any stream's packet: where the file really stops
+        self.span = TimeRange()
+        self._origin = 0.0  # source seconds of the range's first frame: where output times start
+        self.first_index = 0  # the range's first frame, counted in frames from the source's first
+        self._inside = 0
+        cc = self.video.codec_context
+        if cc.width and cc.height and min(cc.width, cc.height) < MIN_SIDE:
+            raise InputError(f"{path.name} is {cc.width}x{cc.height}; both sides need at least {MIN_SIDE} pixels")
+        self.colour = Colour.of_stream(cc)
+        self.timecode = read_timecode(self.container, self.video)
+
+    @property
+    def rate(self) -> Fraction:
+        return Fraction(self.video.average_rate or self.video.guessed_rate or 25)
+
+    @property
+    def start_time(self) -> float:
+        """The first frame's time in the file (s): where a range's seconds count from."""
+        if self.video.start_time is not None and self.video.time_base:
+            return float(self.video.start_time * self.video.time_base)
+        return 0.0
+
+    @property
+    def expected_frames(self) -> int | None:
+        """How many frames the render will write (for progress), or None when unknown."""
+        if not self.span.whole:
+            return self.span.frames(self.rate, self.duration)
+        if self.video.frames:
+            return self.video.frames
+        duration = self.duration
+        return int(round(duration * self.rate)) if duration else None
+
+    @property
+    def duration(self) -> float | None:
+        """How long the file says it lasts (s), or None when unknown."""
+        if self.video.duration and self.video.time_base:
+            return float(self.video.duration * self.video.time_base)
+        if self.container.duration:
+            return self.container.duration / av.time_base
+        return None
+
+    def select(self, span: TimeRange) -> None:
+        """Decode only ``span`` (seconds from the first frame) and the warm-up before it."""
+        self.span = span
+        self.first_index = math.ceil(span.start * self.rate - 1e-6)
+        first = span.start - span.warmup
+        if first > 0:  # to the keyframe at or before the first frame needed
+            target = int((first + self.start_time) / self.video.time_base)
+            try:
+                self.container.seek(target, stream=self.video, backward=True)
+            except av.error.FFmpegError as exc:
+                raise InputError(f"{self.path.name} cannot be read from {format_time(first)}: {exc.strerror}") from None
+
+    def _damage(self, exc: Exception, where: float | None) -> None:
+        if not self.ignore_errors:
+            raise InputError(f"{self.path.name} is damaged: decoding broke at {format_time(where)} "
+                             f"(frame {self.decoded}): {getattr(exc, 'strerror', None) or exc}; "
+                             "--ignore-errors renders what can be read") from None
+        self.lost += 1
+
+    def _frame(self, frame: av.VideoFrame, place: Place) -> Frame:
+        pts = frame.pts if frame.pts is not None else frame.dts
+        time_base = Fraction(frame.time_base or self.video.time_base)
+        if pts is not None and not self.span.whole:
+            pts -= round((self._origin + self.start_time) / time_base)
+        image, alpha = upright_rgba(frame, self.max_side, self.keep_alpha)
+        out = Frame(image, pts, time_base, self.decoded, alpha=alpha, warmup=place is Place.WARMUP)
+        if place is Place.INSIDE:  # its number in an image sequence out: its place in the source
+            out.number = self.first_index + self._inside
+            self._inside += 1
+        self.decoded += 1
+        if out.time is not None and (self.latest_time is None or out.time > self.latest_time):
+            self.latest_time = out.time
+        return out
+
+    def _when(self, frame: av.VideoFrame) -> float | None:
+        """A frame's time from the source's first frame (s)."""
+        return None if frame.time is None else frame.time - self.start_time
+
+    def __iter__(self) -> Iterator[Frame | av.Packet]:
+        last_time: float | None = 0.0
+        demux = self.container.demux([self.video, *self.copy_streams])
+        cut = RangeCut(self.span, self.start_time, self.copy_streams)
+        while not cut.finished:
+            try:
+                packet = next(demux)
+            except StopIteration:
+                break
+            except av.error.FFmpegError as exc:
+                self._damage(exc, last_time)
+                break  # the demuxer cannot go on after a read error
+            if packet.pts is not None and packet.time_base:
+                end = float((packet.pts + (packet.duration or 0)) * packet.time_base)
+                self._latest_end = max(self._latest_end, end)
+            if packet.stream is not self.video:
+                if packet.size and packet.dts is not None:
+                    yield from cut.packet(packet)
+                continue
+            if packet.pts is not None:
+                last_time = float(packet.pts * packet.time_base)
+            try:
+                frames = packet.decode()
+            except av.error.FFmpegError as exc:
+                self._damage(exc, last_time)
+                continue
+            for frame in frames:
+                place = self.span.place(self._when(frame))
+                if place is Place.INSIDE and cut.origin is None:
+                    self._origin = self._when(frame) or 0.0
+                    yield self._frame(frame, place)
+                    yield from cut.opened(self._origin)
+                elif place in (Place.INSIDE, Place.WARMUP):
+                    yield self._frame(frame, place)
+                elif place is Place.AFTER:
+                    cut.video_done = True
+        if self.span.whole:
+            _check_complete(self, self.latest_time)
+        elif self.decoded == 0:
+            raise InputError(f"no video frame could be decoded from {self.path.name} in the range asked for")
+
+    def close(self) -> None:
+        self.container.close()
+
+
+def _check_complete(self: FileDecoder, last_time: float | None) -> None:
+    """A file whose streams all stop well before the duration its header states was cut short: an
+    error naming where it ends, or (``ignore_errors``) the missing frames counted as lost."""
+    if self.decoded == 0:
+        raise InputError(f"no video frame could be decoded from {self.path.name}")
+    duration = self.duration
+    rate = float(self.video.average_rate or 25)
+    if self.video.frames:
+        missing = self.video.frames - self.decoded - self.lost
+    elif duration:
+        missing = int((duration - self._latest_end) * rate) if self._latest_end + max(0.5, 3 / rate) < duration else 0
+    else:
+        missing = 0
+    if missing <= 0:
+        return
+    self.lost += missing
+    if not self.ignore_errors:
+        raise InputError(f"{self.path.name} is damaged: it ends at {format_time(last_time)} of "
+                         f"{format_time(duration)} (frame {self.decoded}); "
+                         "--ignore-errors renders what can be read")

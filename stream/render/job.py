@@ -1,0 +1,313 @@
+"""The file-to-file job: decode -> stylize -> encode, with sound, timing, colour and timecode kept.
+
+The input is a media file or an image sequence (stream/media/image_sequence.py); the output a video file
+in H.264 or a mezzanine codec (stream/media/codecs.py) or an image sequence (stream/media/sequence_output.py).
+``--from``/``--to`` render a part (stream/media/time_range.py), the stabilizer warmed up on the frames
+just before it. Everything the user gave is checked (numbers, output, input, style, engine)
+before a byte is written; the output appears only when complete.
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+from engines import Engine, open_engine, resolve
+from engines.errors import OptionError, OutputError
+from engines.network_cache import NetworkCache
+from engines.style_scale import stylize_scaled
+from stream.core.frame import Frame
+from stream.core.notes import note
+from stream.core.pipeline import run_pipeline
+from stream.look.flicker import FlickerMeter
+from stream.look.looks import LookTimeline, per_shot_looks, read_looks
+from stream.look.options import StyleOptions
+from stream.look.shots import ShotList, find_shots, list_format
+from stream.look.stabilize import Stabilizer, warmup_frames
+from stream.media.codecs import choose_codec
+from stream.media.decode import FileDecoder
+from stream.media.encode import PRESETS, can_fragment, container_format
+from stream.media.image_sequence import DEFAULT_FPS, SequenceDecoder, find_sequence, is_sequence_input, sequence_name
+from stream.media.sequence_output import SequencePattern, is_sequence_output
+from stream.media.testsrc import write_test_clip
+from stream.media.time_range import parse_range
+from stream.media.timecode import Timecode, looks_like_timecode
+
+from .render_output import RenderOutput
+
+
+@dataclass(kw_only=True)
+class RenderOptions(StyleOptions):
+    """One render. ``input`` None renders the built-in test scene (5 s, 640x360, with a tone);
+    ``output`` None writes ``<input>-<style>.mp4`` beside the input (``default_output``).
+    ``start``/``end`` are ``--from``/``--to`` (seconds or HH:MM:SS:FF); ``fps`` is an image
+    sequence's rate; ``timecode`` the start timecode to write instead of the source's.
+    ``looks`` (a looks file) or ``style_per_shot`` give each shot or time range its own look
+    (stream/look/looks.py); ``shots`` is the shot list they count shots in (default: found in the input)."""
+
+    input: Path | None = None
+    output: Path | None = None
+    crf: int = 18
+    preset: str = "faster"   # x264; on 2 cores medium costs ~15% of throughput
+    codec: str | None = None  # h264 (default), prores, prores4444, dnxhr, ffv1
+    overwrite: bool = False
+    ignore_errors: bool = False
+    fragmented: bool | None = None   # MP4/MOV in fragments; None: when the input lasts over LONG_FILM_S
+    fps: float | None = None
+    start_number: int | None = None
+    timecode: str | None = None
+    start: str | None = None
+    end: str | None = None
+    looks: Path | None = None
+    style_per_shot: str | None = None
+    shots: Path | None = None
+    video_only: bool = False         # a chunk of a cluster render: the picture alone, no B-frames, so chunks
+    warm_up: bool = True             # join by stream copy; False for a chunk that starts at a cut
+
+    def check(self) -> None:
+        super().check()
+        if not 0 <= self.crf <= 51:
+            raise OptionError(f"--crf must be between 0 and 51, got {self.crf}")
+        if self.preset not in PRESETS:
+            raise OptionError(f"--preset must be one of {', '.join(PRESETS)}, got {self.preset!r}")
+        if self.fps is not None and not 0 < self.fps <= 1000:
+            raise OptionError(f"--fps must be above 0 and at most 1000, got {self.fps:g}")
+        if self.start_number is not None and self.start_number < 0:
+            raise OptionError(f"--start-number must be 0 or more, got {self.start_number}")
+        if self.timecode is not None and not looks_like_timecode(self.timecode):
+            raise OptionError(f"--timecode must look like HH:MM:SS:FF, got {self.timecode!r}")
+        if self.looks is not None and self.style_per_shot is not None:
+            raise OptionError("give --looks or --style-per-shot, not both")
+        if self.looks is not None and self.looks.suffix.lower() != ".json":
+            raise OptionError(f"a looks file is a .json file, not {self.looks.name}")
+        if self.shots is not None:
+            list_format(self.shots)
+        if is_sequence_output(self.output):
+            SequencePattern(self.output)  # refuses a picture format it cannot write
+            if self.codec is not None:
+                raise OptionError("--codec applies to video files; an image sequence's format is its extension")
+        else:
+            fmt = container_format(self.output)  # refuses an extension it cannot write
+            choose_codec(self.codec, fmt)
+            if self.fragmented and not can_fragment(fmt):
+                raise OptionError(f"--fragmented applies to .mp4 and .mov outputs, not {self.output.suffix}")
+            if self.start_number is not None:
+                raise OptionError("--start-number applies to image sequence outputs (-o frames/%04d.png)")
+        if self.input is not None and self.input.exists() and self.output.exists() \
+                and self.input.resolve() == self.output.resolve():
+            raise OutputError("the output would replace the input; choose another output path")
+
+
+@dataclass
+class RenderResult:
+    frames: int
+    seconds: float
+    fps: float
+    engine: str
+    style: str
+    output: str
+    precision: str = "fp32"
+    codec: str = "h264"
+    lost_frames: int = 0
+    stability: float = 0.0
+    fragmented: bool = False
+    scene_cuts: int = 0
+    copied_packets: int = 0
+    dropped_packets: int = 0          # damaged packets of copied streams left out (--ignore-errors)
+    skipped_streams: list[str] = field(default_factory=list)
+    timecode: str | None = None       # the output's start timecode
+    first_frame: int | None = None    # an image sequence output's first and last frame numbers
+    last_frame: int | None = None
+    flicker: float | None = None      # stream/look/flicker.py, over the whole render, and the source's own
+    source_flicker: float | None = None
+    looks: int = 0                    # entries of --looks / --style-per-shot, and the shots they count in
+    shots: int | None = None
+    chunks: int | None = None         # --cluster: chunks, the workers that rendered them, chunks retried
+    workers: int | None = None
+    retries: int | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int], None]] | None = None,
+           engine: Engine | None = None) -> RenderResult:
+    """Run one render. ``progress(total)`` may return an ``advance(n)`` callback for a progress bar;
+    ``engine`` one already open for this style (a cluster's worker keeps one for all its chunks).
+    A render in chunks on Ray is ``stream.cluster.job.render_on_cluster``."""
+    opts = prepare(opts)
+    controls = opts.controls()
+    style = resolve(controls.style)
+    with ExitStack() as stack:
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        decoder = open_input(opts, scratch)
+        stack.callback(decoder.close)
+        timeline, shots = _timeline(opts, decoder, controls, style)
+        timecode = _start_timecode(opts, decoder, controls.stability)
+        output = RenderOutput(opts, decoder, timecode, stack)
+        engine = engine or open_engine(opts.engine, style, controls.look, throughput=True,
+                                       max_side=opts.max_side, notes=note, precision=opts.precision)
+        stabilizer, flicker = Stabilizer(controls.stability), FlickerMeter()
+        seconds = _run(decoder, engine, stabilizer, timeline, output.writer,
+                       progress(decoder.expected_frames) if progress else (lambda n=1: None), flicker,
+                       opts.style_scale)
+    writer = output.writer
+    return RenderResult(frames=writer.frames, seconds=round(seconds, 3),
+                        fps=round(writer.frames / max(seconds, 1e-9), 2), engine=engine.name,
+                        precision=engine.precision_for(style), style=style.name, output=str(opts.output),
+                        codec=output.codec, lost_frames=decoder.lost, stability=controls.stability,
+                        fragmented=output.fragmented, scene_cuts=stabilizer.stats.cuts,
+                        copied_packets=getattr(writer, "copied_packets", 0),
+                        dropped_packets=getattr(writer, "dropped_packets", 0),
+                        skipped_streams=output.skipped, timecode=str(timecode) if timecode else None,
+                        first_frame=getattr(writer, "first_number", None), last_frame=getattr(writer, "last_number", None),
+                        looks=len(timeline.entries), shots=shots, **flicker.overall())
+
+
+def prepare(opts: RenderOptions) -> RenderOptions:
+    """The options with the default output filled in, checked whole (a cluster render's too)."""
+    if opts.output is None:
+        opts = replace(opts, output=default_output(opts.input, resolve(opts.style).name))
+    opts.check()
+    return opts
+
+
+def open_input(opts: RenderOptions, scratch: Path):
+    """The decoder for the input: the test scene, an image sequence or a media file."""
+    keep_alpha = opts.codec in ("prores4444", "ffv1") or is_sequence_output(opts.output)
+    if opts.input is not None and is_sequence_input(opts.input):
+        return SequenceDecoder(find_sequence(opts.input), opts.fps or DEFAULT_FPS, opts.max_side,
+                               opts.ignore_errors, keep_alpha, opts.timecode)
+    if opts.fps is not None and not opts.video_only:
+        note("--fps sets an image sequence's rate; a video keeps its own")
+    source = opts.input
+    if source is None:
+        source = scratch / "testsrc.mkv"
+        write_test_clip(source)
+    decoder = FileDecoder(source, opts.max_side, opts.ignore_errors, keep_alpha)
+    if opts.video_only:
+        decoder.copy_streams = []
+    return decoder
+
+
+def _start_timecode(opts: RenderOptions, decoder, stability: float) -> Timecode | None:
+    """Choose the time range (``--from``/``--to``) on the decoder; the output's start timecode."""
+    timecode = decoder.timecode
+    if opts.timecode is not None and not isinstance(decoder, SequenceDecoder):
+        timecode = Timecode.parse(opts.timecode, decoder.rate)
+    span = parse_range(opts.start, opts.end, decoder.rate, timecode, decoder.duration)
+    if not span.whole:
+        warmup = warmup_frames(stability) / float(decoder.rate) if opts.warm_up else 0.0
+        decoder.select(replace(span, warmup=warmup))
+    return None if timecode is None else timecode + decoder.first_index
+
+
+def _timeline(opts: RenderOptions, decoder, controls, style) -> tuple[LookTimeline, int | None]:
+    """The look of every frame (one for all without --looks or --style-per-shot), and how many
+    shots it counted in (None when it needed none)."""
+    if opts.looks is None and opts.style_per_shot is None:
+        return LookTimeline(controls, style), None
+    rate, first_tc = decoder.rate, decoder.timecode
+    frames = round(decoder.duration * rate) if decoder.duration else None
+    found: list[ShotList] = []
+
+    def read(path: Path) -> ShotList:
+        found.append(ShotList.read(path, rate, first_tc, frames))
+        return found[-1]
+
+    def shots() -> ShotList:
+        if opts.shots is not None:
+            return read(opts.shots)
+        started = time.perf_counter()
+        found.append(find_shots(getattr(decoder, "path", None) or opts.input, opts.fps))
+        note(f"found {len(found[-1].shots)} shots in {time.perf_counter() - started:.1f} s")
+        return found[-1]
+
+    if opts.style_per_shot is not None:
+        timeline, notes = per_shot_looks(opts.style_per_shot, controls, style, shots())
+        for line in notes:
+            note(line)
+    else:
+        timeline = read_looks(opts.looks, controls, style, rate, first_tc, decoder.duration, frames, shots, read)
+    return timeline, len(found[-1].shots) if found else None
+
+
+def _source_index(decoder, frame: Frame) -> int:
+    """A frame's place in the source, counted from its first frame (a warm-up frame: the range's first)."""
+    if frame.number is None:
+        return decoder.first_index
+    sequence = getattr(decoder, "sequence", None)
+    return frame.number - (sequence.first if sequence is not None else 0)
+
+
+def _run(decoder, engine, stabilizer: Stabilizer, timeline: LookTimeline, writer, advance,
+         flicker: FlickerMeter, style_scale: float = 1.0) -> float:
+    """Decode, stylize, stabilize and write every frame, each in its look; the seconds it took. At
+    strength 0 the picture is the source's and neither the network nor the stabilizer runs. A new
+    look that is not a crossfade (a cut, an entry of its own) starts the stabilizer afresh."""
+    networks = NetworkCache(engine)
+    before = [None, None]  # the entry and style of the frame before
+
+    def stylize(item):
+        if isinstance(item, Frame):
+            item.original = item.image
+            item.look = timeline.at(_source_index(decoder, item))
+            _, controls, style = item.look
+            if controls.strength > 0:
+                item.image = stylize_scaled(engine, item.image, networks.get(style), controls.look, style_scale)
+        return item
+
+    def stabilize(item):  # sequential: each frame builds on the one before
+        if isinstance(item, Frame):
+            entry, controls, style = item.look
+            if entry != before[0] and style != before[1]:
+                stabilizer.reset()
+            before[:] = entry, style
+            stabilizer.set_stability(controls.stability if controls.strength > 0 else 0.0)
+            item.image = stabilizer(item.original, item.image)
+        return item
+
+    def write(item):
+        if isinstance(item, Frame) and item.warmup:
+            return  # it only warmed the stabilizer up
+        writer.write(item)
+        if isinstance(item, Frame):
+            flicker.update(item.original, item.image)
+            advance(1)
+
+    started = time.perf_counter()
+    try:
+        base = timeline.base
+        steady = base.stability > 0 and base.strength > 0
+        stages = [(stylize, engine.parallel_frames)] + ([stabilize] if steady or timeline.entries else [])
+        run_pipeline(decoder, stages, write)
+        writer.finish()
+    except BaseException:
+        writer.abort()
+        raise
+    return time.perf_counter() - started
+
+
+def default_output(input_path: Path | None, style_name: str, suffix: str = ".mp4") -> Path:
+    """``<input stem>-<style>.mp4`` beside the input (``stylecast-demo-…`` for the test scene), with
+    ``-1``, ``-2``… added rather than overwrite anything."""
+    stem, folder = "stylecast-demo", Path.cwd()
+    if input_path is not None and input_path.is_dir():  # shots/a/ -> shots/a-<style>.mp4
+        stem, folder = input_path.name, input_path.parent
+    elif input_path is not None and is_sequence_input(input_path):  # shots/a_%04d.png -> shots/a-<style>.mp4
+        stem, folder = sequence_name(input_path), input_path.parent
+    elif input_path is not None:
+        stem, folder = input_path.stem, input_path.parent
+    tag = "".join(c if c.isalnum() or c in "-_" else "-" for c in style_name)[:40]
+    candidate = folder / f"{stem}-{tag}{suffix}"
+    n = 1
+    while candidate.exists():
+        candidate = folder / f"{stem}-{tag}-{n}{suffix}"
+        n += 1
+    return candidate
+
+
+__all__ = ["RenderOptions", "RenderResult", "default_output", "render"]

@@ -1,0 +1,163 @@
+"""A WebRTC viewer's session: their camera in, the same camera stylized back.
+
+Each :class:`Session` owns an aiortc peer connection (stream/serve/peer.py), the outgoing
+:class:`~stream.stylized_track.StylizedTrack`, its own look (a :class:`~stream.stylist.Stylist`:
+style, strength, stabilizer) on the engine every session shares, and every task it starts. The
+page changes the look over a data channel (``{"style", "strength", "keep_colors", "stability"}``,
+any subset; the reply is ``{"state": ...}`` or ``{"error": ...}``) and gets the session's figures
+on it each second. A session ends, releasing everything, when the browser closes it, when ICE
+fails, or after ``IDLE_S`` seconds without a camera frame (the watchdog).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import time
+from concurrent.futures import Executor
+from typing import Callable
+
+from aiortc import RTCSessionDescription
+
+from engines import Engine, Style
+from engines.errors import StylecastError
+from stream.look.controls import Controls, parse_controls
+from stream.look.stats import LiveStats
+from stream.look.stylist import Stylist
+
+from .peer import answer_offer, peer_connection, release
+from .stylized_track import StylizedTrack
+
+IDLE_S = 9.0           # a session with no camera frame for this long is closed: gone within 10 s
+WATCH_EVERY_S = 0.25
+STATS_EVERY_S = 1.0    # the server's figures go to the page this often over the data channel
+
+
+class Session:
+    """One viewer. ``styles`` turns a style spec the viewer may pick (built-ins, blends, uploads)
+    into a Style (StyleError otherwise); ``on_closed`` is called once everything is released."""
+
+    def __init__(self, engine: Engine, executor: Executor, style: str, max_side: int | None,
+                 styles: Callable[[str], Style], on_closed: Callable[[Session], None], ice_servers=(),
+                 adapt: bool = False):
+        self.id = secrets.token_hex(8)
+        self.executor, self._on_closed = executor, on_closed
+        self.stylist = Stylist(engine, Controls(style=style), LiveStats(), styles, adapt=adapt)
+        self.stats = self.stylist.stats
+        self.pc = peer_connection(ice_servers)
+        self.track = StylizedTrack(self.stylist, executor, max_side, self._spawn)
+        self.tasks: set[asyncio.Task] = set()
+        self.channel = None
+        self.closed = asyncio.Event()
+        self.why_closed = ""
+        self._closing = False
+        self._closer: asyncio.Future | None = None
+        self.pc.on("connectionstatechange", self._on_state)
+        self.pc.on("datachannel", self._on_channel)
+        self.pc.on("track", self._on_track)
+
+    async def answer(self, sdp: str, kind: str) -> RTCSessionDescription:
+        """Apply the browser's offer and return the answer; raises OfferError with the reason."""
+        answer = await answer_offer(self.pc, sdp, kind, self.track)
+        self._spawn(self._watchdog())
+        return answer
+
+    def _spawn(self, coro) -> asyncio.Task:
+        """Run ``coro`` as a task this session owns (cancelled when it closes)."""
+        task = asyncio.ensure_future(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+    def _on_track(self, camera) -> None:
+        if camera.kind == "video":
+            self._spawn(self._follow(camera))
+
+    async def _follow(self, camera) -> None:
+        await self.track.follow(camera)
+        self.close_soon("the browser stopped sending video")
+
+    def _on_state(self) -> None:
+        if self.pc.connectionState in ("failed", "closed"):
+            self.close_soon(f"connection {self.pc.connectionState}")
+
+    def _on_channel(self, channel) -> None:
+        self.channel = channel
+        channel.on("message", lambda message: self._spawn(self._on_message(message)))
+        self._spawn(self._send_stats())
+
+    # -- the look, over the data channel -----------------------------------------------------
+    async def _on_message(self, message) -> None:
+        if _is_goodbye(message):  # the page is going (reload, tab closed): free the place now
+            self.close_soon("the viewer said goodbye")
+            return
+        try:
+            reply = {"state": await self.control(**parse_controls(message))}
+        except StylecastError as exc:
+            reply = {"error": str(exc)}
+        self._send(reply)
+
+    async def control(self, **fields) -> dict:
+        """Change the look between frames (a new style's network is built off the event loop)."""
+        await asyncio.get_running_loop().run_in_executor(self.executor, lambda: self.stylist.control(**fields))
+        return self.state()
+
+    def state(self) -> dict:
+        return {"session": self.id, **self.stylist.state()}
+
+    def _send(self, payload: dict) -> None:
+        if self.channel is not None and self.channel.readyState == "open":
+            self.channel.send(json.dumps(payload))
+
+    async def _send_stats(self) -> None:
+        while not self.closed.is_set():
+            await asyncio.sleep(STATS_EVERY_S)
+            self._send({"stats": self.stats.snapshot()})
+
+    # -- ending --------------------------------------------------------------------------------
+    async def _watchdog(self) -> None:
+        while not self.closed.is_set():
+            await asyncio.sleep(WATCH_EVERY_S)
+            if time.monotonic() - self.track.last_frame_at > IDLE_S:
+                self.close_soon(f"no camera frame for {IDLE_S:g} s")
+                return
+            self.stylist.adapt()  # and, as often, the network's size follows what this viewer gets
+
+    @property
+    def closing(self) -> bool:
+        """Closing or closed: it no longer holds a viewer's place."""
+        return self._closing or self._closer is not None
+
+    def close_soon(self, why: str) -> None:
+        """Start closing now and return; safe from inside one of this session's own tasks or
+        callbacks (the close cancels them) and from outside (the server's goodbye route)."""
+        if not self.closing:
+            self.why_closed = why
+            self._closer = asyncio.ensure_future(self.close())  # kept: not one of the tasks it cancels
+
+    async def close(self) -> None:
+        """Release everything: the peer connection, its tracks and every task this session started."""
+        if self._closing:
+            await self.closed.wait()
+            return
+        self._closing = True
+        self.closed.set()
+        current = asyncio.current_task()
+        tasks = [t for t in self.tasks if t is not current]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        try:
+            await release(self.pc)
+        finally:
+            self._on_closed(self)
+
+
+def _is_goodbye(message) -> bool:
+    if not isinstance(message, str) or "bye" not in message:
+        return False
+    try:
+        return json.loads(message) == {"bye": True}
+    except ValueError:
+        return False
+

@@ -1,0 +1,110 @@
+"""The demo page in real headless Chromium (Debian's, driven by Playwright) with a fake camera that
+plays the moving test scene: the call connects, frames come back stylized, styles switch, viewers
+are separate sessions, closing the page frees everything."""
+from __future__ import annotations
+
+import os
+import urllib.request
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from conftest import serve_fixture, wait_for
+from server_process import ServerProcess
+from viewer import Viewer, browser_missing, launch, write_camera
+
+pytestmark = pytest.mark.skipif(browser_missing() is not None, reason=str(browser_missing()))
+SHOTS = Path(os.environ.get("STYLECAST_SCREENSHOTS", "test-screenshots"))
+
+
+server = serve_fixture("--max-sessions", "3", "--offer-rate", "1000")
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    from playwright.sync_api import sync_playwright
+
+    camera = write_camera(tmp_path_factory.mktemp("camera") / "scene.y4m")
+    with sync_playwright() as p:
+        b = launch(p, camera)
+        yield b
+        b.close()
+
+
+def thumb_colour(server, name: str) -> np.ndarray:
+    data = urllib.request.urlopen(f"{server.base}/api/thumbs/{name}.jpg").read()
+    picture = cv2.cvtColor(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    return picture.reshape(-1, 3).mean(0)
+
+
+def test_call_connects_and_comes_back_stylized(server, browser):
+    viewer = Viewer(browser, server.url)
+    try:
+        fps = viewer.received_fps(4)
+        assert fps >= 3, f"only {fps:.1f} frames/s reached the page"
+        out, camera = viewer.picture("output").astype(float), viewer.picture("preview").astype(float)
+        assert out.shape == camera.shape == (360, 640, 3)
+        assert np.abs(out - camera).mean() > 25  # stylized, not the camera picture
+        assert out.std() > 20                    # a picture, not a blank
+        SHOTS.mkdir(exist_ok=True)
+        viewer.page.screenshot(path=str(SHOTS / "serve.png"))
+        server_side = viewer.value("window.stylecast.server")
+        assert server_side["frames_out"] > 0 and server_side["latency_p95_ms"] > 0
+        assert server_side["flicker"] is not None  # the readout, also on the page's overlay
+        assert "flicker" in viewer.page.inner_text("#overlay")
+    finally:
+        viewer.close()
+
+
+def test_style_switch_changes_the_picture(server, browser):
+    viewer = Viewer(browser, server.url, "autostart=1&style=starry-night")
+    try:
+        viewer.page.wait_for_function("window.stylecast.metrics.framesDecoded > 3", timeout=20000)
+        colours = {name: thumb_colour(server, name) for name in ("starry-night", "crimson-poster")}
+
+        def nearer(name: str) -> bool:
+            mean = viewer.picture().reshape(-1, 3).mean(0)
+            other = next(n for n in colours if n != name)
+            return np.linalg.norm(mean - colours[name]) < np.linalg.norm(mean - colours[other])
+
+        assert nearer("starry-night")
+        viewer.page.click("#styles button[data-style='crimson-poster']")
+        wait_for(lambda: nearer("crimson-poster"), 5, "the picture took the new style")
+        state = server.stats()["viewers"][0]
+        assert state["style"] == "crimson-poster"
+    finally:
+        viewer.close()
+
+
+def test_two_viewers_two_sessions_and_closing_frees_them(server, browser):
+    wait_for(lambda: server.stats()["peer_connections"] == 0, 12, "earlier calls released")
+    baseline = server.stats()["tasks"]
+    first = Viewer(browser, server.url, "autostart=1&style=mosaic")
+    second = Viewer(browser, server.url, "autostart=1&style=charcoal")
+    try:
+        stats = server.stats()
+        assert stats["sessions"] == 2 and stats["peer_connections"] == 2
+        assert sorted(v["style"] for v in stats["viewers"]) == ["charcoal", "mosaic"]
+        for v in (first, second):
+            v.page.wait_for_function("window.stylecast.metrics.framesDecoded > 3", timeout=20000)
+        assert np.abs(first.picture().astype(float) - second.picture().astype(float)).mean() > 20
+    finally:
+        first.close()
+    wait_for(lambda: server.stats()["sessions"] == 1, 12, "the closed page's session released")
+    second.close()
+    wait_for(lambda: server.stats()["peer_connections"] == 0, 12, "every peer connection closed")
+    wait_for(lambda: server.stats()["tasks"] == baseline, 5, "the server's tasks back to where they were")
+    wait_for(lambda: server.stats()["sessions_in_memory"] == 0, 5, "both sessions freed, frames and all")
+
+
+def test_page_without_token_is_refused_and_with_it_streams(browser):
+    with ServerProcess("--host", "0.0.0.0") as srv:
+        url = srv.base.replace("0.0.0.0", "127.0.0.1")
+        refused = Viewer(browser, url + "/", "autostart=1", wait_streaming=False)
+        refused.page.wait_for_function("window.stylecast.errors.length > 0", timeout=10000)
+        assert "token" in refused.value("window.stylecast.errors")[0]
+        refused.close()
+        viewer = Viewer(browser, f"{url}/?token={srv.token}")
+        viewer.page.wait_for_function("window.stylecast.metrics.framesDecoded > 3", timeout=20000)
+        viewer.close()
