@@ -3,7 +3,7 @@
 ``StyleOptions`` holds the fields render, live and serve share (style, strength, keep_colors,
 stability, engine, precision, max_side, style_scale) with one range check; each job's options extend it with
 their own fields (``RenderOptions``, ``LiveOptions``, ``ServeOptions``). The look that may change
-while a job runs is taken from them as one :class:`~stream.controls.Controls`.
+while a job runs is taken from them as one :class:`~stream.look.controls.Controls`.
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """A WebRTC viewer's session: their camera in, the same camera stylized back.
 
 Each :class:`Session` owns an aiortc peer connection (stream/serve/peer.py), the outgoing
-:class:`~stream.stylized_track.StylizedTrack`, its own look (a :class:`~stream.stylist.Stylist`:
+:class:`~stream.serve.stylized_track.StylizedTrack`, its own look (a :class:`~stream.look.stylist.Stylist`:
 style, strength, stabilizer) on the engine every session shares, and every task it starts. The
 page changes the look over a data channel (``{"style", "strength", "keep_colors", "stability"}``,
 any subset; the reply is ``{"state": ...}`` or ``{"error": ...}``) and gets the session's figures
