@@ -34,17 +34,28 @@ def add_lost_detail(upscaled: np.ndarray, original: np.ndarray, small: np.ndarra
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
+def shrink(frame: np.ndarray, scale: float) -> np.ndarray:
+    """The frame at the network's working size, ``scale`` times its own (at least MIN_PIXELS a side)."""
+    h, w = frame.shape[:2]
+    sh, sw = max(MIN_PIXELS, round(h * scale)), max(MIN_PIXELS, round(w * scale))
+    return cv2.resize(frame, (sw, sh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+
+
+def grow(stylized: np.ndarray, frame: np.ndarray, small: np.ndarray, look: Look) -> np.ndarray:
+    """The network's output at its working size (``stylized``, made from ``small``) back at the
+    size of ``frame``, with the detail the shrinking lost added back and ``look`` applied there."""
+    h, w = frame.shape[:2]
+    enlarged = stylized.shape[0] < h or stylized.shape[1] < w
+    out = cv2.resize(stylized, (w, h), interpolation=cv2.INTER_CUBIC if enlarged else cv2.INTER_AREA)
+    if enlarged:
+        out = add_lost_detail(out, frame, small)
+    return out if look.is_plain else look.apply(out, frame)
+
+
 def stylize_scaled(engine, frame: np.ndarray, network=None, look: Look | None = None, scale: float = 1.0) -> np.ndarray:
     """``engine.stylize_one`` with the network run at ``scale`` times the frame's size; the look is
     applied at full size. Scale 1 is the engine's own call, unchanged."""
     if scale == 1.0:
         return engine.stylize_one(frame, network, look)
-    h, w = frame.shape[:2]
-    sh, sw = max(MIN_PIXELS, round(h * scale)), max(MIN_PIXELS, round(w * scale))
-    small = cv2.resize(frame, (sw, sh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
-    out = engine.stylize_one(small, network, Look())
-    out = cv2.resize(out, (w, h), interpolation=cv2.INTER_CUBIC if scale < 1 else cv2.INTER_AREA)
-    if scale < 1:
-        out = add_lost_detail(out, frame, small)
-    look = engine.look if look is None else look
-    return out if look.is_plain else look.apply(out, frame)
+    small = shrink(frame, scale)
+    return grow(engine.stylize_one(small, network, Look()), frame, small, engine.look if look is None else look)

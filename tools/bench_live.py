@@ -4,6 +4,11 @@ matches frames by timestamp. Latency is from the publisher's send to the receive
 
     python tools/bench_live.py [--width 640 --height 360 --fps 25 --seconds 20] [--extra "--no-stabilize"]
     python tools/bench_live.py --srt 20     # the same through SRT both ways (latency 20 ms a hop)
+    python tools/bench_live.py --tree /tmp/base   # another checkout's stylecast, to alternate with this one
+
+stylecast runs with ``--fps`` set to the publisher's rate (its default, 25, caps a faster source).
+The rate and latency are given for the whole run, for its first 5 s (the engine loading, the stream
+probed, the network's size found) and for the rest, every frame sent counted.
 
 With ``--srt MS`` stylecast listens for SRT (``srt://...?mode=listener``) and calls its receiver
 (``mode=caller``): the publisher's UDP goes through one ``srt-live-transmit`` relay into SRT, and
@@ -62,8 +67,8 @@ def direct_hop(args) -> None:
     latency = np.array([(arrived - sent_at[pts]) * 1000 for pts, _, arrived in receiver.frames if pts in sent_at])
     settled = latency[len(latency) // 10:]
     print(json.dumps({"size": f"{args.width}x{args.height}", "direct": True, "frames_sent": len(sent_at),
-                      "frames_received": len(latency), "latency_p50_ms": round(float(np.percentile(settled, 50)), 1),
-                      "latency_p95_ms": round(float(np.percentile(settled, 95)), 1)}))
+                      "frames_received": len(latency), "latency_p50_ms": _pct(settled, 50),
+                      "latency_p95_ms": _pct(settled, 95)}))
 
 
 def stage_times(rows: list[list[str]], sent_at: dict, received_at: dict) -> dict:
@@ -83,6 +88,28 @@ def stage_times(rows: list[list[str]], sent_at: dict, received_at: dict) -> dict
     return {name: round(float(np.nanmedian(v[len(v) // 10:])), 1) for name, v in spans.items() if v}
 
 
+def _pct(values: np.ndarray, q: float) -> float | None:
+    """The ``q``th percentile in ms, to 0.1; None when nothing arrived."""
+    return round(float(np.percentile(values, q)), 1) if len(values) else None
+
+
+FIRST_S = 5.0  # the start (the engine loading, the stream probed, the network's size found) reported apart
+
+
+def _part(sent_at: dict, received: list, start: float, end: float) -> dict:
+    """Frames sent from ``start`` to ``end`` (publisher's clock): the rate at which they arrived and
+    their latency, send to the receiver's decode, every frame counted (none left out as warm-up)."""
+    sent = {pts: at for pts, at in sent_at.items() if start <= at < end}
+    latency = np.array([(arrived - sent[pts]) * 1000 for pts, _, arrived in received if pts in sent])
+    if not len(latency):
+        return {"frames_sent": len(sent), "frames_received": 0}
+    return {"frames_sent": len(sent), "frames_received": len(latency),
+            "fps_received": round(len(latency) / max(end - start, 1e-9), 2),
+            "latency_p50_ms": _pct(latency, 50),
+            "latency_p95_ms": _pct(latency, 95),
+            "latency_max_ms": _pct(latency, 100)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--width", type=int, default=640)
@@ -93,6 +120,8 @@ def main() -> None:
     ap.add_argument("--direct", action="store_true", help="no stylecast: the publisher sends straight to the "
                                                           "receiver (what one hop of the harness costs)")
     ap.add_argument("--srt", type=int, metavar="MS", help="SRT in and out, latency MS a hop, instead of UDP")
+    ap.add_argument("--tree", type=Path, default=ROOT, help="the checkout whose stylecast runs (default: this "
+                                                            "one), to compare two commits side by side")
     args = ap.parse_args()
     if args.direct:
         return direct_hop(args)
@@ -103,9 +132,9 @@ def main() -> None:
     source, sink, relays = srt_ends(args, src, dst) if args.srt else \
         (f"udp://127.0.0.1:{src}", f"udp://127.0.0.1:{dst}", [])
     proc = subprocess.Popen([sys.executable, "-m", "stream.cli", "live", "--source", source,
-                             "--sink", sink, "--duration", str(args.seconds + 3), "--json",
+                             "--sink", sink, "--duration", str(args.seconds + 3), "--json", "--fps", str(args.fps),
                              "--trace", str(trace), *args.extra.split()],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=args.tree)
     time.sleep(1.5)
     if args.srt:
         relays.append(publisher_relay(args, source, src))
@@ -135,18 +164,23 @@ def main() -> None:
     steady_sent = {pts for pts, at in sent_at.items() if at >= first}
     steady_received = sum(1 for pts, _, _ in receiver.frames if pts in steady_sent)
     steady_seconds = max(sent_at.values()) - first
+    start = min(sent_at.values())
+    first_5s = _part(sent_at, receiver.frames, start, start + FIRST_S)
+    after_5s = _part(sent_at, receiver.frames, start + FIRST_S, max(sent_at.values()) + 1e-6)
+    whole = _part(sent_at, receiver.frames, start, max(sent_at.values()) + 1e-6)
     result = {"size": f"{args.width}x{args.height}", "transport": f"SRT latency {args.srt} ms" if args.srt else "UDP",
               "source_fps": args.fps, "seconds": args.seconds,
               "frames_sent": len(sent_at), "frames_received": len(latency),
               "fps_received": round(len(latency) / args.seconds, 2),
               "fps_received_after_3s": round(steady_received / max(steady_seconds, 1e-9), 2),
-              "latency_p50_ms": round(float(np.percentile(settled, 50)), 1),
-              "latency_p95_ms": round(float(np.percentile(settled, 95)), 1),
-              "send_to_sink_p50_ms": round(float(np.percentile(to_sink, 50)), 1),
-              "send_to_sink_p95_ms": round(float(np.percentile(to_sink, 95)), 1),
+              "latency_p50_ms": _pct(settled, 50),
+              "latency_p95_ms": _pct(settled, 95),
+              "send_to_sink_p50_ms": _pct(to_sink, 50),
+              "send_to_sink_p95_ms": _pct(to_sink, 95),
               "stages_p50_ms": stages,
-              "stylecast": {k: summary[k] for k in ("fps_in", "fps_out", "dropped", "engine_ms",
-                                                    "latency_p50_ms", "latency_p95_ms", "style_scale")}}
+              "whole_run": whole, "first_5s": first_5s, "after_5s": after_5s,
+              "stylecast": {k: summary.get(k) for k in ("fps_in", "fps_out", "dropped", "behind", "engine_ms",
+                                                        "latency_p50_ms", "latency_p95_ms", "style_scale")}}
     print(json.dumps(result))
 
 

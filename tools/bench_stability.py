@@ -5,6 +5,11 @@ prints E_warp (x per-frame), fidelity, strength and the stabilizer's time per fr
 network's. Optionally writes the E_warp plot and a per-frame | stabilized side-by-side picture.
 
     python tools/bench_stability.py [--clip bikes] [--style 19] [--frames 120] [--still] [--plot P] [--side-by-side P]
+    python tools/bench_stability.py --scale 0.42 --stability 0.8 --ema   # live's stabilizer below the frame's size
+
+With ``--scale S`` the network runs at S times the frame's size (as ``--style-scale`` and live's
+governor make it) and the rows are live's quick stabilizer at the frame's size, on the grown
+picture (before issue #27), and at the network's size, grown after it (since).
 """
 from __future__ import annotations
 
@@ -25,6 +30,8 @@ from clips import real_clip  # noqa: E402
 from temporal_metrics import SourceFlow, read_frames, summary  # noqa: E402
 
 from engines import open_engine  # noqa: E402
+from engines.look import Look  # noqa: E402
+from engines.style_scale import grow, shrink  # noqa: E402
 from stream.look.flicker import FlickerMeter  # noqa: E402
 from stream.look.stabilize import Stabilizer  # noqa: E402
 
@@ -45,6 +52,21 @@ def ema(frames, alpha):
     return out
 
 
+def live_rows(stabilities, source, perframe, smalls, small_out) -> list:
+    """Live's quick stabilizer at each stability: on the grown picture at the frame's size, and at
+    the network's size with the picture grown after it; with the stabilizer's time per frame."""
+    rows = []
+    for s in stabilities:
+        for name, at_network_size in (("at the frame's size", False), ("at the network's size", True)):
+            stab, out, times = Stabilizer(s, thorough=False), [], []
+            for src, full, small, small_sty in zip(source, perframe, smalls, small_out):
+                t = time.perf_counter()
+                out.append(grow(stab(small, small_sty), src, small, Look()) if at_network_size else stab(src, full))
+                times.append(time.perf_counter() - t)
+            rows.append((f"live {s}, {name}", out, statistics.median(times) * 1000))
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clip", default="bikes")
@@ -56,6 +78,8 @@ def main() -> None:
     ap.add_argument("--side-by-side", type=Path)
     ap.add_argument("--still", action="store_true",
                     help="a locked-off camera: the clip's first frame again and again, with sensor noise (sigma 2)")
+    ap.add_argument("--scale", type=float, help="the network at this times the frame's size: live's stabilizer, "
+                                                "at the frame's size and at the network's")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     clip = Path(args.clip) if Path(args.clip).is_file() else real_clip(args.clip)
@@ -65,11 +89,18 @@ def main() -> None:
         source = [np.clip(first + rng.normal(0, 2, first.shape), 0, 255).astype(np.uint8) for _ in source]
     engine = open_engine("cpu", args.style)
     started = time.perf_counter()
-    perframe = [engine.stylize_one(f) for f in source]
+    if args.scale:
+        smalls = [shrink(f, args.scale) for f in source]
+        small_out = [engine.stylize_one(s) for s in smalls]
+        perframe = [grow(o, f, s, Look()) for o, f, s in zip(small_out, source, smalls)]
+    else:
+        perframe = [engine.stylize_one(f) for f in source]
     network_ms = (time.perf_counter() - started) / len(source) * 1000
     flow = SourceFlow(source)
     rows = [("source (floor)", source, None), ("per-frame", perframe, None)]
-    for s in args.stability:
+    if args.scale:
+        rows += live_rows(args.stability, source, perframe, smalls, small_out)
+    for s in ([] if args.scale else args.stability):
         stab, times = Stabilizer(s), []
         out = []
         for src, sty in zip(source, perframe):

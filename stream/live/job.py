@@ -1,13 +1,13 @@
 """The live job: a camera or stream in, a stylized stream out, with bounded delay.
 
-Threads joined by one-item slots (stream.pipeline.LatestSlot): capture -> inference (one thread
+Threads joined by one-item slots (stream.core.pipeline.LatestSlot): capture -> inference (one thread
 per core, a frame each, one core per frame) -> stabilization -> output, so the network works on two
 frames while the stabilizer finishes the one before. When a stage is slower than the one feeding
 it, the frame waiting is replaced by the newer one and counted as dropped, so delay never builds
 up. Frames leave the network in order or not at all (stream/live/in_order.py), so the stabilizer and
 the sink always see time moving forward. Sound passes from the capture thread straight to the
 sink. The look (style, strength, keep_colors, stability) changes while running through the job's
-:class:`~stream.stylist.Stylist`: ``control`` in Python, or the HTTP control endpoint.
+:class:`~stream.look.stylist.Stylist`: ``control`` in Python, or the HTTP control endpoint.
 """
 from __future__ import annotations
 
@@ -69,20 +69,22 @@ class LiveJob:
 
     @classmethod
     def open(cls, opts: LiveOptions, stop: threading.Event | None = None) -> LiveJob:
-        """Check the options, then open the engine, the source, the sink, the trace and the control
-        endpoint, in that order; the first that fails is the error (one line for the user)."""
+        """Check the options, then open the engine and the look's network, the source, the sink, the
+        trace and the control endpoint, in that order; the first that fails is the error (one line
+        for the user). The source opens once the network is built, so little queues before the job
+        reads it (and what does is skipped: stream/live/live_edge.py)."""
         opts.check()
         stop = stop or threading.Event()
         controls = opts.controls()
         # one core per frame and a frame per core (parallel_frames), as in render and serve
         engine = open_engine(opts.engine, controls.style, controls.look, throughput=True, max_side=opts.max_side,
                              notes=note, precision=opts.precision)
+        stylist = Stylist(engine, controls, LiveStats(), style_scale=opts.style_scale, adapt=opts.adapt, fps=opts.fps)
         source = open_source(opts.source, opts.max_side, opts.fps, opts.loop, stop)
         sink = None
         try:
             sink = open_sink(opts.sink, opts.fps, source)
-            job = cls(opts, Stylist(engine, controls, LiveStats(), style_scale=opts.style_scale, adapt=opts.adapt), source, sink, stop,
-                      FrameTrace(opts.trace) if opts.trace else None)
+            job = cls(opts, stylist, source, sink, stop, FrameTrace(opts.trace) if opts.trace else None)
             if opts.control:
                 job.server = ControlServer(opts.control, job)
         except BaseException:  # what was opened is closed again (an SRT relay, a sink's child)
@@ -98,6 +100,7 @@ class LiveJob:
     def snapshot(self) -> dict:
         self.stats.dropped = self._dropped()
         self.stats.reconnects = self.source.reconnects
+        self.stats.behind = self.source.behind
         sink_dropped = getattr(self.sink, "dropped", None)  # a camera's client that could not keep up
         return {**self.stats.snapshot(), **self.stylist.state(), "engine": self.stylist.engine.name,
                 "precision": self.stylist.precision, **({} if sink_dropped is None else {"sink_dropped": sink_dropped})}
@@ -173,6 +176,9 @@ class LiveJob:
         """Run until ``stop`` is set, ``duration`` passes or a file source ends; returns the summary.
         ``status(line)`` is called about once a second (the terminal status line)."""
         errors: list[BaseException] = []
+        if self.source.size:  # the network warmed up, at the size it can hold, before the first frame
+            self.stylist.calibrate(*self.source.size)
+        self.stats.started = time.monotonic()  # rates count from the first frame the job could take
         infer = [(f"infer-{i}", self._infer) for i in range(self.stylist.engine.parallel_frames)]
         threads = start_threads([("capture", self._capture), *infer, ("stabilize", self._stabilize),
                                  ("output", self._output)], errors, self.stop)

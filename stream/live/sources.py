@@ -9,7 +9,9 @@ source has sound, its audio packets, until ``stop`` is set.
   source that stalls or drops is reopened until it returns or ``stop`` is set, while the sink keeps
   running. A UDP source is listened for again at once (listening sends nothing); the others are
   called again after a pause of 0.25 s doubling to 1 s, so a server is not hammered and a source
-  that returns is picked up within about 2 s, however long it was gone.
+  that returns is picked up within about 2 s, however long it was gone. A UDP (and so an SRT)
+  source starts at the live edge and goes back there: what queued while the job opened or fell
+  behind is decoded but skipped, with its sound (stream/live/live_edge.py).
 - ``/dev/videoN``: a V4L2 camera through OpenCV (PyAV's wheels carry no V4L2 demuxer).
 """
 from __future__ import annotations
@@ -28,6 +30,7 @@ from stream.media.decode import FileDecoder, output_size, upright_rgb
 from stream.media.testsrc import TestScene
 
 from .adts import split_adts
+from .live_edge import LiveEdge
 from .srt_relay import SrtRelay
 
 NETWORK_SCHEMES = ("udp", "srt", "rtsp", "rtmp", "http", "https", "tcp")
@@ -38,6 +41,8 @@ OPEN_TIMEOUT_S = 5.0    # the first open: a source that is not there is reported
 REOPEN_TIMEOUT_S = 1.0  # each reconnect attempt: short, so a stop is seen within a second
 READ_TIMEOUT_S = 1.5    # a stall is noticed after this; also bounds how long a stop waits on a read
 RETRY_PAUSE_S = (0.25, 1.0)  # between calls to a server that is gone: first pause, longest pause
+PROBE_US = 100_000      # a UDP stream is probed this long (FFmpeg's default, 20 frames for the rate, held
+                        # the first 0.7 s of frames back at 30 fps); the MPEG-TS tables name the codecs
 # how FFmpeg words an open that ran out of time (PyAV's timeout interrupts it: "Immediate exit requested")
 _TIMED_OUT = ("timed out", "immediate exit requested")
 
@@ -52,6 +57,8 @@ class Source(Protocol):
     container: av.container.InputContainer | None  # where ``copy_streams`` come from; None without sound
     copy_streams: Sequence[av.stream.Stream]         # streams whose packets pass through (sound)
     reconnects: int                                  # times a network source was opened again
+    behind: int                                      # frames skipped as read from behind the live edge
+    size: tuple[int, int] | None                     # (width, height) the frames will have, where known
 
     def __iter__(self) -> Iterator[Item]: ...
 
@@ -59,11 +66,11 @@ class Source(Protocol):
 class TestSource:
     """The built-in scene at ``fps``, paced to the wall clock."""
 
-    container, copy_streams = None, ()
+    container, copy_streams, behind = None, (), 0
 
     def __init__(self, width: int = 640, height: int = 360, fps: float = 25.0, stop: threading.Event | None = None):
         self.scene, self.fps, self.stop = TestScene(width, height), fps, stop or threading.Event()
-        self.reconnects = 0
+        self.reconnects, self.size = 0, (width, height)
 
     def __iter__(self) -> Iterator[Frame]:
         start, i = time.monotonic(), 0
@@ -79,11 +86,13 @@ class TestSource:
 class FileSource:
     """A media file played at its own pace; ``loop`` restarts it, timestamps running on."""
 
+    behind = 0
+
     def __init__(self, path: Path, max_side: int | None, loop: bool = False, stop: threading.Event | None = None):
         self.path, self.max_side, self.loop, self.stop = path, max_side, loop, stop or threading.Event()
         self.decoder = FileDecoder(path, max_side, ignore_errors=True)  # fails now (exit 2) if unreadable
         self.copy_streams, self.container = self.decoder.copy_streams, self.decoder.container
-        self.reconnects = 0
+        self.reconnects, self.size = 0, _stream_size(self.decoder.video, max_side)
 
     def __iter__(self):
         offset_s, start = 0.0, time.monotonic()
@@ -113,6 +122,7 @@ class UrlSource:
                  open_timeout: float = OPEN_TIMEOUT_S, read_timeout: float = READ_TIMEOUT_S):
         self.url, self.max_side, self.stop = url, max_side, stop or threading.Event()
         self.timeouts = (open_timeout, read_timeout)
+        self.edge = LiveEdge() if url.startswith("udp:") else None  # what queued in the socket is skipped
         self.reconnects = 0
         self.last_error = ""
         self.container = self._open()
@@ -121,12 +131,14 @@ class UrlSource:
             why = f"nothing arrived within {open_timeout:g} s" if timed_out else self.last_error
             raise InputError(f"cannot open {url}: {why}")
         self.copy_streams = [s for s in self.container.streams if s.type == "audio"]
+        self.size = _stream_size(self.container.streams.video[0], max_side)
 
     def _open(self, open_timeout: float | None = None):
         options = {}
         if self.url.startswith("udp:"):  # MPEG-TS, a frame per PES: no parser to hold each frame until
             # the next one starts (40 ms at 25 fps; the sound is split into frames by stream/live/adts.py)
-            options = {"overrun_nonfatal": "1", "fifo_size": "1000000", "fflags": "+noparse"}
+            options = {"overrun_nonfatal": "1", "fifo_size": "1000000", "fflags": "+noparse",
+                       "analyzeduration": str(PROBE_US)}  # not 20 frames to guess the rate: the first frames come sooner
         options["protocol_whitelist"] = NETWORK_PROTOCOLS
         if self.url.startswith("rtsp:"):
             options["rtsp_transport"] = "tcp"
@@ -149,20 +161,27 @@ class UrlSource:
         first, longest = RETRY_PAUSE_S
         return min(longest, first * 2 ** attempt)
 
+    @property
+    def behind(self) -> int:
+        return self.edge.skipped if self.edge else 0
+
     def __iter__(self):
         index = 0
         while not self.stop.is_set():
             video = self.container.streams.video[0]
+            frame_s = 1 / float(video.average_rate or video.guessed_rate or 25)
             try:
-                for packet in self.container.demux([video, *self.copy_streams]):
+                for packet, waited in _timed(self.container.demux([video, *self.copy_streams])):
                     if self.stop.is_set():
                         return
                     if packet.stream is not video:
-                        if packet.size and packet.dts is not None:
+                        if packet.size and packet.dts is not None and not (self.edge and self.edge.skipping):
                             yield from split_adts(packet)
                         continue
                     demuxed_at = time.monotonic()
-                    for frame in packet.decode():
+                    for frame in _decoded(packet):
+                        if self.edge and frame.time is not None and self.edge.behind(frame.time, demuxed_at, waited, frame_s):
+                            continue  # decoded, for the frames after it, but too late to show
                         yield Frame(upright_rgb(frame, self.max_side), frame.pts, Fraction(frame.time_base), index,
                                     demuxed_at=demuxed_at)
                         index += 1
@@ -178,6 +197,33 @@ class UrlSource:
                 self.container = self._open(REOPEN_TIMEOUT_S)
             if self.container is not None:
                 self.copy_streams = [s for s in self.container.streams if s.type == "audio"]
+                if self.edge:
+                    self.edge.reopened()
+
+
+def _decoded(packet: av.Packet) -> list[av.VideoFrame]:
+    """The frames of a live stream's video packet; none for one the decoder refuses (a stream
+    joined between keyframes refers to pictures it never had): the next keyframe mends it, where
+    reopening the stream would only join it between keyframes again."""
+    try:
+        return packet.decode()
+    except av.error.InvalidDataError:
+        return []
+
+
+def _timed(packets: Iterator[av.Packet]) -> Iterator[tuple[av.Packet, float]]:
+    """Each packet with how long reading waited for it since the last video packet (seconds): a
+    packet that was already queued comes at once."""
+    waited = 0.0
+    while True:
+        asked = time.monotonic()
+        packet = next(packets, None)
+        if packet is None:
+            return
+        waited += time.monotonic() - asked
+        yield packet, waited
+        if packet.stream.type == "video":
+            waited = 0.0
 
 
 class SrtSource(UrlSource):
@@ -200,7 +246,7 @@ class SrtSource(UrlSource):
 class CameraSource:
     """A V4L2 camera through OpenCV; frames are timed by the capture clock (1/1000 s)."""
 
-    container, copy_streams = None, ()
+    container, copy_streams, behind = None, (), 0
 
     def __init__(self, device: str, width: int | None, height: int | None, fps: float | None,
                  fourcc: str | None = None, stop: threading.Event | None = None):
@@ -218,6 +264,8 @@ class CameraSource:
                 self.capture.set(prop, value)
         if fourcc:
             self.capture.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*fourcc[:4].ljust(4)))
+        size = (int(self.capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(self.capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+        self.size = size if min(size) > 0 else None
 
     def __iter__(self):
         import cv2
@@ -230,6 +278,12 @@ class CameraSource:
             pts = round((time.monotonic() - start) * 1000)
             yield Frame(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), pts, Fraction(1, 1000), index)
             index += 1
+
+
+def _stream_size(video: av.video.stream.VideoStream, max_side: int | None) -> tuple[int, int] | None:
+    """The size a video stream's frames will have here (before any display rotation), if it says."""
+    cc = video.codec_context
+    return output_size(cc.width, cc.height, max_side) if cc is not None and cc.width and cc.height else None
 
 
 def open_source(spec: str, max_side: int | None = None, fps: float = 25.0, loop: bool = False,

@@ -24,6 +24,7 @@ class LiveStats:
         self.degraded = False         # many failures in a row: the output is the unstylized picture
         self.last_error = ""
         self.reconnects = 0
+        self.behind = 0               # frames a network source skipped, read from behind the live edge
         self.held = 0                 # "no signal" frames sent while the source was stalled
         self.stalled = False
         self.flicker = FlickerMeter()  # fed by the stylist with each output frame (stream/look/flicker.py)
@@ -59,7 +60,7 @@ class LiveStats:
             return {"seconds": round(seconds, 2), "frames_in": self.captured, "frames_out": self.emitted,
                     "fps_in": round(self.captured / seconds, 2), "fps_out": round(self.emitted / seconds, 2),
                     "dropped": self.dropped, "failed": self.failed, "degraded": self.degraded,
-                    "last_error": self.last_error, "reconnects": self.reconnects,
+                    "last_error": self.last_error, "reconnects": self.reconnects, "behind": self.behind,
                     "stalled": self.stalled, "held_frames": self.held,
                     "latency_p50_ms": round(float(np.percentile(latency, 50)), 1),
                     "latency_p95_ms": round(float(np.percentile(latency, 95)), 1),

@@ -7,6 +7,10 @@ failure is counted: the output never freezes. ``control`` is the one place a loo
 the Python API, the live control endpoint and the WebRTC data channel alike. With ``span`` seconds
 a change moves there over time, as a keyframe in a looks file does (stream/look/keyframes.py): numbers
 glide, and a new built-in style crossfades inside the network.
+
+Below the frame's size (``--style-scale``, or the governor stepping down to hold the rate) the
+stabilizer works at the network's size too, and the picture is grown back to the frame's size
+after it (engines/style_scale.py): a frame's whole cost then follows the network's size.
 """
 from __future__ import annotations
 
@@ -14,12 +18,15 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+import cv2
 import numpy as np
 
 from engines import Engine, Style, resolve
 from engines.errors import OptionError
 from engines.network_cache import NetworkCache
-from engines.style_scale import stylize_scaled
+from engines.look import Look
+from engines.style_scale import grow, shrink, stylize_scaled
+from stream.media.testsrc import TestScene
 
 from .adapt import ScaleGovernor
 from .controls import Controls, move_span
@@ -28,6 +35,7 @@ from .stabilize import Stabilizer
 from .stats import LiveStats
 
 DEGRADED_AFTER = 10  # failed frames in a row before the output reports itself degraded
+CALIBRATION_RUNS = 3  # network and stabilizer runs on a stand-in picture before the first frame
 LIVE_NETWORKS = 16   # networks a viewer keeps (a crossfade's steps are built as they are reached)
 
 
@@ -54,9 +62,11 @@ class Stylist:
     ``resolve`` by default; a server passes its own, which allows viewers no server files."""
 
     def __init__(self, engine: Engine, controls: Controls, stats: LiveStats | None = None,
-                 styles: Callable[[str], Style] = resolve, style_scale: float = 1.0, adapt: bool = False):
+                 styles: Callable[[str], Style] = resolve, style_scale: float = 1.0, adapt: bool = False,
+                 fps: float | None = None):
         self.engine, self.stats, self._styles = engine, stats or LiveStats(), styles
-        self.governor = ScaleGovernor(style_scale, engine.parallel_frames, adapt)  # the network's size
+        # the network's size; ``fps``, the rate to hold, lets the first frames set the first size
+        self.governor = ScaleGovernor(style_scale, engine.parallel_frames, adapt, fps)
         self.networks = NetworkCache(engine, LIVE_NETWORKS)
         style = styles(controls.style)
         self._now = (controls, style, self.networks.get(style))
@@ -118,11 +128,17 @@ class Stylist:
         return self.engine.precision_for(self.style)
 
     def stylize(self, image: np.ndarray) -> np.ndarray:
-        """uint8 HWC RGB -> stylized, with the look applied; on an engine failure, the picture as it was."""
+        """uint8 HWC RGB -> stylized; on an engine failure, the picture as it was. Below the frame's
+        size the result is the network's own, at its working size, and plain: ``stabilize`` grows it
+        and applies the look."""
         controls, _, network = self._look(time.monotonic())
         scale, started = self.governor.scale, time.perf_counter()
         try:
-            stylized = stylize_scaled(self.engine, image, network, controls.look, scale)
+            small = shrink(image, scale) if scale < 1 else None
+            if small is not None and small.shape != image.shape:
+                stylized = self.engine.stylize_one(small, network, Look())
+            else:
+                stylized = stylize_scaled(self.engine, image, network, controls.look, scale)
         except Exception as exc:  # counted and reported; the picture passes through, never a freeze
             self.stats.frame_failed(exc, DEGRADED_AFTER)
             return image
@@ -130,19 +146,44 @@ class Stylist:
         self.governor.network_ms((time.perf_counter() - started) * 1000, scale)
         return stylized
 
+    def calibrate(self, width: int, height: int) -> float | None:
+        """Before the first frame: run the network and the stabilizer on a picture of the frames'
+        size (the built-in scene), so the first frames do not pay the network's warm-up and, where
+        the size adapts, start at the size the machine holds (stream/look/adapt.py). The size the
+        network then runs at, when it changed."""
+        picture = TestScene(width, height).frame(0.0)
+        asked, probe = self.governor.scale, self.governor.probe_scale()
+        self.governor.scale = probe  # measured there (at half the size, in a quarter of the time)
+        for _ in range(CALIBRATION_RUNS):
+            self.stabilize(picture, self.stylize(picture))
+        new = self.governor.first_size(asked)
+        if self.governor.scale != probe:  # the size it will run at, warmed up
+            self.stabilize(picture, self.stylize(picture))
+        self.stabilizer.reset()
+        self.stats.flicker.reset()
+        return new
+
     def adapt(self) -> float | None:
         """Let the network's size follow what the machine keeps up with (stream/look/adapt.py); call
         now and then. The new size when it changed."""
         return self.governor.update(self.stats.captured, self.stats.emitted)
 
     def stabilize(self, original: np.ndarray, stylized: np.ndarray) -> np.ndarray:
-        """In frame order: each frame builds on the one before (since the last change of style)."""
+        """In frame order: each frame builds on the one before (since the last change of style). A
+        ``stylized`` smaller than ``original`` (``stylize`` below the frame's size) is stabilized at
+        its own size against the original shrunk to it, then grown to the frame's size."""
+        started, scale = time.perf_counter(), self.governor.scale
         if self._restyled:
             self._restyled = False
             self.stabilizer.reset()
             self.stats.flicker.reset()  # a new style is a change on purpose, not flicker
-        self.stabilizer.set_stability(self._look(time.monotonic())[0].stability)
-        out = self.stabilizer(original, stylized)
+        controls = self._look(time.monotonic())[0]
+        self.stabilizer.set_stability(controls.stability)
+        if stylized.shape == original.shape:
+            out = self.stabilizer(original, stylized)
+        else:
+            small = cv2.resize(original, stylized.shape[1::-1], interpolation=cv2.INTER_AREA)  # as shrink() made it
+            out = grow(self.stabilizer(small, stylized), original, small, controls.look)
         self.stats.flicker.update(original, out)
+        self.governor.stage_ms((time.perf_counter() - started) * 1000, scale)
         return out
-

@@ -83,7 +83,11 @@ class FileEncoder:
                  preset: str = "faster", x264_params: dict | None = None, options: dict | None = None,
                  rate: float | None = None, ignore_errors: bool = False, codec: VideoCodec = CODECS["h264"],
                  colour: Colour | None = None, timecode: Timecode | None = None):
-        self.path, self.source, self.source_video, self.fmt = path, source, video_stream, fmt
+        self.path, self.source_video, self.fmt = path, video_stream, fmt
+        # the source's tags and chapters, read now: a live source's container may be closed and
+        # opened anew (a reconnect) before the first frame is written
+        self.source_tags = {} if source is None else {k: v for k, v in source.metadata.items() if k not in _CONTAINER_TAGS}
+        self.source_chapters = _chapters(source)
         self.codec, self.timecode = codec, timecode
         self.colour = (colour or Colour()).for_codec(codec.limited_only, codec.matrix)
         self.ignore_errors = ignore_errors
@@ -131,10 +135,10 @@ class FileEncoder:
         """The output's tags, chapters and timecode, then the packets held for the header."""
         if self.source_video is not None and self.source_video.metadata.get("language"):
             video.metadata["language"] = self.source_video.metadata["language"]
-        if self.source is not None:
-            self.out.metadata.update({k: v for k, v in self.source.metadata.items() if k not in _CONTAINER_TAGS})
+        self.out.metadata.update(self.source_tags)
+        if self.source_chapters:
             try:
-                self.out.set_chapters(self.source.chapters())
+                self.out.set_chapters(self.source_chapters)
             except (AttributeError, ValueError, av.error.FFmpegError):
                 pass  # chapters are a courtesy; a format that cannot hold them keeps the rest
         self.out.metadata["encoder"] = "stylecast"
@@ -205,3 +209,11 @@ class FileEncoder:
             self.out.close()
         except Exception as exc:  # closing a half-written file may fail; the file is removed anyway
             note(f"closing the partial output failed: {exc}")
+
+
+def _chapters(source) -> list:
+    """A source container's chapters, or none (no source; PyAV or the format without them)."""
+    try:
+        return list(source.chapters()) if source is not None else []
+    except (AttributeError, ValueError, av.error.FFmpegError):
+        return []
