@@ -109,7 +109,10 @@ def _add_render(sub) -> None:
 def _add_shots(sub) -> None:
     s = sub.add_parser("shots", help="list a clip's shots (where it cuts), as a table, CSV or JSON")
     s.add_argument("input", type=Path, help="video file, image sequence or folder of numbered frames")
-    s.add_argument("-o", "--output", type=Path, help="write the list to a .csv or .json file (default: print it)")
+    s.add_argument("-o", "--output", type=Path, help="write the list to a .csv or .json file, or for editing software "
+                                                      "an .otio, .edl (CMX 3600) or .xml (FCP 7) timeline (default: print it)")
+    s.add_argument("--style-per-shot", metavar="STYLES", help="a timeline's looks: shot N gets the Nth style, "
+                                                              "as render --style-per-shot gives them")
     s.add_argument("--fps", type=float, help="an image sequence's frame rate (default 24)")
     s.add_argument("--overwrite", action="store_true", help="replace an existing list")
     s.add_argument("--json", action="store_true", help="print the list as JSON")
@@ -229,7 +232,7 @@ def _shots(args) -> int:
         shots = find_shots(args.input, args.fps, lambda total: stack.enter_context(
             progress_bar("shots", total, enabled=False if args.json else None)))
     if args.output is not None:
-        shots.write(args.output, args.overwrite)
+        shots.write(args.output, args.overwrite, media=args.input, looks=_per_shot(args.style_per_shot, len(shots.shots)))
     if args.json:
         print(shots.text(".json"), end="")
     elif args.output is not None:
@@ -240,6 +243,19 @@ def _shots(args) -> int:
             print(f"{s.shot:>4}  {f'{s.first_frame}-{s.last_frame}':<13}  {s.timecode_in}  {s.timecode_out}  "
                   f"{s.start:.3f}-{s.end:.3f}")
     return 0
+
+
+def _per_shot(spec: str | None, count: int) -> dict[int, str]:
+    """``--style-per-shot`` for ``shots``: shot N's style spec, checked; the last holds for the rest."""
+    if spec is None:
+        return {}
+    from engines import resolve
+    from stream.look.looks import split_per_shot
+
+    styles = split_per_shot(spec)
+    for text in styles:
+        resolve(text)
+    return {n: styles[min(n, len(styles)) - 1] for n in range(1, count + 1)}
 
 
 def _styles(args) -> int:

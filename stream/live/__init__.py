@@ -1,9 +1,10 @@
 """``stylecast live``: a source to a sink at the source's rate. Sources (``sources.py``: test scene,
-file, URL, camera; AAC split per frame in ``adts.py``) → the job (``job.py``: four threads and
-one-frame slots, frames kept in order by ``in_order.py``) → sinks (``sinks.py``: null, file, stream
-URL, virtual camera), with live's ends beyond PyAV (``pipewire_camera.py``, ``srt_relay.py``,
-``camera_support.py``), the control endpoint (``control_server.py``), the no-signal picture
-(``no_signal.py``) and the per-frame trace (``trace.py``).
+file, URL, camera; AAC split per frame in ``adts.py``; what queued while nobody read skipped by
+``live_edge.py``) → the job (``job.py``: four threads and one-frame slots, frames kept in order by
+``in_order.py``) → sinks (``sinks.py``: null, file, stream URL, virtual camera), with live's ends
+beyond PyAV (``pipewire_camera.py``, ``srt_relay.py``, ``camera_support.py``), the control
+endpoint (``control_server.py``), the no-signal picture (``no_signal.py``) and the per-frame trace
+(``trace.py``).
 
 May import: ``stream.look``, ``stream.media``, ``stream.core`` and ``engines``; not ``render``,
 ``serve`` or ``cluster``.

@@ -232,6 +232,22 @@ def split_per_shot(spec: str) -> list[str]:
     return styles
 
 
+def carried_looks(shots: ShotList, base: Controls, base_style: Style) -> LookTimeline:
+    """The looks a shot list carries (a timeline's clips): each shot that names one takes it; the
+    others keep the look of the command line."""
+    entries = []
+    for n, text in sorted(shots.looks.items()):
+        if not 1 <= n <= len(shots.shots):
+            continue
+        try:
+            style = resolve(text)
+        except StyleError as exc:
+            raise OptionError(f"shot {n}'s look in the shot list: {exc}") from None
+        shot = shots.shot(n)
+        entries.append(Entry(n, Span(shot.first_frame, shot.last_frame, f"shot {n}"), {"style": [Key(shot.first_frame, style)]}))
+    return LookTimeline(base, base_style, entries)
+
+
 def per_shot_looks(spec: str, base: Controls, base_style: Style, shots: ShotList) -> tuple[LookTimeline, list[str]]:
     """``--style-per-shot``: shot N takes the Nth style; shots past the list keep the last one.
     Returns the timeline and notes for the user."""

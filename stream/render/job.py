@@ -23,7 +23,7 @@ from stream.core.frame import Frame
 from stream.core.notes import note
 from stream.core.pipeline import run_pipeline
 from stream.look.flicker import FlickerMeter
-from stream.look.looks import LookTimeline, per_shot_looks, read_looks
+from stream.look.looks import LookTimeline, carried_looks, per_shot_looks, read_looks
 from stream.look.options import StyleOptions
 from stream.look.shots import ShotList, find_shots, list_format
 from stream.look.stabilize import Stabilizer, warmup_frames
@@ -208,10 +208,13 @@ def _start_timecode(opts: RenderOptions, decoder, stability: float) -> Timecode 
 def _timeline(opts: RenderOptions, decoder, controls, style) -> tuple[LookTimeline, int | None]:
     """The look of every frame (one for all without --looks or --style-per-shot), and how many
     shots it counted in (None when it needed none)."""
-    if opts.looks is None and opts.style_per_shot is None:
-        return LookTimeline(controls, style), None
     rate, first_tc = decoder.rate, decoder.timecode
     frames = round(decoder.duration * rate) if decoder.duration else None
+    if opts.looks is None and opts.style_per_shot is None:
+        carried = ShotList.read(opts.shots, rate, first_tc, frames) if opts.shots is not None else None
+        if carried is None or not carried.looks:
+            return LookTimeline(controls, style), None
+        return carried_looks(carried, controls, style), len(carried.shots)  # the looks a timeline's clips carry
     found: list[ShotList] = []
 
     def read(path: Path) -> ShotList:
