@@ -104,10 +104,11 @@ class Receiver(threading.Thread):
 
     def run(self):
         try:
-            # a live viewer's settings: FFmpeg's stream probe (by default 20 frames, which held the first
-            # 0.7 s of frames here, publisher straight to receiver) cut to 0.1 s, as stylecast's own UDP source
+            # a live viewer's settings: FFmpeg reads 20 frames to guess a stream's rate before the first
+            # one comes out (the first 0.7 s held back here, publisher straight to receiver); not here,
+            # as not in stylecast's own UDP source
             with av.open(f"udp://127.0.0.1:{self.port}?overrun_nonfatal=1&fifo_size=1000000", format="mpegts",
-                         timeout=(15.0, self.read_timeout), options={"analyzeduration": "100000"}) as c:
+                         timeout=(15.0, self.read_timeout), options={"fpsprobesize": "0"}) as c:
                 video = c.streams.video[0]
                 video.thread_type = "SLICE"  # frame threading would hold frames back: measure like a live viewer
                 for packet in c.demux():

@@ -69,10 +69,9 @@ class LiveJob:
 
     @classmethod
     def open(cls, opts: LiveOptions, stop: threading.Event | None = None) -> LiveJob:
-        """Check the options, then open the engine and the look's network, the source, the sink, the
-        trace and the control endpoint, in that order; the first that fails is the error (one line
-        for the user). The source opens once the network is built, so little queues before the job
-        reads it (and what does is skipped: stream/live/live_edge.py)."""
+        """Check the options, then open the engine and the look's network, the source (little queues
+        before it is read; what does is skipped), the sink, the trace and the control endpoint, in
+        that order; the first that fails is the error (one line for the user)."""
         opts.check()
         stop = stop or threading.Event()
         controls = opts.controls()
@@ -99,15 +98,13 @@ class LiveJob:
 
     def snapshot(self) -> dict:
         self.stats.dropped = self._dropped()
-        self.stats.reconnects = self.source.reconnects
-        self.stats.behind = self.source.behind
-        sink_dropped = getattr(self.sink, "dropped", None)  # a camera's client that could not keep up
+        self.stats.reconnects, self.stats.behind = self.source.reconnects, self.source.behind
         return {**self.stats.snapshot(), **self.stylist.state(), "engine": self.stylist.engine.name,
-                "precision": self.stylist.precision, **({} if sink_dropped is None else {"sink_dropped": sink_dropped})}
+                "precision": self.stylist.precision, **_sink_dropped(self.sink)}
 
     # -- the threads: capture, inference (one per core), stabilization, output -------------
     def _capture(self) -> None:
-        min_gap, last = 1.0 / self.opts.fps, None
+        min_gap, last, calibrated = 1.0 / self.opts.fps, None, self.source.size is not None
         try:
             for item in self.source:
                 if self.stop.is_set():
@@ -115,6 +112,9 @@ class LiveJob:
                 if not isinstance(item, Frame):
                     self.sink.write(item)
                     continue
+                if not calibrated:  # a stream that did not say its size before its first frame
+                    self.stylist.calibrate(item.image.shape[1::-1])
+                    calibrated = True
                 t = item.time if item.time is not None else time.monotonic()
                 if last is not None and 0 <= t - last < min_gap * 0.5:  # --fps caps sources that run faster
                     continue  # (by source time: network frames arrive in bursts)
@@ -176,8 +176,7 @@ class LiveJob:
         """Run until ``stop`` is set, ``duration`` passes or a file source ends; returns the summary.
         ``status(line)`` is called about once a second (the terminal status line)."""
         errors: list[BaseException] = []
-        if self.source.size:  # the network warmed up, at the size it can hold, before the first frame
-            self.stylist.calibrate(*self.source.size)
+        self.stylist.calibrate(self.source.size)  # warmed up, at a size it holds (or at the first frame)
         self.stats.started = time.monotonic()  # rates count from the first frame the job could take
         infer = [(f"infer-{i}", self._infer) for i in range(self.stylist.engine.parallel_frames)]
         threads = start_threads([("capture", self._capture), *infer, ("stabilize", self._stabilize),
@@ -211,6 +210,12 @@ class LiveJob:
             self.trace.close()
         if stuck:
             note(f"thread(s) {', '.join(stuck)} did not stop within {JOIN_S:g} s")
+
+
+def _sink_dropped(sink: Sink) -> dict:
+    """``sink_dropped``: frames a camera's client could not keep up with, for a sink that counts them."""
+    dropped = getattr(sink, "dropped", None)
+    return {} if dropped is None else {"sink_dropped": dropped}
 
 
 def _close_parts(*parts) -> None:

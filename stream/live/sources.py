@@ -41,8 +41,6 @@ OPEN_TIMEOUT_S = 5.0    # the first open: a source that is not there is reported
 REOPEN_TIMEOUT_S = 1.0  # each reconnect attempt: short, so a stop is seen within a second
 READ_TIMEOUT_S = 1.5    # a stall is noticed after this; also bounds how long a stop waits on a read
 RETRY_PAUSE_S = (0.25, 1.0)  # between calls to a server that is gone: first pause, longest pause
-PROBE_US = 100_000      # a UDP stream is probed this long (FFmpeg's default, 20 frames for the rate, held
-                        # the first 0.7 s of frames back at 30 fps); the MPEG-TS tables name the codecs
 # how FFmpeg words an open that ran out of time (PyAV's timeout interrupts it: "Immediate exit requested")
 _TIMED_OUT = ("timed out", "immediate exit requested")
 
@@ -138,7 +136,7 @@ class UrlSource:
         if self.url.startswith("udp:"):  # MPEG-TS, a frame per PES: no parser to hold each frame until
             # the next one starts (40 ms at 25 fps; the sound is split into frames by stream/live/adts.py)
             options = {"overrun_nonfatal": "1", "fifo_size": "1000000", "fflags": "+noparse",
-                       "analyzeduration": str(PROBE_US)}  # not 20 frames to guess the rate: the first frames come sooner
+                       "fpsprobesize": "0"}  # no 20 frames read to guess the rate (the sink has --fps)
         options["protocol_whitelist"] = NETWORK_PROTOCOLS
         if self.url.startswith("rtsp:"):
             options["rtsp_transport"] = "tcp"

@@ -146,12 +146,15 @@ class Stylist:
         self.governor.network_ms((time.perf_counter() - started) * 1000, scale)
         return stylized
 
-    def calibrate(self, width: int, height: int) -> float | None:
+    def calibrate(self, size: tuple[int, int] | None) -> float | None:
         """Before the first frame: run the network and the stabilizer on a picture of the frames'
-        size (the built-in scene), so the first frames do not pay the network's warm-up and, where
-        the size adapts, start at the size the machine holds (stream/look/adapt.py). The size the
-        network then runs at, when it changed."""
-        picture = TestScene(width, height).frame(0.0)
+        ``size`` (width, height; the built-in scene), so the first frames do not pay the network's
+        warm-up and, where the size adapts, start at the size the machine holds
+        (stream/look/adapt.py). The size the network then runs at, when it changed; nothing where
+        the size is not known."""
+        if not size:
+            return None
+        picture = TestScene(*size).frame(0.0)
         asked, probe = self.governor.scale, self.governor.probe_scale()
         self.governor.scale = probe  # measured there (at half the size, in a quarter of the time)
         for _ in range(CALIBRATION_RUNS):
