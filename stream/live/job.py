@@ -104,7 +104,7 @@ class LiveJob:
 
     # -- the threads: capture, inference (one per core), stabilization, output -------------
     def _capture(self) -> None:
-        min_gap, last, calibrated = 1.0 / self.opts.fps, None, self.source.size is not None
+        min_gap, last = 1.0 / self.opts.fps, None
         try:
             for item in self.source:
                 if self.stop.is_set():
@@ -112,9 +112,7 @@ class LiveJob:
                 if not isinstance(item, Frame):
                     self.sink.write(item)
                     continue
-                if not calibrated:  # a stream that did not say its size before its first frame
-                    self.stylist.calibrate(item.image.shape[1::-1])
-                    calibrated = True
+                self.stylist.calibrate(item.image.shape[1::-1])  # once: where run() did not know the size
                 t = item.time if item.time is not None else time.monotonic()
                 if last is not None and 0 <= t - last < min_gap * 0.5:  # --fps caps sources that run faster
                     continue  # (by source time: network frames arrive in bursts)

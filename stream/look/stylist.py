@@ -72,6 +72,7 @@ class Stylist:
         self._now = (controls, style, self.networks.get(style))
         self._move: _Move | None = None
         self.stabilizer = Stabilizer(controls.stability, thorough=False)  # live: the frame rate first
+        self._calibrated = False
         self._restyled = False
 
     @property
@@ -150,10 +151,11 @@ class Stylist:
         """Before the first frame: run the network and the stabilizer on a picture of the frames'
         ``size`` (width, height; the built-in scene), so the first frames do not pay the network's
         warm-up and, where the size adapts, start at the size the machine holds
-        (stream/look/adapt.py). The size the network then runs at, when it changed; nothing where
-        the size is not known."""
-        if not size:
+        (stream/look/adapt.py). Once: the size the network then runs at, when it changed; nothing
+        where the size is not known, or after the first time."""
+        if not size or self._calibrated:
             return None
+        self._calibrated = True
         picture = TestScene(*size).frame(0.0)
         asked, probe = self.governor.scale, self.governor.probe_scale()
         self.governor.scale = probe  # measured there (at half the size, in a quarter of the time)
