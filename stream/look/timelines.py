@@ -28,7 +28,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from engines.errors import InputError, OptionError
-from stream.media.timecode import Timecode
+from stream.media.timecode import Timecode, counts_drop_frame
 
 TIMELINE_SUFFIXES = (".otio", ".edl", ".xml")
 RECORD_START = "01:00:00:00"  # where an edit's record side starts
@@ -98,7 +98,7 @@ def _edl_written(text: str, rate: Fraction, first: Timecode | None) -> str:
 
 def _drop(rate: Fraction, first: Timecode | None) -> bool:
     """Whether the clip's labels count drop-frame: as its own timecode does, else as its rate would."""
-    return first.drop if first is not None else _counts_drop(rate)
+    return first.drop if first is not None else counts_drop_frame(rate)
 
 
 def _record_start(rate: Fraction, first: Timecode | None) -> int:
@@ -107,14 +107,10 @@ def _record_start(rate: Fraction, first: Timecode | None) -> int:
     return Timecode.parse(RECORD_START[:8] + sep + RECORD_START[9:], rate).frames
 
 
-def _counts_drop(rate: Fraction) -> bool:
-    return Fraction(rate).denominator == 1001 and round(float(rate) * 1001) % 30000 == 0
-
-
 def _frames(fields, rate: Fraction) -> int:
     """Frames from 00:00:00:00 of a label written by OpenTimelineIO (drop-frame at 29.97 and 59.94)."""
     hh, mm, ss, ff = fields
-    sep = ";" if _counts_drop(rate) else ":"
+    sep = ";" if counts_drop_frame(rate) else ":"
     return Timecode.parse(f"{hh}:{mm}:{ss}{sep}{ff}", rate).frames
 
 

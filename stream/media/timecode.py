@@ -40,7 +40,7 @@ class Timecode:
         if match is None:
             raise OptionError(f"timecode must look like HH:MM:SS:FF, got {text!r}")
         hh, mm, ss, sep, ff = match.groups()
-        drop = sep in ";." and _drop_rate(rate)
+        drop = sep in ";." and counts_drop_frame(rate)
         tc = cls(0, Fraction(rate), drop)
         if int(mm) > 59 or int(ss) > 59 or int(ff) >= tc.nominal:
             raise OptionError(f"timecode {text!r} is not a valid label at {float(rate):g} frames/s")
@@ -73,7 +73,8 @@ class Timecode:
         return float(self.frames / self.rate)
 
 
-def _drop_rate(rate: Fraction) -> bool:
+def counts_drop_frame(rate: Fraction) -> bool:
+    """Whether SMPTE counts ``rate`` in drop-frame (29.97 and 59.94: 30000/1001 and 60000/1001)."""
     return round(float(rate) * 1001) % 30000 == 0 and Fraction(rate).denominator == 1001
 
 
