@@ -31,7 +31,8 @@ MODEL_SUFFIXES = {".onnx": "onnx", ".pth": "torch", ".pt": "torch"}
 
 @dataclass(frozen=True)
 class Style:
-    """A resolved style. ``kind`` is builtin (a weight vector over the 26), image, onnx or torch."""
+    """A resolved style. ``kind`` is builtin (a weight vector over the 26), image, onnx or torch, or
+    keyframe (a network trained from a shot's painted keyframes: engines/keyframe_training.py)."""
 
     kind: str
     name: str

@@ -58,8 +58,9 @@ class CpuEngine(Engine):
         return "bf16" if self.bf16 else "fp32"
 
     def precision_for(self, style: Style) -> str:
-        """bf16 for the built-in styles and pictures where the CPU has it; user models run in fp32."""
-        return self.precision if style.kind in TORCH_KINDS else "fp32"
+        """bf16 for the built-in styles, pictures and keyframe networks where the CPU has it; user
+        models run in fp32."""
+        return self.precision if style.kind in TORCH_KINDS + ("keyframe",) else "fp32"
 
     def session(self, path: Path):
         """One ONNX Runtime session per model file, created on first use and kept."""
@@ -94,6 +95,10 @@ class CpuEngine(Engine):
         if style.kind == "onnx":
             check_external_data(style.path)
             return UserNetwork(self.session(style.path), style.path)
+        if style.kind == "keyframe":  # a network trained from a shot's painted keyframes
+            from .keyframe_net import KeyframeNetwork, load_keyframe_net
+
+            return KeyframeNetwork(load_keyframe_net(style.path), self.bf16)
         if style.kind == "torch":
             from .export import onnx_from_checkpoint
 

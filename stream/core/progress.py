@@ -8,11 +8,12 @@ from typing import Callable, Iterator
 
 @contextmanager
 def progress_bar(label: str, total: int | None, enabled: bool | None = None) -> Iterator[Callable[[int], None]]:
-    """Yields ``advance(n)``; shows a bar on stderr when it is a terminal (or ``enabled`` says so)."""
+    """Yields ``advance(n, info=None)``; shows a bar on stderr when it is a terminal (or ``enabled``
+    says so), with the rate of frames, or ``info`` (a training's loss) where it is given."""
     if enabled is None:
         enabled = sys.stderr.isatty()
     if not enabled:
-        yield lambda n=1: None
+        yield lambda n=1, info=None: None
         return
     from rich.console import Console
     from rich.progress import (
@@ -31,10 +32,12 @@ def progress_bar(label: str, total: int | None, enabled: bool | None = None) -> 
     with Progress(*columns, console=Console(stderr=True), transient=False) as progress:
         task = progress.add_task(label, total=total, fps="")
 
-        def advance(n: int = 1) -> None:
+        def advance(n: int = 1, info: str | None = None) -> None:
             progress.advance(task, n)
             speed = progress.tasks[0].speed
-            if speed:
+            if info is not None:
+                progress.update(task, fps=info)
+            elif speed:
                 progress.update(task, fps=f"{speed:5.1f} frames/s")
 
         yield advance

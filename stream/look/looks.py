@@ -9,13 +9,15 @@ stability, at its start and at keyframes inside it::
      {"shot": 2, "style": "mosaic", "strength": 0,
       "keyframes": [{"at": 1.5, "strength": 1, "ease": "ease"},
                     {"at": 3, "style": "3:0.5,mosaic:0.5"}]},
-     {"from": "00:00:12:00", "to": 15.5, "keep_colors": true}]
+     {"from": "00:00:12:00", "to": 15.5, "keep_colors": true},
+     {"shot": 4, "keyframe": {"frame": 120, "image": "sh4_0120.png"}}]
 
 ``at`` is seconds from the entry's start, or a timecode (the source's own label, as ``--from``
 takes). What an entry does not set comes from the command line (``--style``, ``--strength``…), and
 so does every frame outside the entries. Between keyframes values move as stream/look/keyframes.py
 says; at a cut each shot starts with its own look at once. Errors name the entry and the field.
-``--style-per-shot`` is the short form: one style per shot, in order.
+``--style-per-shot`` is the short form: one style per shot, in order. ``keyframe`` (one or a list)
+gives an entry the look of frames an artist painted (stream/look/painted.py).
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import bisect
 import json
 import math
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from fractions import Fraction
 from pathlib import Path
 from typing import Callable
@@ -34,9 +37,11 @@ from stream.media.timecode import Timecode, looks_like_timecode
 
 from .controls import FIELDS, Controls
 from .keyframes import EASES, Key, value_at
+from .painting import Painting, frame_index
 from .shots import ShotList
 
-ENTRY_KEYS = {"shot", "from", "to", "keyframes", "note", *FIELDS}
+ENTRY_KEYS = {"shot", "from", "to", "keyframes", "keyframe", "note", *FIELDS}
+PAINTING_KEYS = {"frame", "image", "note"}
 KEY_KEYS = {"at", "ease", "note", *FIELDS}
 
 
@@ -54,6 +59,7 @@ class Entry:
     number: int                     # its place in the file, from 1
     span: Span
     tracks: dict[str, list[Key]]    # field -> keys at frame indexes, in order
+    paintings: list = dataclass_field(default_factory=list)  # painted keyframes (stream/look/painted.py)
 
 
 class LookTimeline:
@@ -81,10 +87,10 @@ class LookTimeline:
 class _Reader:
     """Turns entries (dicts) into :class:`Entry`; every error names where it is."""
 
-    def __init__(self, where: str, base: Controls, base_style: Style, rate: Fraction,
+    def __init__(self, where: str, folder: Path, base: Controls, base_style: Style, rate: Fraction,
                  first_tc: Timecode | None, duration: float | None, frames: int | None,
                  shots: Callable[[], ShotList]):
-        self.where, self.base, self.base_style, self.rate = where, base, base_style, rate
+        self.where, self.folder, self.base, self.base_style, self.rate = where, folder, base, base_style, rate
         self.first_tc, self.duration, self.frames, self._shots, self._shot_list = \
             first_tc, duration, frames, shots, None
 
@@ -176,7 +182,27 @@ class _Reader:
                         raise self.fail(where, f'keyframes must be in time order ("{field}" goes back in time)')
                     else:
                         track.append(new)
-        return Entry(n, span, tracks)
+        return Entry(n, span, tracks, self.paintings(context, span, item.get("keyframe")))
+
+    def paintings(self, context: str, span: Span, value) -> list:
+        """An entry's ``keyframe``: one painting or a list of them, each inside the entry."""
+        if value is None:
+            return []
+        out = []
+        for k, item in enumerate(value if isinstance(value, list) else [value], 1):
+            where = f"{self.where}: {context}, painted keyframe {k}"
+            if not isinstance(item, dict) or not {"frame", "image"} <= set(item):
+                raise OptionError(f'{where}: write {{"frame": 120, "image": "painted.png"}}')
+            unknown = sorted(set(item) - PAINTING_KEYS)
+            if unknown:
+                raise OptionError(f"{where}: unknown field {unknown[0]!r}; use {', '.join(sorted(PAINTING_KEYS))}")
+            if not isinstance(item["image"], str) or not item["image"].strip():
+                raise OptionError(f'{where}: "image" is the painted picture\'s file name, got {item["image"]!r}')
+            frame = frame_index(item["frame"], self.rate, self.first_tc, where)
+            if not span.first <= frame <= span.last:
+                raise OptionError(f"{where}: frame {frame} is outside {span.label}")
+            out.append(Painting(frame, self.folder / Path(item["image"]).expanduser(), where))
+        return out
 
     def _base_value(self, field: str):
         return self.base_style if field == "style" else getattr(self.base, field)
@@ -210,7 +236,7 @@ def read_looks(path: Path, base: Controls, base_style: Style, rate: Fraction, fi
         data = data["looks"]
     if not isinstance(data, list):
         raise OptionError(f"{path.name}: the looks must be a list of entries")
-    reader = _Reader(path.name, base, base_style, rate, first_tc, duration, frames, shots)
+    reader = _Reader(path.name, path.parent, base, base_style, rate, first_tc, duration, frames, shots)
     entries = [reader.entry(n, item) for n, item in enumerate(data, 1)]
     try:
         return LookTimeline(base, base_style, entries)

@@ -58,7 +58,7 @@ def write_test_clip(path: Path, seconds: float = 5.0, width: int = 640, height: 
                     audio: bool = True, frame_times: list[float] | None = None, rotation: float | None = None,
                     subtitles: bool = False, fmt: str | None = None, seed: int = 0, bt709: bool = False,
                     full_range: bool = False, timecode: str | None = None, pan_px_per_s: float = 40.0,
-                    cuts: tuple[float, ...] = ()) -> list[float]:
+                    cuts: tuple[float, ...] = (), scene=None) -> list[float]:
     """Write the test scene as H.264 (+ AAC tone, + optional subtitle) and return the frame times (s).
     WebM gets VP8 and Opus, the codecs that container takes.
 
@@ -66,9 +66,12 @@ def write_test_clip(path: Path, seconds: float = 5.0, width: int = 640, height: 
     Timestamps are in 1/1000 s for VFR clips so they survive every container exactly. ``bt709`` and
     ``full_range`` convert and tag the pictures so (untagged BT.601 limited otherwise); ``timecode``
     is the start timecode (a tmcd track in MOV); ``pan_px_per_s`` 0 holds the background still;
-    at each of ``cuts`` (seconds) a different scene begins (a hard cut).
+    at each of ``cuts`` (seconds) a different scene begins (a hard cut). ``scene``: another scene to
+    write (anything with ``frame(t)``, at ``width`` x ``height``) before the first cut.
     """
     scenes = [TestScene(width, height, seed=seed + 101 * k, pan_px_per_s=pan_px_per_s) for k in range(len(cuts) + 1)]
+    if scene is not None:
+        scenes[0] = scene
     times = frame_times if frame_times is not None else [i / fps for i in range(int(round(seconds * fps)))]
     time_base = Fraction(1, 1000) if frame_times is not None else Fraction(1, fps)
     webm = (fmt or Path(path).suffix.lstrip(".")) == "webm"

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 from engines import Engine, open_engine, resolve
 from engines.errors import OptionError, OutputError
 from engines.network_cache import NetworkCache
@@ -25,6 +26,8 @@ from stream.core.pipeline import run_pipeline
 from stream.look.flicker import FlickerMeter
 from stream.look.looks import LookTimeline, carried_looks, per_shot_looks, read_looks
 from stream.look.options import StyleOptions
+from stream.look.painted import add_paintings, paint_timeline
+from stream.look.painting import keyframe_option
 from stream.look.shots import ShotList, find_shots, list_format
 from stream.look.stabilize import Stabilizer, warmup_frames
 from stream.media.codecs import choose_codec
@@ -64,6 +67,8 @@ class RenderOptions(StyleOptions):
     looks: Path | None = None
     style_per_shot: str | None = None
     shots: Path | None = None
+    keyframes: list[str] = field(default_factory=list)  # --keyframe FRAME=PAINTED.png (stream/look/painted.py)
+    keyframe_steps: int | None = None  # training steps of a painted shot's network (default: engines' STEPS)
     video_only: bool = False         # a chunk of a cluster render: the picture alone, no B-frames, so chunks
     warm_up: bool = True             # join by stream copy; False for a chunk that starts at a cut
 
@@ -85,6 +90,8 @@ class RenderOptions(StyleOptions):
             raise OptionError(f"a looks file is a .json file, not {self.looks.name}")
         if self.shots is not None:
             list_format(self.shots)
+        if self.keyframe_steps is not None and not 1 <= self.keyframe_steps <= 100_000:
+            raise OptionError(f"--keyframe-steps must be between 1 and 100000, got {self.keyframe_steps}")
         if is_sequence_output(self.output):
             SequencePattern(self.output)  # refuses a picture format it cannot write
             if self.codec is not None:
@@ -125,6 +132,7 @@ class RenderResult:
     source_flicker: float | None = None
     looks: int = 0                    # entries of --looks / --style-per-shot, and the shots they count in
     shots: int | None = None
+    painted: list[dict] = field(default_factory=list)  # a row per shot trained from painted keyframes
     chunks: int | None = None         # --cluster: chunks, the workers that rendered them, chunks retried
     workers: int | None = None
     retries: int | None = None
@@ -135,7 +143,8 @@ class RenderResult:
 
 def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int], None]] | None = None,
            engine: Engine | None = None) -> RenderResult:
-    """Run one render. ``progress(total)`` may return an ``advance(n)`` callback for a progress bar;
+    """Run one render. ``progress(total, label)`` may return an ``advance(n)`` callback for a
+    progress bar (the render's, and a painted shot's training: label "painting shot 2");
     ``engine`` one already open for this style (a cluster's worker keeps one for all its chunks).
     A render in chunks on Ray is ``stream.cluster.job.render_on_cluster``."""
     opts = prepare(opts)
@@ -146,6 +155,9 @@ def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int],
         decoder = open_input(opts, scratch)
         stack.callback(decoder.close)
         timeline, shots = _timeline(opts, decoder, controls, style)
+        painted = paint_timeline(timeline, lambda wanted: _frames_at(opts, wanted), decoder.expected_frames,
+                                 opts.keyframe_steps,
+                                 (lambda total, label: progress(total, label)) if progress else None)
         timecode = _start_timecode(opts, decoder, controls.stability)
         output = RenderOutput(opts, decoder, timecode, stack)
         engine = engine or open_engine(opts.engine, style, controls.look, throughput=True,
@@ -164,7 +176,7 @@ def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int],
                         dropped_packets=getattr(writer, "dropped_packets", 0),
                         skipped_streams=output.skipped, timecode=str(timecode) if timecode else None,
                         first_frame=getattr(writer, "first_number", None), last_frame=getattr(writer, "last_number", None),
-                        looks=len(timeline.entries), shots=shots, **flicker.overall())
+                        looks=len(timeline.entries), shots=shots, painted=painted, **flicker.overall())
 
 
 def prepare(opts: RenderOptions) -> RenderOptions:
@@ -206,11 +218,11 @@ def _start_timecode(opts: RenderOptions, decoder, stability: float) -> Timecode 
 
 
 def _timeline(opts: RenderOptions, decoder, controls, style) -> tuple[LookTimeline, int | None]:
-    """The look of every frame (one for all without --looks or --style-per-shot), and how many
-    shots it counted in (None when it needed none)."""
+    """The look of every frame (one for all without --looks, --style-per-shot or --keyframe), and
+    how many shots it counted in (None when it needed none)."""
     rate, first_tc = decoder.rate, decoder.timecode
     frames = round(decoder.duration * rate) if decoder.duration else None
-    if opts.looks is None and opts.style_per_shot is None:
+    if opts.looks is None and opts.style_per_shot is None and not opts.keyframes:
         carried = ShotList.read(opts.shots, rate, first_tc, frames) if opts.shots is not None else None
         if carried is None or not carried.looks:
             return LookTimeline(controls, style), None
@@ -233,9 +245,34 @@ def _timeline(opts: RenderOptions, decoder, controls, style) -> tuple[LookTimeli
         timeline, notes = per_shot_looks(opts.style_per_shot, controls, style, shots())
         for line in notes:
             note(line)
-    else:
+    elif opts.looks is not None:
         timeline = read_looks(opts.looks, controls, style, rate, first_tc, decoder.duration, frames, shots, read)
+    else:
+        timeline = LookTimeline(controls, style)
+    if opts.keyframes:
+        paintings = [keyframe_option(text, rate, first_tc) for text in opts.keyframes]
+        timeline = add_paintings(timeline, paintings, lambda: found[-1] if found else shots())
     return timeline, len(found[-1].shots) if found else None
+
+
+def _frames_at(opts: RenderOptions, indexes: set[int]) -> dict[int, np.ndarray]:
+    """The source frames at ``indexes`` (from the first), at the size the network sees them: a
+    second pass over the input, from its start, that stops after the last one wanted."""
+    out: dict[int, np.ndarray] = {}
+    last = max(indexes)
+    with tempfile.TemporaryDirectory() as scratch:
+        decoder = open_input(replace(opts, ignore_errors=True), Path(scratch))
+        try:
+            for item in decoder:
+                if isinstance(item, Frame):
+                    index = _source_index(decoder, item)
+                    if index in indexes:
+                        out[index] = item.image
+                    if index >= last:
+                        break
+        finally:
+            decoder.close()
+    return out
 
 
 def _source_index(decoder, frame: Frame) -> int:
