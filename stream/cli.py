@@ -61,7 +61,8 @@ def _add_engine_args(p: argparse.ArgumentParser) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="stylecast", description="Real-time neural style filter for video.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for add in (_add_render, _add_shots, _add_styles, _add_sheet, _add_live, _add_serve, _add_build_engine, _add_doctor):
+    for add in (_add_render, _add_shots, _add_styles, _add_sheet, _add_live, _add_serve, _add_studio, _add_build_engine,
+                _add_doctor):
         add(sub)
     return parser
 
@@ -86,9 +87,15 @@ def _add_render(sub) -> None:
     r.add_argument("--shots", type=Path, metavar="FILE",
                    help="the shot list (.csv/.json from `stylecast shots`) that looks count shots in "
                         "(default: found in the input)")
+    r.add_argument("--keyframe", action="append", default=[], metavar="FRAME=PAINTED.png", dest="keyframes",
+                   help="the shot holding FRAME (from 0, or a timecode) takes the look of this painting of it: a "
+                        "network is trained from it (cached); repeat for more (README: Painted keyframes)")
+    r.add_argument("--keyframe-steps", type=int, metavar="N",
+                   help="training steps for a painted shot (default 3000: about 2-3 min at 640x360 on 2 cores)")
     r.add_argument("--cluster", metavar="ADDRESS",
-                   help="render in chunks on Ray: auto, HOST:PORT (a Ray head) or local:N (N workers here); "
-                        "needs pip install 'stylecast[cluster]'")
+                   help="render in chunks on Ray: auto, HOST:PORT (a Ray head) or local:N (N workers here), "
+                        "needing pip install 'stylecast[cluster]'; or here (no Ray: the same resumable chunks, "
+                        "one after another in this process)")
     r.add_argument("--chunk-seconds", type=float, default=30.0, metavar="S",
                    help="--cluster: chunk length where no cut is near (default 30)")
     r.add_argument("--fps", type=float, help="an image sequence's frame rate (default 24)")
@@ -173,6 +180,20 @@ def _add_serve(sub) -> None:
                     help="offer only this host address to viewers (repeatable; default: the bound address)")
 
 
+def _add_studio(sub) -> None:
+    st = sub.add_parser("studio", help="the film studio page: shots, a look per shot, previews and renders in the browser")
+    st.add_argument("folder", nargs="?", type=Path, default=Path("."),
+                    help="the folder of clips it works in (default: here); its projects and jobs are kept in "
+                         "FOLDER/.stylecast/")
+    st.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; others need a token)")
+    st.add_argument("--port", type=int, default=8090, help="port (default 8090; 0 picks a free one)")
+    st.add_argument("--token", help="the token the page must present (made and printed when bound beyond loopback)")
+    st.add_argument("--cluster", metavar="ADDRESS", help="render on Ray (as render --cluster); default: here, in chunks")
+    st.add_argument("--chunk-seconds", type=float, default=30.0, metavar="S",
+                    help="renders go in chunks of about S seconds (at cuts where near), resumed after a restart")
+    st.add_argument("--max-upload-mb", type=int, default=4096, metavar="MB", help="largest clip upload (default 4096)")
+
+
 def _add_build_engine(sub) -> None:
     b = sub.add_parser("build-engine", help="build a style's TensorRT engine ahead of use (once per GPU)")
     b.add_argument("--style", default=DEFAULT_STYLE, help=f"built-in style or blend (default {DEFAULT_STYLE})")
@@ -207,8 +228,8 @@ def _render(args) -> int:
         from stream.cluster.job import ClusterRenderOptions as options
         from stream.cluster.job import render_on_cluster as job
     with ExitStack() as stack:  # the bar opens once the frame count is known, and closes with the render
-        result = job(_options(options, args), lambda total: stack.enter_context(
-            progress_bar("render", total, enabled=False if args.json else None)))
+        result = job(_options(options, args), lambda total, label="render": stack.enter_context(
+            progress_bar(label, total, enabled=False if args.json else None)))
     if args.json:
         print(json.dumps(result.as_dict()))
     else:
@@ -329,6 +350,24 @@ def _live(args) -> int:
     return 0
 
 
+def _studio(args) -> int:
+    from stream.studio.server import Studio, StudioOptions
+
+    studio = Studio(StudioOptions(folder=args.folder, host=args.host, port=args.port, token=args.token,
+                                  cluster=args.cluster, chunk_seconds=args.chunk_seconds,
+                                  max_upload_mb=args.max_upload_mb))
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await studio.run(stop, ready=lambda url: print(f"stylecast: studio on {url} (folder {studio.folder})", flush=True))
+
+    asyncio.run(run())
+    return 0
+
+
 def _serve(args) -> int:
     from stream.serve.server import ServeOptions, StyleServer
 
@@ -345,7 +384,7 @@ def _serve(args) -> int:
     return 0
 
 
-COMMANDS = {"render": _render, "shots": _shots, "live": _live, "serve": _serve, "build-engine": _build_engine, "styles": _styles,
+COMMANDS = {"render": _render, "shots": _shots, "live": _live, "serve": _serve, "studio": _studio, "build-engine": _build_engine, "styles": _styles,
             "sheet": _sheet, "doctor": _doctor}
 
 

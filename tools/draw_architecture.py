@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = {  # top to bottom: the subpackages in each
     "command": ("stream.cli",),
+    "studio": ("stream.studio",),
     "cluster": ("stream.cluster",),
     "jobs": ("stream.render", "stream.live", "stream.serve"),
     "look": ("stream.look",),
@@ -31,7 +32,7 @@ ORDER = list(LAYERS)
 EVERYWHERE = {"engines.errors", "stream.core.notes", "stream.core.frame"}  # used by most modules: not drawn, to keep it legible
 DATA_PATH = ["stream.media.decode", "engines.engine", "stream.look.stabilize", "stream.media.encode",
              "stream.media.output_file"]
-COLOURS = {"command": "#f6d5a8", "cluster": "#e8c4e0", "jobs": "#f3b3a6", "look": "#f5e6a3", "media": "#bcd7ee",
+COLOURS = {"command": "#f6d5a8", "studio": "#d4e8c4", "cluster": "#e8c4e0", "jobs": "#f3b3a6", "look": "#f5e6a3", "media": "#bcd7ee",
            "core": "#d9d9d9", "engines": "#c7e3bf"}
 
 

@@ -1,5 +1,6 @@
-"""`stylecast serve` as a real child process, for tests and benchmarks: started on a free port,
-its printed address read back, stopped with SIGTERM (and its exit status kept)."""
+"""`stylecast serve` (or `studio`) as a real child process, for tests and benchmarks: started on a
+free port, its printed address read back, stopped with SIGTERM (and its exit status kept) or
+killed outright (``kill``: a crash, for the tests of what survives one)."""
 from __future__ import annotations
 
 import json
@@ -16,16 +17,16 @@ READY_S = 60.0
 
 
 class ServerProcess:
-    def __init__(self, *args: str, cwd: str | None = None):
+    def __init__(self, *args: str, cwd: str | None = None, command: str = "serve"):
         """``cwd``: the checkout whose stylecast runs (default: the one on the path)."""
-        self.proc = subprocess.Popen([sys.executable, "-m", "stream.cli", "serve", "--port", "0", *args],
+        self.proc = subprocess.Popen([sys.executable, "-m", "stream.cli", command, "--port", "0", *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd,
                                      env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        line = self.proc.stdout.readline()  # "stylecast: serving on URL"
-        if "serving on" not in line:
+        line = self.proc.stdout.readline()  # "stylecast: serving on URL" / "stylecast: studio on URL (folder F)"
+        if " on http" not in line:
             self.proc.kill()
-            raise RuntimeError(f"stylecast serve did not start: {line!r} {self.proc.stderr.read()[-2000:]}")
-        self.url = line.split("serving on", 1)[1].strip()      # may carry ?token=
+            raise RuntimeError(f"stylecast {command} did not start: {line!r} {self.proc.stderr.read()[-2000:]}")
+        self.url = line.split(" on ", 1)[1].split()[0].strip()  # may carry ?token=
         self.base = self.url.split("?", 1)[0].rstrip("/")
         self.token = self.url.split("token=", 1)[1] if "token=" in self.url else None
         self.returncode: int | None = None
@@ -70,6 +71,12 @@ class ServerProcess:
             self._drain.join(5)
             self.stderr = self.stderr_text()
         return self.returncode
+
+    def kill(self) -> None:
+        """SIGKILL: the server stops at once, as in a crash or a power cut."""
+        self.proc.kill()
+        self.returncode = self.proc.wait()
+        self._drain.join(5)
 
     def __enter__(self):
         return self

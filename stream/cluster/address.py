@@ -1,5 +1,7 @@
 """Where a cluster render runs: ``--cluster auto`` (the Ray cluster this machine belongs to),
-``HOST:PORT`` (a Ray cluster's head), or ``local:N`` (Ray started here with N workers).
+``HOST:PORT`` (a Ray cluster's head), ``local:N`` (Ray started here with N workers), or ``here``
+(no Ray: the chunks rendered one after another in this process; what the studio uses when it is
+given no cluster, for the same resumable chunks).
 
 Ray is imported only here and only for ``--cluster``. Ray turns 127.0.0.1 into this machine's
 outward address before it connects or listens; for a loopback head and for ``local:N`` it is
@@ -22,7 +24,7 @@ REACH_TIMEOUT_S = 3.0
 
 @dataclass(frozen=True)
 class ClusterAddress:
-    kind: str                   # auto, head or local
+    kind: str                   # auto, head, local or here
     host: str | None = None
     port: int | None = None
     workers: int | None = None  # local:N
@@ -39,13 +41,13 @@ class ClusterAddress:
             return False
 
     def __str__(self) -> str:
-        return {"auto": "auto", "local": f"local:{self.workers}"}.get(self.kind, f"{self.host}:{self.port}")
+        return {"auto": "auto", "here": "here", "local": f"local:{self.workers}"}.get(self.kind, f"{self.host}:{self.port}")
 
 
 def parse_cluster(spec: str) -> ClusterAddress:
     spec = str(spec).strip()
-    if spec == "auto":
-        return ClusterAddress("auto")
+    if spec in ("auto", "here"):
+        return ClusterAddress(spec)
     head, _, tail = spec.rpartition(":")
     if head == "local":
         if not tail.isdigit() or not 1 <= int(tail) <= MAX_LOCAL_WORKERS:
@@ -53,7 +55,7 @@ def parse_cluster(spec: str) -> ClusterAddress:
         return ClusterAddress("local", workers=int(tail))
     if head and tail.isdigit() and 1 <= int(tail) <= 65535:
         return ClusterAddress("head", head.strip("[]"), int(tail))
-    raise OptionError(f"--cluster takes auto, HOST:PORT (a Ray head) or local:N, got {spec!r}")
+    raise OptionError(f"--cluster takes auto, HOST:PORT (a Ray head), local:N or here, got {spec!r}")
 
 
 def check_cluster(opts) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import fields, replace
 from pathlib import Path
 
 import ray
@@ -19,6 +18,7 @@ from engines import open_engine
 from engines.errors import StylecastError
 from stream.render.job import RenderOptions, render
 
+from .chunk_options import chunk_options
 from .chunk_plan import Chunk
 
 REPORT_EVERY_S = 0.5  # how often a worker tells the driver's progress bar how far it got
@@ -58,10 +58,7 @@ class ChunkRenderer:
         self.counter.worker_started.remote()
 
     def render(self, chunk: Chunk, path: Path) -> dict:
-        opts = RenderOptions(**{f.name: getattr(self.opts, f.name) for f in fields(RenderOptions)})  # one machine's render
-        opts = replace(opts, output=path, overwrite=True, video_only=True,
-                       warm_up=not chunk.at_cut, start=repr(chunk.start),
-                       end=None if chunk.end is None else repr(chunk.end))
+        opts = chunk_options(self.opts, chunk, path)
         pending, last = [0], [time.monotonic()]
 
         def advance(n: int = 1) -> None:
@@ -71,7 +68,7 @@ class ChunkRenderer:
                 pending[0], last[0] = 0, time.monotonic()
 
         try:
-            result = render(opts, lambda total: advance, engine=self.engine)
+            result = render(opts, lambda total, label="render": advance, engine=self.engine)
         except StylecastError as exc:
             raise type(exc)(f"on node {self.node}: {exc}") from None
         finally:

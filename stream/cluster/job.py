@@ -25,16 +25,17 @@ from typing import Callable
 
 import av
 
-from engines import resolve
-from engines.errors import InputError, OutputError, StylecastError
+from engines import open_engine, resolve
+from engines.errors import InputError, OptionError, OutputError, StylecastError
 from stream.core.notes import note
 from stream.look.shots import ShotList, find_shots
 from stream.media.decode import open_media
 from stream.media.testsrc import write_test_clip
-from stream.render.job import RenderOptions, RenderResult, prepare
+from stream.render.job import RenderOptions, RenderResult, prepare, render
 
 from .address import check_cluster, check_reachable, connect, parse_cluster
 from .chunk_join import join_chunks
+from .chunk_options import chunk_options
 from .chunk_plan import CHUNK_SECONDS, Chunk, ChunkFolder, plan_chunks, plan_key
 
 CHUNK_RETRIES = 2        # renders of a chunk after its first, when its file fails the check
@@ -54,6 +55,8 @@ class ClusterRenderOptions(RenderOptions):
 
     def check(self) -> None:
         super().check()
+        if self.keyframes:
+            raise OptionError("--keyframe renders on one machine for now: leave out --cluster")
         check_cluster(self)
 
 
@@ -153,7 +156,8 @@ class _Dispatch:
 
 
 def _run_chunks(ray, opts, source: Path, folder: ChunkFolder, chunks: list[Chunk], todo: list[Chunk], advance):
-    """Workers started, the chunks still to do rendered and checked; (workers, dispatch, restarts)."""
+    """Workers started, the chunks still to do rendered and checked; (workers, the engine and
+    precision they ran, chunks retried and workers restarted)."""
     from .chunk_worker import FrameCounter
 
     try:
@@ -164,9 +168,27 @@ def _run_chunks(ray, opts, source: Path, folder: ChunkFolder, chunks: list[Chunk
             note(f"rendering {len(todo)} chunks on {len(workers)} workers")
         dispatch = _Dispatch(ray, workers, spawn, folder, chunks, todo, counter, advance)
         dispatch.run()
-        return workers, dispatch, max(0, ray.get(counter.read.remote())[1] - len(workers))
+        return workers, dispatch.engine, dispatch.retries + max(0, ray.get(counter.read.remote())[1] - len(workers))
     finally:
         ray.shutdown()
+
+
+def _run_here(opts, source: Path, folder: ChunkFolder, todo: list[Chunk], advance):
+    """``--cluster here``: the chunks still to do, one after another in this process, on one engine
+    (an exception from ``advance``, a cancel, stops between frames; the finished chunks stay)."""
+    engine, ran = None, {}
+    for chunk in todo:
+        one = chunk_options(replace(opts, input=source), chunk, folder.file(chunk))
+        if engine is None:
+            controls = one.controls()
+            engine = open_engine(one.engine, controls.style, controls.look, throughput=True,
+                                 max_side=one.max_side, notes=note, precision=one.precision)
+        result = render(one, lambda total, label="render": advance, engine=engine)
+        ran = {"engine": result.engine, "precision": result.precision}
+        if not folder.done(chunk):
+            raise OutputError(f"chunk {chunk.number} (frames {chunk.first_frame}-{chunk.last_frame}) was not "
+                              f"written whole; the finished chunks are kept in {folder.path} for a re-run")
+    return ["here"] if todo else [], ran, 0
 
 
 def render_on_cluster(opts: ClusterRenderOptions, progress=None):
@@ -194,12 +216,15 @@ def render_on_cluster(opts: ClusterRenderOptions, progress=None):
         opts = replace(opts, shots=folder.path / "shots.csv")
     if done:
         note(f"{len(done)} of {len(chunks)} chunks were already rendered: rendering the other {len(chunks) - len(done)}")
-    advance = progress(len(times)) if progress else (lambda n=1: None)
+    advance = progress(len(times)) if progress else (lambda n=1, info=None: None)
     advance(sum(c.frames for c in done))
-    ray = connect(address)
-    with redirect_stdout(sys.stderr):  # Ray prints a dead worker's report on stdout: keep --json clean
-        workers, dispatch, restarts = _run_chunks(ray, opts, source, folder, chunks,
-                                                  [c for c in chunks if c not in done], advance)
+    todo = [c for c in chunks if c not in done]
+    if address.kind == "here":
+        workers, ran, retries = _run_here(opts, source, folder, todo, advance)
+    else:
+        ray = connect(address)
+        with redirect_stdout(sys.stderr):  # Ray prints a dead worker's report on stdout: keep --json clean
+            workers, ran, retries = _run_chunks(ray, opts, source, folder, chunks, todo, advance)
     output = join_chunks(opts, source, chunks, [folder.file(c) for c in chunks])
     if opts.input is None:
         source.unlink(missing_ok=True)
@@ -207,10 +232,10 @@ def render_on_cluster(opts: ClusterRenderOptions, progress=None):
     seconds = time.perf_counter() - started
     writer = output.writer
     return RenderResult(frames=writer.frames, seconds=round(seconds, 3), fps=round(writer.frames / max(seconds, 1e-9), 2),
-                        engine=dispatch.engine.get("engine", opts.engine),
-                        precision=dispatch.engine.get("precision", "fp32"), style=style.name, output=str(opts.output), codec=output.codec,
+                        engine=ran.get("engine", opts.engine),
+                        precision=ran.get("precision", "fp32"), style=style.name, output=str(opts.output), codec=output.codec,
                         stability=opts.stability, fragmented=output.fragmented, copied_packets=writer.copied_packets,
                         skipped_streams=output.skipped, timecode=str(writer.timecode) if writer.timecode else None,
                         shots=len(shots.shots), chunks=len(chunks), workers=len(workers),
-                        retries=dispatch.retries + restarts)
+                        retries=retries)
 

@@ -67,6 +67,21 @@ def test_a_cluster_render_is_the_single_render_without_seams(cluster, tmp_path):
         ["cut.mp4", "farm.mp4", "one.mp4"]  # the chunks are gone once joined
 
 
+def test_chunks_rendered_here_without_ray_are_the_single_render(tmp_path):
+    clip = tmp_path / "cut.mp4"
+    write_test_clip(clip, seconds=4.0, width=W, height=H, cuts=(2.0,))
+    code, out, err = run_cli("render", clip, "-o", tmp_path / "here.mp4", "--cluster", "here", "--chunk-seconds", "1",
+                             "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["chunks"] == 4 and summary["workers"] == 1 and summary["frames"] == 100
+    assert run_cli("render", clip, "-o", tmp_path / "one.mp4")[0] == 0
+    here_times, here = video_frames(tmp_path / "here.mp4")
+    one_times, one = video_frames(tmp_path / "one.mp4")
+    assert here_times == one_times and min(ssim_quarter(a, b) for a, b in zip(here, one)) >= 0.97
+    assert not chunk_files(tmp_path / "here.mp4")
+
+
 def test_a_killed_render_resumes_from_its_finished_chunks(cluster, tmp_path):
     clip = tmp_path / "long.mp4"
     write_test_clip(clip, seconds=8.0, width=W, height=H)
@@ -115,7 +130,7 @@ def test_a_worker_that_dies_is_replaced_and_its_chunk_rendered_again(cluster, tm
 
 
 @pytest.mark.parametrize("args,message", [
-    (("--cluster", "nowhere"), "--cluster takes auto, HOST:PORT (a Ray head) or local:N"),
+    (("--cluster", "nowhere"), "--cluster takes auto, HOST:PORT (a Ray head), local:N or here"),
     (("--cluster", "local:0"), "--cluster local:N takes 1 to 256 workers"),
     (("--cluster", "127.0.0.1:1"), "cannot reach the Ray cluster at 127.0.0.1:1"),
     (("--cluster", "local:1", "--chunk-seconds", "0.1"), "--chunk-seconds must be between 1 and 3600"),

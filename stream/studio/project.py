@@ -1,0 +1,149 @@
+"""A studio project: one clip of FOLDER, its cuts (found, then merged or split by hand) and a look
+per shot; and the two files a render reads, written beside the clip, so that a page session can
+be replayed from the shell: ``stylecast render FOLDER/clip.mp4 --looks FOLDER/clip.looks.json``.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from engines import resolve
+from engines.errors import InputError, OptionError, StyleError
+from stream.look.controls import Controls
+from stream.look.shots import ShotList
+from stream.media.timecode import Timecode
+
+LOOK_FIELDS = ("style", "strength", "keep_colors", "stability", "keyframes")
+
+
+class Project:
+    """A project's row (stream/studio/store.py) with what the page and the renders need of it."""
+
+    def __init__(self, folder: Path, row: dict):
+        self.folder, self.row = folder, row
+        self.id, self.media, self.cuts, self.looks = row["id"], row["media"], row["cuts"], row["looks"]
+
+    @property
+    def path(self) -> Path:
+        return self.folder / self.media
+
+    @property
+    def rate(self) -> Fraction:
+        return Fraction(self.row["rate"] or 25)
+
+    def shots(self) -> ShotList:
+        first = Timecode.parse(self.row["timecode"], self.rate) if self.row["timecode"] else None
+        return ShotList.from_cuts(self.cuts, self.row["frames"], self.rate, first)
+
+    def merged(self, shot: int) -> list[int]:
+        """The cuts with shot ``shot`` and the one after it as one."""
+        if not 1 <= shot < len(self.cuts):
+            raise OptionError(f"shot {shot} has no next shot to merge with (shots 1 to {len(self.cuts)})")
+        return self.cuts[:shot] + self.cuts[shot + 1:]
+
+    def split(self, frame: int) -> list[int]:
+        """The cuts with a new shot starting at ``frame``."""
+        if not 0 < frame < self.row["frames"]:
+            raise OptionError(f"split at a frame from 1 to {self.row['frames'] - 1}, got {frame}")
+        if frame in self.cuts:
+            raise OptionError(f"a shot already starts at frame {frame}")
+        return sorted([*self.cuts, frame])
+
+    def looks_for(self, cuts: list[int]) -> dict[int, dict]:
+        """Each shot of ``cuts`` with the look of the shot that held its first frame before."""
+        out = {}
+        for n, first in enumerate(cuts, 1):
+            old = max(i for i, c in enumerate(self.cuts, 1) if c <= first)
+            if old in self.looks:
+                out[n] = self.looks[old]
+        return out
+
+    def checked_look(self, look: dict) -> dict:
+        """A look from the page, each field checked as a looks file's would be (a picture or model
+        is a file of FOLDER, by name)."""
+        unknown = sorted(set(look) - set(LOOK_FIELDS))
+        if unknown:
+            raise OptionError(f"unknown look field {unknown[0]!r}; use {', '.join(LOOK_FIELDS)}")
+        out = {k: v for k, v in look.items() if v is not None}
+        if "style" in out:
+            out["style"] = str(out["style"]).strip()
+            resolve(self.style_spec(out["style"]))
+        values = {k: out[k] for k in ("strength", "keep_colors", "stability") if k in out}
+        Controls().updated(**values)
+        if "keyframes" in out and not isinstance(out["keyframes"], list):
+            raise OptionError('"keyframes" is a list, as in a looks file')
+        return out
+
+    def style_spec(self, style: str) -> str:
+        """A style as ``render`` takes it: a file of FOLDER by its full path, else as given."""
+        if "/" in style or "\\" in style or style.startswith("."):
+            raise StyleError(f"a style file is named by its name in the folder, got {style!r}")
+        candidate = self.folder / style
+        return str(candidate) if candidate.is_file() else style
+
+    def write_render_files(self) -> tuple[Path, Path]:
+        """``<clip>.shots.csv`` and ``<clip>.looks.json`` beside the clip: the files ``render`` reads.
+        A file whose text is already that is left as it is: a render's chunks are kept under the
+        files' modification times (stream/cluster/chunk_plan.py), so a resumed job finds its own."""
+        stem = Path(self.media).stem
+        shots_path, looks_path = self.folder / f"{stem}.shots.csv", self.folder / f"{stem}.looks.json"
+        _write_if_changed(shots_path, self.shots().text(".csv"))
+        entries = []
+        for shot, look in sorted(self.looks.items()):
+            if shot > len(self.cuts):
+                continue
+            entry = {"shot": shot, **look}
+            if "style" in entry:
+                entry["style"] = self.style_spec(entry["style"])
+            entries.append(entry)
+        _write_if_changed(looks_path, json.dumps({"shots": shots_path.name, "looks": entries}, indent=1) + "\n")
+        return looks_path, shots_path
+
+    def as_dict(self) -> dict:
+        row = {k: self.row[k] for k in ("id", "media", "state", "progress", "error", "frames")}
+        row["rate"] = str(self.rate) if self.row["rate"] else None
+        row["shots"] = ([dict(asdict(s), look=self.looks.get(s.shot)) for s in self.shots().shots]
+                        if self.row["state"] == "ready" else [])
+        return row
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically, unless the file holds it already."""
+    try:
+        if path.read_text() == text:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def media_in(folder: Path) -> list[str]:
+    """The clips of FOLDER that a project can open (by extension; opening checks them)."""
+    suffixes = {".mp4", ".mov", ".mkv", ".mxf", ".webm", ".avi", ".m4v"}
+    return sorted(p.name for p in folder.iterdir() if p.is_file() and p.suffix.lower() in suffixes
+                  and not p.name.startswith("."))
+
+
+def frames_at(path: Path, indexes: set[int], width: int) -> dict[int, np.ndarray]:
+    """The clip's frames at ``indexes`` (from 0), ``width`` pixels wide (RGB)."""
+    out: dict[int, np.ndarray] = {}
+    try:
+        with av.open(str(path)) as container:
+            video = container.streams.video[0]
+            height = 0
+            for i, frame in enumerate(container.decode(video)):
+                if i in indexes:
+                    height = height or max(2, round(frame.height * width / frame.width / 2) * 2)
+                    out[i] = frame.to_ndarray(format="rgb24", width=width, height=height)
+                if i >= max(indexes):
+                    break
+    except (av.error.FFmpegError, IndexError) as exc:
+        raise InputError(f"cannot read {path.name}: {exc}") from None
+    return out
