@@ -40,7 +40,7 @@ from .errors import StyleError
 from .keyframe_net import KeyframeNet, load_keyframe_net, save_keyframe_net, to_tensor
 
 VERSION = 1          # bump when the network or the training changes: old cache entries stop matching
-STEPS = 3000         # about 2.3 minutes at 640x360 on 2 cores with AMX
+STEPS = 2700         # 250-275 s on 2 cores with AMX (92-101 ms a step, at any frame size)
 PATCH = 48           # pixels a side
 BATCH = 32           # patches a step from the keyframes
 NEIGHBOUR_BATCH = 8  # patch pairs a step from the unlabeled neighbours

@@ -91,7 +91,7 @@ def _add_render(sub) -> None:
                    help="the shot holding FRAME (from 0, or a timecode) takes the look of this painting of it: a "
                         "network is trained from it (cached); repeat for more (README: Painted keyframes)")
     r.add_argument("--keyframe-steps", type=int, metavar="N",
-                   help="training steps for a painted shot (default 3000: about 2-3 min at 640x360 on 2 cores)")
+                   help="training steps for a painted shot (default 2700: 4-4.5 min on 2 cores with AMX)")
     r.add_argument("--cluster", metavar="ADDRESS",
                    help="render in chunks on Ray: auto, HOST:PORT (a Ray head) or local:N (N workers here), "
                         "needing pip install 'stylecast[cluster]'; or here (no Ray: the same resumable chunks, "

@@ -68,7 +68,8 @@ class ChunkRenderer:
                 pending[0], last[0] = 0, time.monotonic()
 
         try:
-            result = render(opts, lambda total, label="render": advance, engine=self.engine)
+            result = render(opts, lambda total, label="render": advance if label == "render" else None,
+                            engine=self.engine)
         except StylecastError as exc:
             raise type(exc)(f"on node {self.node}: {exc}") from None
         finally:

@@ -173,9 +173,14 @@ def _run_chunks(ray, opts, source: Path, folder: ChunkFolder, chunks: list[Chunk
         ray.shutdown()
 
 
-def _run_here(opts, source: Path, folder: ChunkFolder, todo: list[Chunk], advance):
+def _run_here(opts, source: Path, folder: ChunkFolder, todo: list[Chunk], advance, progress=None):
     """``--cluster here``: the chunks still to do, one after another in this process, on one engine
-    (an exception from ``advance``, a cancel, stops between frames; the finished chunks stay)."""
+    (an exception from ``advance``, a cancel, stops between frames; the finished chunks stay).
+    ``progress(total, label)`` hears what is not frames (a painted shot's training)."""
+
+    def heard(total, label="render"):
+        return advance if label == "render" else progress(total, label) if progress else None
+
     engine, ran = None, {}
     for chunk in todo:
         one = chunk_options(replace(opts, input=source), chunk, folder.file(chunk))
@@ -183,7 +188,7 @@ def _run_here(opts, source: Path, folder: ChunkFolder, todo: list[Chunk], advanc
             controls = one.controls()
             engine = open_engine(one.engine, controls.style, controls.look, throughput=True,
                                  max_side=one.max_side, notes=note, precision=one.precision)
-        result = render(one, lambda total, label="render": advance, engine=engine)
+        result = render(one, heard, engine=engine)
         ran = {"engine": result.engine, "precision": result.precision}
         if not folder.done(chunk):
             raise OutputError(f"chunk {chunk.number} (frames {chunk.first_frame}-{chunk.last_frame}) was not "
@@ -220,7 +225,7 @@ def render_on_cluster(opts: ClusterRenderOptions, progress=None):
     advance(sum(c.frames for c in done))
     todo = [c for c in chunks if c not in done]
     if address.kind == "here":
-        workers, ran, retries = _run_here(opts, source, folder, todo, advance)
+        workers, ran, retries = _run_here(opts, source, folder, todo, advance, progress)
     else:
         ray = connect(address)
         with redirect_stdout(sys.stderr):  # Ray prints a dead worker's report on stdout: keep --json clean

@@ -5,20 +5,53 @@ be replayed from the shell: ``stylecast render FOLDER/clip.mp4 --looks FOLDER/cl
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict
 from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
+from PIL import Image
 
 from engines import resolve
-from engines.errors import InputError, OptionError, StyleError
+from engines.errors import InputError, OptionError, StyleError, StylecastError
 from stream.look.controls import Controls
-from stream.look.shots import ShotList
+from stream.look.shots import ShotList, find_shots
+from stream.media.image_sequence import find_sequence
 from stream.media.timecode import Timecode
 
-LOOK_FIELDS = ("style", "strength", "keep_colors", "stability", "keyframes")
+LOOK_FIELDS = ("style", "strength", "keep_colors", "stability", "keyframes", "keyframe")
+PICTURES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
+VIDEOS = {".mp4", ".mov", ".mkv", ".mxf", ".webm", ".avi", ".m4v"}
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,120}")
+
+
+def checked_name(name: str, what: str = "file") -> str:
+    """A name in FOLDER from the page: never a path, never hidden."""
+    if not isinstance(name, str) or not NAME.fullmatch(name) or ".." in name:
+        raise OptionError(f"a {what} is named by its name in the folder (letters, digits, . _ - and spaces), got {name!r}")
+    return name
+
+
+def find_cuts(store, project: int, path: Path) -> None:
+    """Find the clip's shots (as ``stylecast shots`` does), the progress kept in the store as it goes."""
+    done = [0]
+
+    def progress(total):
+        def advance(n=1):
+            done[0] += n
+            if total and done[0] % 10 == 0:
+                store.update_project(project, progress=round(done[0] / total, 3))
+        return advance
+
+    try:
+        shots = find_shots(path, None, progress)
+        store.update_project(project, rate=str(shots.rate), frames=shots.frames, cuts=shots.starts(),
+                             timecode=str(shots.first) if shots.first else None, state="ready", progress=1.0)
+    except StylecastError as exc:
+        store.update_project(project, state="failed", error=str(exc))
 
 
 class Project:
@@ -77,6 +110,26 @@ class Project:
         Controls().updated(**values)
         if "keyframes" in out and not isinstance(out["keyframes"], list):
             raise OptionError('"keyframes" is a list, as in a looks file')
+        if "keyframe" in out:
+            out["keyframe"] = self._paintings(out["keyframe"])
+            if "style" in out:
+                raise OptionError("a shot takes its look from a style or from painted keyframes, not both")
+        return out
+
+    def _paintings(self, value) -> list[dict]:
+        """Painted keyframes (stream/look/painted.py): frames of the clip, pictures of FOLDER."""
+        out = []
+        for item in value if isinstance(value, list) else [value]:
+            if not isinstance(item, dict) or set(item) != {"frame", "image"}:
+                raise OptionError('a painted keyframe is {"frame": 120, "image": "painted.png"}')
+            frame, image = item["frame"], str(item["image"])
+            if isinstance(frame, bool) or not isinstance(frame, int) or not 0 <= frame < (self.row["frames"] or 0):
+                raise OptionError(f"a painted frame is a frame of the clip, 0 to {(self.row['frames'] or 1) - 1}, got {frame!r}")
+            if "/" in image or "\\" in image or image.startswith(".") or Path(image).suffix.lower() not in PICTURES:
+                raise OptionError(f"a painting is a picture of the folder, by its name, got {image!r}")
+            if not (self.folder / image).is_file():
+                raise OptionError(f"painting not found in the folder: {image}")
+            out.append({"frame": frame, "image": image})
         return out
 
     def style_spec(self, style: str) -> str:
@@ -86,12 +139,12 @@ class Project:
         candidate = self.folder / style
         return str(candidate) if candidate.is_file() else style
 
-    def write_render_files(self) -> tuple[Path, Path]:
-        """``<clip>.shots.csv`` and ``<clip>.looks.json`` beside the clip: the files ``render`` reads.
-        A file whose text is already that is left as it is: a render's chunks are kept under the
-        files' modification times (stream/cluster/chunk_plan.py), so a resumed job finds its own."""
-        stem = Path(self.media).stem
-        shots_path, looks_path = self.folder / f"{stem}.shots.csv", self.folder / f"{stem}.looks.json"
+    def write_render_files(self, where: Path | None = None, stem: str | None = None) -> tuple[Path, Path]:
+        """``<clip>.shots.csv`` and ``<clip>.looks.json`` beside the clip (or ``where/stem.*``): the
+        files ``render`` reads. A file whose text is already that is left as it is: a render's
+        chunks are kept under the files' modification times (stream/cluster/chunk_plan.py)."""
+        where, stem = where or self.folder, stem or Path(self.media).stem
+        shots_path, looks_path = where / f"{stem}.shots.csv", where / f"{stem}.looks.json"
         _write_if_changed(shots_path, self.shots().text(".csv"))
         entries = []
         for shot, look in sorted(self.looks.items()):
@@ -100,6 +153,8 @@ class Project:
             entry = {"shot": shot, **look}
             if "style" in entry:
                 entry["style"] = self.style_spec(entry["style"])
+            if "keyframe" in entry and where != self.folder:  # found beside the looks file: here, by full path
+                entry["keyframe"] = [{**k, "image": str(self.folder / k["image"])} for k in entry["keyframe"]]
             entries.append(entry)
         _write_if_changed(looks_path, json.dumps({"shots": shots_path.name, "looks": entries}, indent=1) + "\n")
         return looks_path, shots_path
@@ -125,14 +180,31 @@ def _write_if_changed(path: Path, text: str) -> None:
 
 
 def media_in(folder: Path) -> list[str]:
-    """The clips of FOLDER that a project can open (by extension; opening checks them)."""
-    suffixes = {".mp4", ".mov", ".mkv", ".mxf", ".webm", ".avi", ".m4v"}
-    return sorted(p.name for p in folder.iterdir() if p.is_file() and p.suffix.lower() in suffixes
-                  and not p.name.startswith("."))
+    """The clips of FOLDER that a project can open (by extension; opening checks them), and its
+    folders of numbered pictures (image sequences, at 24 frames/s)."""
+    clips = [p.name for p in folder.iterdir() if p.is_file() and p.suffix.lower() in VIDEOS]
+    sequences = []
+    for sub in (p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        try:
+            find_sequence(sub)
+            sequences.append(sub.name)
+        except StylecastError:
+            continue
+    return sorted(n for n in clips + sequences if not n.startswith("."))
 
 
 def frames_at(path: Path, indexes: set[int], width: int) -> dict[int, np.ndarray]:
-    """The clip's frames at ``indexes`` (from 0), ``width`` pixels wide (RGB)."""
+    """The clip's frames at ``indexes`` (from 0), ``width`` pixels wide (RGB); ``path`` may be a
+    folder of numbered pictures."""
+    if path.is_dir():
+        sequence = find_sequence(path)
+        out = {}
+        for i in sorted(indexes):
+            with Image.open(sequence.files[i]) as img:
+                picture = np.asarray(img.convert("RGB"))
+            height = max(2, round(picture.shape[0] * width / picture.shape[1] / 2) * 2)
+            out[i] = cv2.resize(picture, (width, height), interpolation=cv2.INTER_AREA)
+        return out
     out: dict[int, np.ndarray] = {}
     try:
         with av.open(str(path)) as container:

@@ -1,10 +1,14 @@
 """The studio's render jobs, one at a time on a thread of their own, kept in the store.
 
-A job renders its project's cut as ``stylecast render CLIP --looks CLIP.looks.json`` does (the
-files are written when the job starts), in chunks (stream/cluster/): on Ray with ``--cluster``,
-else here one chunk after another. A server stopped mid-render finds the job ``running`` in the
-store when it starts again and renders only the chunks not finished. Cancel stops between frames
-and throws the job's chunks away; the output appears only when complete.
+A job renders its project's cut as ``stylecast render CLIP --looks CLIP.looks.json`` does. When
+it first starts, the looks and the cut are written twice: beside the clip (to replay from the
+shell) and as the job's own copy in FOLDER/.stylecast/jobs/, which the render reads, so a look
+changed on the page while a job runs changes the next job, not this one. A whole clip renders in
+chunks (stream/cluster/): on Ray with ``--cluster``, else here one chunk after another; a server
+stopped mid-render finds the job ``running`` in the store when it starts again and renders only
+the chunks not finished. A range (``from``/``to``) or an image sequence renders in one piece and
+starts again from its beginning. Cancel stops between frames and throws the job's chunks away;
+the output appears only when complete.
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from typing import Callable
 from engines.errors import StylecastError
 from stream.cluster.chunk_plan import ChunkFolder
 from stream.cluster.job import ClusterRenderOptions, render_on_cluster
+from stream.render.job import RenderOptions, render
 
 from .project import Project
 from .store import Store
@@ -76,31 +81,52 @@ class RenderQueue:
                 continue
             self._run(row)
 
-    def _options(self, row: dict) -> ClusterRenderOptions:
-        project = self.project(row["project"])
-        looks, shots = project.write_render_files()
-        settings = row["settings"]
-        return ClusterRenderOptions(input=project.path, output=self.folder / row["output"], looks=looks, shots=shots,
-                                    codec=settings.get("codec"), overwrite=True,
-                                    cluster=self.cluster or "here", chunk_seconds=self.chunk_seconds)
+    def _options(self, row: dict) -> RenderOptions:
+        """The job's render; its looks and cut are written (beside the clip, and the job's own copy)
+        when it first starts, and kept from then on."""
+        project, settings = self.project(row["project"]), row["settings"]
+        own = self.folder / ".stylecast" / "jobs"
+        own.mkdir(parents=True, exist_ok=True)
+        stem = f"job-{row['id']}"
+        looks, shots = own / f"{stem}.looks.json", own / f"{stem}.shots.csv"
+        if not looks.is_file() or not row["runs"]:
+            project.write_render_files()
+            looks, shots = project.write_render_files(own, stem)
+        base = dict(input=project.path, output=self.folder / row["output"], looks=looks, shots=shots,
+                    codec=settings.get("codec"), overwrite=True, start=settings.get("from"), end=settings.get("to"))
+        if base["start"] is not None or base["end"] is not None or project.path.is_dir():
+            return RenderOptions(**base)  # one piece: --cluster takes a whole video file
+        return ClusterRenderOptions(**base, cluster=self.cluster or "here", chunk_seconds=self.chunk_seconds)
 
     def _run(self, row: dict) -> None:
         job, started = row["id"], time.time()
         self.store.update_job(job, state="running", started=row["started"] or started, runs=row["runs"] + 1)
-        state = {"frames_done": 0, "rate": None}
+        state = {"frames_done": 0, "rate": None, "phase": None}
         self.live[job] = state
         first, saved, begun = [True], [0.0], [time.monotonic(), 0]
+        chunked = [False]
+
+        def check() -> None:
+            if job in self._cancel:
+                raise Cancelled("cancelled")
 
         def progress(total, label="render"):
+            if label != "render":  # a painted shot's network training, before the frames
+                def step(n: int = 1, info=None) -> None:
+                    check()
+                    state["phase"] = f"{label}, {info}" if info else label
+                return step
+            state["phase"] = None
             self.store.update_job(job, frames_total=total)
 
             def advance(n: int = 1, info=None) -> None:
-                if job in self._cancel:
-                    raise Cancelled("cancelled")
-                if first[0]:  # the chunks finished before: counted, not timed
-                    first[0] = False
-                    self.store.update_job(job, resumed_frames=n)
-                    begun[1] = n
+                check()
+                if first[0]:  # frames/s count from the first frame (after any training)
+                    begun[0] = time.monotonic()
+                    if chunked[0]:  # the chunks finished before: counted, not timed
+                        self.store.update_job(job, resumed_frames=n)
+                        begun[1] = n
+                first[0] = False
                 state["frames_done"] += n
                 spent = time.monotonic() - begun[0]
                 if spent > 0.5:
@@ -113,7 +139,8 @@ class RenderQueue:
 
         try:
             opts = self._options(row)
-            result = render_on_cluster(opts, progress)
+            chunked[0] = isinstance(opts, ClusterRenderOptions)
+            result = (render_on_cluster if isinstance(opts, ClusterRenderOptions) else render)(opts, progress)
             self.store.update_job(job, state="done", frames_done=result.frames, finished=time.time())
         except Cancelled:
             ChunkFolder(self.folder / row["output"]).remove()

@@ -20,37 +20,29 @@ Names from the page are names in FOLDER, never paths: anything else is 400. Safe
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
-import re
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import av
 from aiohttp import web
 
 from engines import BUILTIN_NAMES, open_engine
 from engines.errors import InputError, OptionError, StylecastError
-from stream.look.shots import find_shots
-from stream.media.encode import container_format
 from stream.media.picture_file import encode_picture
-from stream.render.job import RenderOptions, render
 from stream.serve.ice import is_loopback
 from stream.serve.request_guard import json_error, request_guard
 from stream.serve.thumbnails import style_thumbnails
 
-from .project import Project, frames_at, media_in
+from .job_routes import JobRoutes
+from .previews import MAX_SECONDS, PREVIEW_SECONDS, render_preview
+from .project import PICTURES, Project, checked_name, find_cuts, frames_at, media_in
 from .render_queue import RenderQueue
 from .store import Store
+from .uploads import receive_upload
 
 WEB = Path(__file__).with_name("web")
-NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,120}")
-PICTURES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 THUMB_WIDTH = 160
-PREVIEW_SIDE = 320      # pixels: previews are rendered small, to come back in seconds
-PREVIEW_SECONDS = 3.0
 
 
 @dataclass(kw_only=True)
@@ -76,13 +68,6 @@ class StudioOptions:
             from stream.cluster.address import parse_cluster
 
             parse_cluster(self.cluster)
-
-
-def checked_name(name: str, what: str = "file") -> str:
-    """A name in FOLDER from the page: never a path, never hidden."""
-    if not isinstance(name, str) or not NAME.fullmatch(name) or ".." in name:
-        raise OptionError(f"a {what} is named by its name in the folder (letters, digits, . _ - and spaces), got {name!r}")
-    return name
 
 
 async def _json(request: web.Request) -> dict:
@@ -118,6 +103,7 @@ class Studio:
         self.store = Store(self.home / "studio.sqlite")
         self.executor = ThreadPoolExecutor(2, thread_name_prefix="studio")
         self.queue = RenderQueue(self.store, self.folder, opts.cluster, opts.chunk_seconds, self.project)
+        self.job_routes = JobRoutes(self.store, self.queue, self.folder, self.project, _json)
         self._thumbs: dict[str, bytes] | None = None
 
     def project(self, project: int) -> Project:
@@ -128,14 +114,13 @@ class Studio:
 
     def _media(self, name) -> Path:
         path = self.folder / checked_name(name, "clip")
-        if not path.is_file():
+        if not path.is_file() and not (path.is_dir() and name in media_in(self.folder)):
             raise InputError(f"clip not found in the folder: {name}")
         return path
 
     async def _run(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
 
-    # -- media and styles
     async def page(self, request):
         return web.FileResponse(WEB / "index.html")
 
@@ -145,28 +130,7 @@ class Studio:
         return web.json_response({"media": media_in(self.folder), "pictures": pictures, "models": models})
 
     async def upload(self, request):
-        name = checked_name(request.query.get("name", ""), "clip")
-        if Path(name).suffix.lower() not in {".mp4", ".mov", ".mkv", ".mxf", ".webm", ".avi", ".m4v"}:
-            raise OptionError(f"upload a video clip (.mp4, .mov, .mkv, .mxf, .webm, .avi, .m4v), not {name}")
-        target = self.folder / name
-        if target.exists():
-            return json_error(409, f"{name} is already in the folder")
-        limit, size = self.opts.max_upload_mb * 1024 * 1024, 0
-        part = self.home / "uploads" / f"{secrets.token_hex(8)}{Path(name).suffix}"
-        try:
-            with part.open("wb") as out:
-                async for block in request.content.iter_chunked(1 << 20):
-                    size += len(block)
-                    if size > limit:
-                        return json_error(413, f"the upload is over {self.opts.max_upload_mb} MB (--max-upload-mb)")
-                    out.write(block)
-            if size == 0:
-                raise OptionError("the upload is empty")
-            await self._run(_check_media, part, name)
-            part.replace(target)
-        finally:
-            part.unlink(missing_ok=True)
-        return web.json_response({"media": name, "bytes": size}, status=201)
+        return await receive_upload(request, self.folder, self.home / "uploads", self.opts.max_upload_mb, self._run)
 
     async def styles(self, request):
         return web.json_response({"styles": list(BUILTIN_NAMES)})
@@ -179,30 +143,12 @@ class Studio:
             return json_error(404, "no such style")
         return web.Response(body=data, content_type="image/jpeg", headers={"Cache-Control": "max-age=3600"})
 
-    # -- projects
     async def open_project(self, request):
         body = await _json(request)
         path = self._media(body.get("media"))
         project = self.store.add_project(path.name)
-        asyncio.get_running_loop().run_in_executor(self.executor, self._find, project, path)
+        asyncio.get_running_loop().run_in_executor(self.executor, find_cuts, self.store, project, path)
         return web.json_response({"id": project}, status=201)
-
-    def _find(self, project: int, path: Path) -> None:
-        done = [0]
-
-        def progress(total):
-            def advance(n=1):
-                done[0] += n
-                if total and done[0] % 10 == 0:
-                    self.store.update_project(project, progress=round(done[0] / total, 3))
-            return advance
-
-        try:
-            shots = find_shots(path, None, progress)
-            self.store.update_project(project, rate=str(shots.rate), frames=shots.frames, cuts=shots.starts(),
-                                      timecode=str(shots.first) if shots.first else None, state="ready", progress=1.0)
-        except StylecastError as exc:
-            self.store.update_project(project, state="failed", error=str(exc))
 
     async def get_project(self, request):
         return web.json_response(self.project(int(request.match_info["id"])).as_dict())
@@ -221,16 +167,13 @@ class Studio:
             path.write_bytes(encode_picture(image, ".jpg"))
         return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
 
-    async def merge(self, request):
-        return await self._recut(request, lambda project, body: project.merged(int(body.get("shot", 0))))
-
-    async def split(self, request):
-        return await self._recut(request, lambda project, body: project.split(int(body.get("frame", -1))))
-
-    async def _recut(self, request, cut):
+    async def recut(self, request):
+        """``merge {"shot": N}`` (N and the next as one) or ``split {"frame": F}`` (a shot from F)."""
         project = self.project(int(request.match_info["id"]))
+        body = await _json(request)
         try:
-            cuts = cut(project, await _json(request))
+            cuts = (project.merged(int(body.get("shot", 0))) if request.match_info["kind"] == "merge"
+                    else project.split(int(body.get("frame", -1))))
         except (TypeError, ValueError):
             raise OptionError("give a whole number") from None
         self.store.set_looks(project.id, project.looks_for(cuts))
@@ -249,28 +192,9 @@ class Studio:
         project = self.project(int(request.match_info["id"]))
         shot = project.shots().shot(int(request.match_info["n"]))
         body = await _json(request)
-        seconds = min(float(body.get("seconds", PREVIEW_SECONDS)), 10.0)
+        seconds = min(float(body.get("seconds", PREVIEW_SECONDS)), MAX_SECONDS)
         look = project.looks.get(shot.shot, {})
-        return web.json_response(await self._run(self._preview, project, shot, look, seconds))
-
-    def _preview(self, project: Project, shot, look: dict, seconds: float) -> dict:
-        key = hashlib.sha256(json.dumps([project.media, shot.first_frame, shot.last_frame, look, seconds],
-                                        sort_keys=True).encode()).hexdigest()[:16]
-        out = self.home / "previews" / f"{key}.mp4"
-        end = min(shot.end, shot.start + seconds)
-        controls = {k: look[k] for k in ("strength", "keep_colors", "stability") if k in look}
-        opts = RenderOptions(input=project.path, output=out, start=repr(shot.start), end=repr(end), overwrite=True,
-                             style=project.style_spec(look["style"]) if "style" in look else RenderOptions.style,
-                             max_side=PREVIEW_SIDE, **controls)
-        result = render(opts)
-        with av.open(str(out)) as container:
-            after = next(container.decode(video=0)).to_ndarray(format="rgb24")
-        before = frames_at(project.path, {shot.first_frame}, after.shape[1])[shot.first_frame]
-        (self.home / "previews" / f"{key}-before.jpg").write_bytes(encode_picture(before, ".jpg"))
-        (self.home / "previews" / f"{key}-after.jpg").write_bytes(encode_picture(after, ".jpg"))
-        return {"video": f"/api/previews/{key}.mp4", "before": f"/api/previews/{key}-before.jpg",
-                "after": f"/api/previews/{key}-after.jpg", "frames": result.frames, "style": result.style,
-                "flicker": result.flicker, "source_flicker": result.source_flicker}
+        return web.json_response(await self._run(render_preview, self.home / "previews", project, shot, look, seconds))
 
     async def preview_file(self, request):
         name = checked_name(request.match_info["name"])
@@ -278,48 +202,6 @@ class Studio:
         if not path.is_file():
             raise InputError(f"preview not found: {name}")
         return web.FileResponse(path)
-
-    # -- renders
-    async def queue_render(self, request):
-        project = self.project(int(request.match_info["id"]))
-        if project.row["state"] != "ready":
-            raise OptionError("the shots are not found yet")
-        body = await _json(request)
-        output = checked_name(body.get("output") or f"{Path(project.media).stem}-styled.mp4", "output")
-        container_format(Path(output))  # refuses an extension it cannot write
-        codec = body.get("codec") or None
-        if codec is not None:
-            from stream.media.codecs import choose_codec
-
-            choose_codec(codec, container_format(Path(output)))
-        if (self.folder / output).resolve() == project.path.resolve():
-            raise OptionError("the output would replace the clip; choose another name")
-        busy = [j for j in self.store.jobs() if j["output"] == output and j["state"] in ("queued", "running")]
-        if busy:
-            return json_error(409, f"job {busy[0]['id']} is already rendering {output}")
-        job = self.queue.add(project, output, {"codec": codec})
-        return web.json_response({"job": job}, status=201)
-
-    async def jobs(self, request):
-        return web.json_response({"jobs": [self.queue.view(row) for row in self.store.jobs()]})
-
-    def _job(self, request) -> dict:
-        row = self.store.job(int(request.match_info["id"]))
-        if row is None:
-            raise InputError(f"job {request.match_info['id']} not found")
-        return row
-
-    async def cancel(self, request):
-        row = self._job(request)
-        self.queue.cancel(row["id"])
-        return web.json_response(self.queue.view(self.store.job(row["id"])))
-
-    async def download(self, request):
-        row = self._job(request)
-        path = self.folder / row["output"]
-        if row["state"] != "done" or not path.is_file():
-            return json_error(409, f"job {row['id']} has no output to download ({row['state']})")
-        return web.FileResponse(path, headers={"Content-Disposition": f'attachment; filename="{row["output"]}"'})
 
     async def health(self, request):
         return web.json_response({"ok": True})
@@ -331,20 +213,14 @@ class Studio:
                   ("GET", "/api/thumbs/{name}.jpg", self.thumb), ("GET", "/api/projects", self.projects),
                   ("POST", "/api/projects", self.open_project), ("GET", "/api/projects/{id:\\d+}", self.get_project),
                   ("GET", "/api/projects/{id:\\d+}/shots/{n:\\d+}.jpg", self.shot_thumb),
-                  ("POST", "/api/projects/{id:\\d+}/merge", self.merge), ("POST", "/api/projects/{id:\\d+}/split", self.split),
+                  ("POST", "/api/projects/{id:\\d+}/{kind:merge|split}", self.recut),
                   ("PUT", "/api/projects/{id:\\d+}/looks/{n:\\d+}", self.set_look),
                   ("POST", "/api/projects/{id:\\d+}/shots/{n:\\d+}/preview", self.preview),
-                  ("GET", "/api/previews/{name}", self.preview_file),
-                  ("POST", "/api/projects/{id:\\d+}/render", self.queue_render), ("GET", "/api/jobs", self.jobs),
-                  ("POST", "/api/jobs/{id:\\d+}/cancel", self.cancel), ("GET", "/api/jobs/{id:\\d+}/download", self.download)]
+                  ("GET", "/api/previews/{name}", self.preview_file), *self.job_routes.routes()]
         for method, path, handler in routes:
             app.router.add_route(method, path, handler)
         app.router.add_static("/static/", WEB)
         return app
-
-    def address(self, port: int) -> str:
-        host = self.opts.host if ":" not in self.opts.host else f"[{self.opts.host}]"
-        return f"http://{host}:{port}/" + (f"?token={self.opts.token}" if self.opts.token else "")
 
     async def run(self, stop: asyncio.Event, ready=None) -> None:
         """Listen and serve until ``stop`` is set; ``ready(url)`` once listening. Renders left
@@ -359,7 +235,7 @@ class Studio:
                 raise OptionError(f"cannot listen on {self.opts.host}:{self.opts.port}: {exc.strerror}") from None
             self.queue.start()
             if ready:
-                ready(self.address(site._server.sockets[0].getsockname()[1]))
+                ready(address(self.opts.host, site._server.sockets[0].getsockname()[1], self.opts.token))
             await stop.wait()
         finally:
             self.queue.stop()
@@ -367,13 +243,7 @@ class Studio:
             self.executor.shutdown(wait=False, cancel_futures=True)
 
 
-def _check_media(path: Path, name: str) -> None:
-    """An upload is kept only if FFmpeg finds a video stream it can decode a frame of."""
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.video:
-                raise InputError(f"{name} has no video stream")
-            next(container.decode(video=0))
-    except (av.error.FFmpegError, StopIteration, UnicodeDecodeError) as exc:
-        raise InputError(f"{name} is not a video FFmpeg can read ({type(exc).__name__})") from None
-
+def address(host: str, port: int, token: str | None) -> str:
+    """The page's address to print (with the token to open it by, when there is one)."""
+    host = host if ":" not in host else f"[{host}]"
+    return f"http://{host}:{port}/" + (f"?token={token}" if token else "")

@@ -82,6 +82,24 @@ def test_chunks_rendered_here_without_ray_are_the_single_render(tmp_path):
     assert not chunk_files(tmp_path / "here.mp4")
 
 
+def test_the_studio_sends_its_renders_to_ray_when_given_a_cluster(cluster, tmp_path, monkeypatch):
+    from server_process import ServerProcess
+
+    for key, value in CLUSTER_ENV.items():
+        monkeypatch.setenv(key, value)
+    write_test_clip(tmp_path / "cut.mp4", seconds=4.0, width=W, height=H, cuts=(2.0,))
+    with ServerProcess(str(tmp_path), "--cluster", cluster.address, "--chunk-seconds", "1", command="studio") as studio:
+        status, project = studio.request("POST", "/api/projects", json.dumps({"media": "cut.mp4"}).encode())
+        assert status == 201
+        wait_for(lambda: studio.request("GET", f"/api/projects/{project['id']}")[1]["state"] == "ready", 30, "shots")
+        studio.request("POST", f"/api/projects/{project['id']}/render", json.dumps({"output": "farm.mp4"}).encode())
+        job = wait_for(lambda: (j := studio.request("GET", "/api/jobs")[1]["jobs"][0])["state"] in ("done", "failed")
+                       and j, 120, "the studio's render on Ray")
+        assert job["state"] == "done", job
+    assert "rendering 4 chunks on 2 workers" in studio.stderr  # Ray's two nodes, not this process
+    assert len(video_frames(tmp_path / "farm.mp4")[1]) == 100
+
+
 def test_a_killed_render_resumes_from_its_finished_chunks(cluster, tmp_path):
     clip = tmp_path / "long.mp4"
     write_test_clip(clip, seconds=8.0, width=W, height=H)

@@ -16,7 +16,7 @@ from temporal_metrics import ssim_quarter
 from viewer import CHROMIUM, FLAGS, browser_missing
 
 from stream.cluster.chunk_plan import video_frame_count
-from stream.media.testsrc import write_test_clip
+from stream.media.testsrc import write_test_clip, write_test_sequence
 
 W, H, FPS = 192, 108, 25
 SHOTS = Path(os.environ.get("STYLECAST_SCREENSHOTS", "test-screenshots"))
@@ -205,6 +205,57 @@ def test_merge_and_split_keep_each_shot_its_look(studio):
     assert [(s["look"] or {}).get("style") for s in merged["shots"]] == [None, "mosaic"]
     thumb = studio.request("GET", f"/api/projects/{pid}/shots/2.jpg")
     assert thumb[0] == 200 and thumb[1]["bytes"] > 500
+
+
+def test_a_range_renders_in_one_piece_and_an_image_sequence_opens_too(studio):
+    project = _opened(studio, "cut.mp4")
+    status, body = studio.request("POST", f"/api/projects/{project['id']}/render",
+                                  json.dumps({"output": "middle.mp4", "from": "1", "to": "00:00:03:00"}).encode())
+    assert status == 201, body
+    job = wait_for(lambda: (j := _job(studio, body["job"]))["state"] in ("done", "failed") and j, 60, "the range")
+    assert job["state"] == "done", job
+    times, _ = video_frames(studio.folder / "middle.mp4")
+    assert len(times) == 50 and times[0] == pytest.approx(0.0)
+    write_test_sequence(studio.folder / "plates", range(1001, 1049), fps=24.0, width=W, height=H)
+    assert "plates" in studio.request("GET", "/api/media")[1]["media"]
+    plates = _opened(studio, "plates")
+    assert plates["frames"] == 48 and plates["rate"] == "24"
+    _, body = studio.request("POST", f"/api/projects/{plates['id']}/render", json.dumps({"output": "plates.mov"}).encode())
+    job = wait_for(lambda: (j := _job(studio, body["job"]))["state"] in ("done", "failed") and j, 60, "the sequence")
+    assert job["state"] == "done", job
+    assert len(video_frames(studio.folder / "plates.mov")[1]) == 48
+
+
+def _job(server, job: int) -> dict:
+    return next(j for j in server.request("GET", "/api/jobs")[1]["jobs"] if j["id"] == job)
+
+
+def test_a_shot_can_take_a_painted_keyframe_and_the_looks_file_carries_it(studio):
+    from PIL import Image
+
+    Image.new("RGB", (W, H), (200, 40, 40)).save(studio.folder / "painted.png")
+    project = _opened(studio, "cut.mp4")
+    pid = project["id"]
+    look = {"keyframe": {"frame": 25, "image": "painted.png"}, "strength": 0.9}
+    status, reply = studio.request("PUT", f"/api/projects/{pid}/looks/1", json.dumps(look).encode())
+    assert status == 200 and reply["shots"][0]["look"]["keyframe"] == [{"frame": 25, "image": "painted.png"}]
+    for bad, words in (({"keyframe": {"frame": 25, "image": "missing.png"}}, "not found in the folder"),
+                       ({"keyframe": {"frame": 900, "image": "painted.png"}}, "a frame of the clip"),
+                       ({"keyframe": {"frame": 25, "image": "painted.png"}, "style": "mosaic"}, "not both")):
+        status, reply = studio.request("PUT", f"/api/projects/{pid}/looks/1", json.dumps(bad).encode())
+        assert status == 400 and words in reply["error"], reply
+    _, body = studio.request("POST", f"/api/projects/{pid}/render", json.dumps({"output": "painted.mp4"}).encode())
+    # training takes minutes: the page shows it with its loss; cancelled there, the files are what is checked
+    phase = wait_for(lambda: _job(studio, body["job"]).get("phase"), 60, "the training shown on the job")
+    assert phase.startswith("painting shot 1")
+    studio.request("POST", f"/api/jobs/{body['job']}/cancel")
+    job = wait_for(lambda: (j := _job(studio, body["job"]))["state"] in ("cancelled", "done", "failed") and j, 60,
+                   "the job stopped")
+    assert job["state"] == "cancelled" and not (studio.folder / "painted.mp4").exists()
+    written = json.loads((studio.folder / "cut.looks.json").read_text())
+    assert written["looks"][0] == {"shot": 1, "keyframe": [{"frame": 25, "image": "painted.png"}], "strength": 0.9}
+    own = json.loads((studio.folder / ".stylecast" / "jobs" / f"job-{body['job']}.looks.json").read_text())
+    assert own["looks"][0]["keyframe"][0]["image"] == str(studio.folder.resolve() / "painted.png")
 
 
 def test_a_studio_with_a_token_refuses_requests_without_it(tmp_path):

@@ -27,6 +27,7 @@ async function loadMedia(choose) {
   $("media").replaceChildren(...media.media.map((name) => new Option(name, name)));
   if (choose) $("media").value = choose;
   $("folder-styles").replaceChildren(...[...media.pictures, ...media.models].map((name) => new Option(name)));
+  $("paint-image").replaceChildren(new Option("none", ""), ...media.pictures.map((name) => new Option(name, name)));
 }
 
 async function loadGallery() {
@@ -78,7 +79,7 @@ function showProject() {
     const text = document.createElement("div");
     text.innerHTML = `<b>${shot.shot}</b> <span class="tc">${shot.timecode_in} – ${shot.timecode_out}</span>` +
       `<div class="tc">frames ${shot.first_frame}–${shot.last_frame}</div>` +
-      `<div class="look-name">${shot.look && shot.look.style ? shot.look.style : ""}</div>`;
+      `<div class="look-name">${shot.look ? (shot.look.keyframe ? "painted" : shot.look.style || "") : ""}</div>`;
     li.append(img, text);
     if (shot.shot < project.shots.length) {
       const merge = document.createElement("button");
@@ -105,6 +106,9 @@ function showShot() {
   $("stability").value = look.stability ?? 0.8;
   $("keep-colors").checked = !!look.keep_colors;
   $("keyframes").value = look.keyframes ? JSON.stringify(look.keyframes) : "";
+  const painted = (look.keyframe || [])[0];
+  $("paint-frame").value = painted ? painted.frame : Math.round((shot.first_frame + shot.last_frame) / 2);
+  $("paint-image").value = painted ? painted.image : "";
   $("strength-value").textContent = $("strength").value;
   $("stability-value").textContent = $("stability").value;
   $("preview-box").hidden = true;
@@ -120,7 +124,9 @@ async function recut(kind, body) {
 async function saveLook() {
   const look = {strength: Number($("strength").value), stability: Number($("stability").value),
                 keep_colors: $("keep-colors").checked};
-  if ($("style").value.trim()) look.style = $("style").value.trim();
+  if ($("paint-image").value) {
+    look.keyframe = [{frame: Number($("paint-frame").value), image: $("paint-image").value}];
+  } else if ($("style").value.trim()) look.style = $("style").value.trim();
   if ($("keyframes").value.trim()) look.keyframes = JSON.parse($("keyframes").value);
   project = await api(`/api/projects/${project.id}/looks/${selected}`, {method: "PUT", json: look});
   showProject();
@@ -143,7 +149,8 @@ async function preview() {
 
 async function render() {
   await api(`/api/projects/${project.id}/render`, {method: "POST",
-    json: {output: $("output").value.trim(), codec: $("codec").value || null}});
+    json: {output: $("output").value.trim(), codec: $("codec").value || null,
+           from: $("range-from").value.trim() || null, to: $("range-to").value.trim() || null}});
   await showJobs();
 }
 
@@ -155,7 +162,7 @@ async function showJobs() {
     tr.dataset.state = job.state;
     const eta = job.eta_s != null ? `${Math.round(job.eta_s)} s` : "";
     tr.innerHTML = `<td>${job.id}</td><td>${job.output}</td><td class="state">${job.state}` +
-      `${job.error ? ": " + job.error : ""}</td><td><progress max="1" value="${job.progress}"></progress> ` +
+      `${job.phase ? " (" + job.phase + ")" : ""}${job.error ? ": " + job.error : ""}</td><td><progress max="1" value="${job.progress}"></progress> ` +
       `${Math.round(job.progress * 100)}%</td><td>${eta}</td><td></td>`;
     const cell = tr.lastElementChild;
     if (job.state === "done") {

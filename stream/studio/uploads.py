@@ -1,0 +1,52 @@
+"""A clip uploaded from the page into FOLDER: streamed to a private part file, kept only if FFmpeg
+decodes a video frame of it, then moved into place under its name (never over another file)."""
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import av
+from aiohttp import web
+
+from engines.errors import InputError, OptionError
+from stream.serve.request_guard import json_error
+
+from .project import VIDEOS, checked_name
+
+
+async def receive_upload(request: web.Request, folder: Path, parts: Path, limit_mb: int, run) -> web.Response:
+    """``POST /api/upload?name=clip.mp4`` with the clip as the body; ``run(fn, *args)`` runs the
+    check off the event loop. 201, or a 4xx saying why; nothing is left behind."""
+    name = checked_name(request.query.get("name", ""), "clip")
+    if Path(name).suffix.lower() not in VIDEOS:
+        raise OptionError(f"upload a video clip ({', '.join(sorted(VIDEOS))}), not {name}")
+    target = folder / name
+    if target.exists():
+        return json_error(409, f"{name} is already in the folder")
+    limit, size = limit_mb * 1024 * 1024, 0
+    part = parts / f"{secrets.token_hex(8)}{Path(name).suffix}"
+    try:
+        with part.open("wb") as out:
+            async for block in request.content.iter_chunked(1 << 20):
+                size += len(block)
+                if size > limit:
+                    return json_error(413, f"the upload is over {limit_mb} MB (--max-upload-mb)")
+                out.write(block)
+        if size == 0:
+            raise OptionError("the upload is empty")
+        await run(check_media, part, name)
+        part.replace(target)
+    finally:
+        part.unlink(missing_ok=True)
+    return web.json_response({"media": name, "bytes": size}, status=201)
+
+
+def check_media(path: Path, name: str) -> None:
+    """A video stream FFmpeg decodes a frame of, or InputError."""
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise InputError(f"{name} has no video stream")
+            next(container.decode(video=0))
+    except (av.error.FFmpegError, StopIteration, UnicodeDecodeError) as exc:
+        raise InputError(f"{name} is not a video FFmpeg can read ({type(exc).__name__})") from None
