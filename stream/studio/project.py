@@ -19,7 +19,8 @@ from engines import resolve
 from engines.errors import InputError, OptionError, StyleError, StylecastError
 from stream.look.controls import Controls
 from stream.look.shots import ShotList, find_shots
-from stream.media.image_sequence import find_sequence
+from stream.media.decode import FileDecoder
+from stream.media.image_sequence import DEFAULT_FPS, find_sequence
 from stream.media.timecode import Timecode
 
 LOOK_FIELDS = ("style", "strength", "keep_colors", "stability", "keyframes", "keyframe")
@@ -35,8 +36,30 @@ def checked_name(name: str, what: str = "file") -> str:
     return name
 
 
-def find_cuts(store, project: int, path: Path) -> None:
-    """Find the clip's shots (as ``stylecast shots`` does), the progress kept in the store as it goes."""
+def clip_timing(path: Path) -> tuple[Fraction, Timecode | None, int | None]:
+    """A clip's rate, start timecode and frame count (a folder of pictures: 24 frames/s)."""
+    if path.is_dir():
+        return Fraction(DEFAULT_FPS), None, len(find_sequence(path).files)
+    decoder = FileDecoder(path)
+    try:
+        return decoder.rate, decoder.timecode, decoder.expected_frames
+    finally:
+        decoder.close()
+
+
+def find_cuts(store, project: int, path: Path, shot_list: Path | None = None) -> None:
+    """Find the clip's shots (as ``stylecast shots`` does), the progress kept in the store as it
+    goes; or read them from ``shot_list`` (an editor's EDL, FCP XML or OTIO, a CSV), with the looks
+    its clips carry."""
+    if shot_list is not None:
+        try:
+            shots = ShotList.read(shot_list, *clip_timing(path))
+            store.set_looks(project, {n: {"style": spec} for n, spec in shots.looks.items()})
+            store.update_project(project, rate=str(shots.rate), frames=shots.frames, cuts=shots.starts(),
+                                 timecode=str(shots.first) if shots.first else None, state="ready", progress=1.0)
+        except StylecastError as exc:
+            store.update_project(project, state="failed", error=str(exc))
+        return
     done = [0]
 
     def progress(total):
@@ -158,6 +181,12 @@ class Project:
             entries.append(entry)
         _write_if_changed(looks_path, json.dumps({"shots": shots_path.name, "looks": entries}, indent=1) + "\n")
         return looks_path, shots_path
+
+    def export(self, path: Path) -> None:
+        """The cut as a shot list or a timeline for an editor (by ``path``'s extension: .otio, .edl,
+        .xml, .csv), each clip carrying its shot's style."""
+        styles = {n: look["style"] for n, look in self.looks.items() if "style" in look and n <= len(self.cuts)}
+        self.shots().write(path, overwrite=True, media=self.path, looks=styles)
 
     def as_dict(self) -> dict:
         row = {k: self.row[k] for k in ("id", "media", "state", "progress", "error", "frames")}

@@ -4,8 +4,10 @@ Routes (everything under /api/ asks for the token when there is one, as ``stylec
 - ``GET /`` the page (``web/``); ``GET /api/media`` the clips and pictures of FOLDER;
   ``POST /api/upload?name=clip.mp4`` a clip (body) into FOLDER, checked as media before it appears;
 - ``GET /api/styles``, ``GET /api/thumbs/NAME.jpg`` the style gallery;
-- ``POST /api/projects {"media"}`` opens a clip and finds its shots (``GET /api/projects/ID``
-  shows the progress, then the shots); ``GET /api/projects/ID/shots/N.jpg`` a shot's thumbnail;
+- ``POST /api/projects {"media"[, "shots"]}`` opens a clip and finds its shots, or reads them from
+  a shot list of FOLDER (an editor's EDL, FCP XML or OTIO, with the looks its clips carry; a CSV)
+  (``GET /api/projects/ID`` shows the progress, then the shots); ``GET .../cut.otio`` (.edl, .xml,
+  .csv) the cut for an editor, with the looks; ``GET /api/projects/ID/shots/N.jpg`` a thumbnail;
   ``POST .../merge {"shot"}``, ``POST .../split {"frame"}``; ``PUT .../looks/N {look}``;
   ``POST .../shots/N/preview {"seconds"}`` renders a few seconds of the shot in its look, stabilized
   (a video, the first frame before and after, and the flicker readout);
@@ -29,6 +31,7 @@ from aiohttp import web
 
 from engines import BUILTIN_NAMES, open_engine
 from engines.errors import InputError, OptionError, StylecastError
+from stream.look.shots import LIST_SUFFIXES, list_format
 from stream.media.picture_file import encode_picture
 from stream.serve.ice import is_loopback
 from stream.serve.request_guard import json_error, request_guard
@@ -127,7 +130,9 @@ class Studio:
     async def media(self, request):
         pictures = sorted(p.name for p in self.folder.iterdir() if p.suffix.lower() in PICTURES)
         models = sorted(p.name for p in self.folder.iterdir() if p.suffix.lower() in (".onnx", ".pth", ".pt"))
-        return web.json_response({"media": media_in(self.folder), "pictures": pictures, "models": models})
+        lists = sorted(p.name for p in self.folder.iterdir() if p.suffix.lower() in LIST_SUFFIXES and p.is_file())
+        return web.json_response({"media": media_in(self.folder), "pictures": pictures, "models": models,
+                                  "shot_lists": lists})
 
     async def upload(self, request):
         return await receive_upload(request, self.folder, self.home / "uploads", self.opts.max_upload_mb, self._run)
@@ -146,8 +151,14 @@ class Studio:
     async def open_project(self, request):
         body = await _json(request)
         path = self._media(body.get("media"))
+        shot_list = None
+        if body.get("shots"):
+            shot_list = self.folder / checked_name(body["shots"], "shot list")
+            list_format(shot_list)
+            if not shot_list.is_file():
+                raise InputError(f"shot list not found in the folder: {body['shots']}")
         project = self.store.add_project(path.name)
-        asyncio.get_running_loop().run_in_executor(self.executor, find_cuts, self.store, project, path)
+        asyncio.get_running_loop().run_in_executor(self.executor, find_cuts, self.store, project, path, shot_list)
         return web.json_response({"id": project}, status=201)
 
     async def get_project(self, request):
@@ -166,6 +177,16 @@ class Studio:
             image = (await self._run(frames_at, project.path, {middle}, THUMB_WIDTH))[middle]
             path.write_bytes(encode_picture(image, ".jpg"))
         return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
+
+    async def export(self, request):
+        """``GET /api/projects/ID/cut.otio`` (or .edl, .xml, .csv): the cut for an editor, each clip
+        carrying its shot's style, as a download."""
+        project = self.project(int(request.match_info["id"]))
+        name = f"{Path(project.media).stem}.{request.match_info['fmt']}"
+        path = self.home / "exports" / name
+        path.parent.mkdir(exist_ok=True)
+        await self._run(project.export, path)
+        return web.FileResponse(path, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     async def recut(self, request):
         """``merge {"shot": N}`` (N and the next as one) or ``split {"frame": F}`` (a shot from F)."""
@@ -214,6 +235,7 @@ class Studio:
                   ("POST", "/api/projects", self.open_project), ("GET", "/api/projects/{id:\\d+}", self.get_project),
                   ("GET", "/api/projects/{id:\\d+}/shots/{n:\\d+}.jpg", self.shot_thumb),
                   ("POST", "/api/projects/{id:\\d+}/{kind:merge|split}", self.recut),
+                  ("GET", "/api/projects/{id:\\d+}/cut.{fmt:otio|edl|xml|csv}", self.export),
                   ("PUT", "/api/projects/{id:\\d+}/looks/{n:\\d+}", self.set_look),
                   ("POST", "/api/projects/{id:\\d+}/shots/{n:\\d+}/preview", self.preview),
                   ("GET", "/api/previews/{name}", self.preview_file), *self.job_routes.routes()]

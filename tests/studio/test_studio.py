@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -184,6 +185,8 @@ def test_a_good_upload_is_listed(studio, tmp_path):
     ("POST", "/api/projects/{p}/merge", {"shot": 2}, 400, "no next shot"),
     ("POST", "/api/projects/{p}/split", {"frame": 0}, 400, "split at a frame"),
     ("GET", "/api/jobs/999/download", None, 404, "job 999 not found"),
+    ("POST", "/api/projects", {"media": "cut.mp4", "shots": "nope.edl"}, 404, "shot list not found"),
+    ("POST", "/api/projects", {"media": "cut.mp4", "shots": "cut.mp4"}, 400, "a shot list is"),
     ("GET", "/api/previews/..%2Fstudio.sqlite", None, 400, "name in the folder"),
 ])
 def test_bad_names_paths_and_looks_are_clear_4xx(studio, method, path, body, status, words):
@@ -256,6 +259,25 @@ def test_a_shot_can_take_a_painted_keyframe_and_the_looks_file_carries_it(studio
     assert written["looks"][0] == {"shot": 1, "keyframe": [{"frame": 25, "image": "painted.png"}], "strength": 0.9}
     own = json.loads((studio.folder / ".stylecast" / "jobs" / f"job-{body['job']}.looks.json").read_text())
     assert own["looks"][0]["keyframe"][0]["image"] == str(studio.folder.resolve() / "painted.png")
+
+
+@pytest.mark.parametrize("fmt", ["edl", "xml", "otio"])
+def test_the_cut_goes_to_an_editor_and_comes_back_with_its_looks(studio, fmt):
+    project = _opened(studio, "cut.mp4")
+    pid = project["id"]
+    studio.request("POST", f"/api/projects/{pid}/split", json.dumps({"frame": 75}).encode())
+    studio.request("PUT", f"/api/projects/{pid}/looks/2", json.dumps({"style": "mosaic"}).encode())
+    studio.request("PUT", f"/api/projects/{pid}/looks/3", json.dumps({"style": "cubist"}).encode())
+    with urllib.request.urlopen(f"{studio.base}/api/projects/{pid}/cut.{fmt}") as reply:
+        assert reply.status == 200 and f'filename="cut.{fmt}"' in reply.headers["Content-Disposition"]
+        (studio.folder / f"edit.{fmt}").write_bytes(reply.read())
+    assert f"edit.{fmt}" in studio.request("GET", "/api/media")[1]["shot_lists"]
+    status, reply = studio.request("POST", "/api/projects", json.dumps({"media": "cut.mp4", "shots": f"edit.{fmt}"}).encode())
+    back = wait_for(lambda: (p := studio.request("GET", f"/api/projects/{reply['id']}")[1])["state"] != "finding" and p,
+                    30, "the shot list read")
+    assert back["state"] == "ready", back
+    assert [s["first_frame"] for s in back["shots"]] == [0, 50, 75]  # every cut on its frame
+    assert [(s["look"] or {}).get("style") for s in back["shots"]] == [None, "mosaic", "cubist"]
 
 
 def test_a_studio_with_a_token_refuses_requests_without_it(tmp_path):

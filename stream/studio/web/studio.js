@@ -27,6 +27,8 @@ async function loadMedia(choose) {
   $("media").replaceChildren(...media.media.map((name) => new Option(name, name)));
   if (choose) $("media").value = choose;
   $("folder-styles").replaceChildren(...[...media.pictures, ...media.models].map((name) => new Option(name)));
+  $("shots-from").replaceChildren(new Option("find the shots", ""),
+    ...media.shot_lists.map((name) => new Option("shots from " + name, name)));
   $("paint-image").replaceChildren(new Option("none", ""), ...media.pictures.map((name) => new Option(name, name)));
 }
 
@@ -50,7 +52,8 @@ function markGallery() {
 }
 
 async function openProject() {
-  const {id} = await api("/api/projects", {method: "POST", json: {media: $("media").value}});
+  const {id} = await api("/api/projects", {method: "POST",
+    json: {media: $("media").value, shots: $("shots-from").value || null}});
   $("finding").hidden = false;
   $("cut").hidden = $("shot").hidden = $("render").hidden = true;
   for (;;) {
@@ -69,6 +72,7 @@ async function openProject() {
 function showProject() {
   $("cut").hidden = $("render").hidden = false;
   $("clip-name").textContent = `of ${project.media} (${project.frames} frames at ${project.rate} frames/s)`;
+  for (const fmt of ["otio", "edl", "xml", "csv"]) $("export-" + fmt).href = withToken(`/api/projects/${project.id}/cut.${fmt}`);
   $("strip").replaceChildren(...project.shots.map((shot) => {
     const li = document.createElement("li");
     li.dataset.shot = shot.shot;
