@@ -32,20 +32,18 @@ from aiohttp import web
 from engines import BUILTIN_NAMES, open_engine
 from engines.errors import InputError, OptionError, StylecastError
 from stream.look.shots import LIST_SUFFIXES, list_format
-from stream.media.picture_file import encode_picture
 from stream.serve.ice import is_loopback
 from stream.serve.request_guard import json_error, request_guard
 from stream.serve.thumbnails import style_thumbnails
 
 from .job_routes import JobRoutes
-from .previews import MAX_SECONDS, PREVIEW_SECONDS, render_preview
-from .project import PICTURES, Project, checked_name, find_cuts, frames_at, media_in
+from .shot_routes import ShotRoutes
+from .project import PICTURES, Project, checked_name, find_cuts, media_in
 from .render_queue import RenderQueue
 from .store import Store
 from .uploads import receive_upload
 
 WEB = Path(__file__).with_name("web")
-THUMB_WIDTH = 160
 
 
 @dataclass(kw_only=True)
@@ -107,6 +105,7 @@ class Studio:
         self.executor = ThreadPoolExecutor(2, thread_name_prefix="studio")
         self.queue = RenderQueue(self.store, self.folder, opts.cluster, opts.chunk_seconds, self.project)
         self.job_routes = JobRoutes(self.store, self.queue, self.folder, self.project, _json)
+        self.shot_routes = ShotRoutes(self.store, self.home, self.project, self._run, _json)
         self._thumbs: dict[str, bytes] | None = None
 
     def project(self, project: int) -> Project:
@@ -167,63 +166,6 @@ class Studio:
     async def projects(self, request):
         return web.json_response({"projects": self.store.projects()})
 
-    async def shot_thumb(self, request):
-        project = self.project(int(request.match_info["id"]))
-        shot = project.shots().shot(int(request.match_info["n"]))
-        key = f"{project.id}-{shot.first_frame}-{shot.last_frame}.jpg"
-        path = self.home / "thumbs" / key
-        if not path.is_file():
-            middle = (shot.first_frame + shot.last_frame) // 2
-            image = (await self._run(frames_at, project.path, {middle}, THUMB_WIDTH))[middle]
-            path.write_bytes(encode_picture(image, ".jpg"))
-        return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
-
-    async def export(self, request):
-        """``GET /api/projects/ID/cut.otio`` (or .edl, .xml, .csv): the cut for an editor, each clip
-        carrying its shot's style, as a download."""
-        project = self.project(int(request.match_info["id"]))
-        name = f"{Path(project.media).stem}.{request.match_info['fmt']}"
-        path = self.home / "exports" / name
-        path.parent.mkdir(exist_ok=True)
-        await self._run(project.export, path)
-        return web.FileResponse(path, headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
-    async def recut(self, request):
-        """``merge {"shot": N}`` (N and the next as one) or ``split {"frame": F}`` (a shot from F)."""
-        project = self.project(int(request.match_info["id"]))
-        body = await _json(request)
-        try:
-            cuts = (project.merged(int(body.get("shot", 0))) if request.match_info["kind"] == "merge"
-                    else project.split(int(body.get("frame", -1))))
-        except (TypeError, ValueError):
-            raise OptionError("give a whole number") from None
-        self.store.set_looks(project.id, project.looks_for(cuts))
-        self.store.update_project(project.id, cuts=cuts)
-        return web.json_response(self.project(project.id).as_dict())
-
-    async def set_look(self, request):
-        project = self.project(int(request.match_info["id"]))
-        shot = int(request.match_info["n"])
-        project.shots().shot(shot)
-        look = project.checked_look(await _json(request))
-        self.store.set_looks(project.id, {**project.looks, shot: look})
-        return web.json_response(self.project(project.id).as_dict())
-
-    async def preview(self, request):
-        project = self.project(int(request.match_info["id"]))
-        shot = project.shots().shot(int(request.match_info["n"]))
-        body = await _json(request)
-        seconds = min(float(body.get("seconds", PREVIEW_SECONDS)), MAX_SECONDS)
-        look = project.looks.get(shot.shot, {})
-        return web.json_response(await self._run(render_preview, self.home / "previews", project, shot, look, seconds))
-
-    async def preview_file(self, request):
-        name = checked_name(request.match_info["name"])
-        path = self.home / "previews" / name
-        if not path.is_file():
-            raise InputError(f"preview not found: {name}")
-        return web.FileResponse(path)
-
     async def health(self, request):
         return web.json_response({"ok": True})
 
@@ -233,12 +175,7 @@ class Studio:
                   ("POST", "/api/upload", self.upload), ("GET", "/api/styles", self.styles),
                   ("GET", "/api/thumbs/{name}.jpg", self.thumb), ("GET", "/api/projects", self.projects),
                   ("POST", "/api/projects", self.open_project), ("GET", "/api/projects/{id:\\d+}", self.get_project),
-                  ("GET", "/api/projects/{id:\\d+}/shots/{n:\\d+}.jpg", self.shot_thumb),
-                  ("POST", "/api/projects/{id:\\d+}/{kind:merge|split}", self.recut),
-                  ("GET", "/api/projects/{id:\\d+}/cut.{fmt:otio|edl|xml|csv}", self.export),
-                  ("PUT", "/api/projects/{id:\\d+}/looks/{n:\\d+}", self.set_look),
-                  ("POST", "/api/projects/{id:\\d+}/shots/{n:\\d+}/preview", self.preview),
-                  ("GET", "/api/previews/{name}", self.preview_file), *self.job_routes.routes()]
+                  *self.shot_routes.routes(), *self.job_routes.routes()]
         for method, path, handler in routes:
             app.router.add_route(method, path, handler)
         app.router.add_static("/static/", WEB)
