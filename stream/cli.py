@@ -357,14 +357,20 @@ def _studio(args) -> int:
                                   cluster=args.cluster, chunk_seconds=args.chunk_seconds,
                                   max_upload_mb=args.max_upload_mb))
 
-    async def run() -> None:
+    return _until_signalled(lambda stop: studio.run(
+        stop, ready=lambda url: print(f"stylecast: studio on {url} (folder {studio.folder})", flush=True)))
+
+
+def _until_signalled(run) -> int:
+    """Run the server coroutine ``run(stop)`` until SIGINT or SIGTERM sets ``stop``."""
+    async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await studio.run(stop, ready=lambda url: print(f"stylecast: studio on {url} (folder {studio.folder})", flush=True))
+        await run(stop)
 
-    asyncio.run(run())
+    asyncio.run(main())
     return 0
 
 
@@ -372,16 +378,8 @@ def _serve(args) -> int:
     from stream.serve.server import ServeOptions, StyleServer
 
     server = StyleServer(_options(ServeOptions, args))
-
-    async def serve() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await server.run(stop, ready=lambda url: print(f"stylecast: serving on {url}", flush=True))
-
-    asyncio.run(serve())
-    return 0
+    return _until_signalled(lambda stop: server.run(stop, ready=lambda url: print(f"stylecast: serving on {url}",
+                                                                                    flush=True)))
 
 
 COMMANDS = {"render": _render, "shots": _shots, "live": _live, "serve": _serve, "studio": _studio, "build-engine": _build_engine, "styles": _styles,

@@ -44,6 +44,7 @@ from .offer_body import OfferTooLarge, read_offer
 from .offer_limiter import OfferLimiter
 from .peer import OfferError
 from .request_guard import json_error, request_guard
+from .site import open_site, page_address
 from .session import Session
 from .sessions import Sessions
 from .thumbnails import style_thumbnails
@@ -193,32 +194,20 @@ class StyleServer:
         app.on_shutdown.append(lambda app: self.sessions.close_all())
         return app
 
-    def address(self, port: int) -> str:
-        host = self.opts.host if ":" not in self.opts.host else f"[{self.opts.host}]"
-        url = f"http://{host}:{port}/"
-        return url + (f"?token={self.opts.token}" if self.opts.token else "")
-
     async def run(self, stop: asyncio.Event, ready=None) -> None:
         """Measure (start-up), listen, and serve until ``stop`` is set; ``ready(url)`` is called once listening."""
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self.executor, self.measure)
         offer_only(self.ice)
         loop.set_exception_handler(self.task_errors)
-        runner = web.AppRunner(self.app(), handle_signals=False, access_log=None)
-        await runner.setup()
+        runner, port = await open_site(self.app(), self.opts.host, self.opts.port)
         try:
-            site = web.TCPSite(runner, self.opts.host, self.opts.port)
-            try:
-                await site.start()
-            except OSError as exc:
-                raise OptionError(f"cannot listen on {self.opts.host}:{self.opts.port}: {exc.strerror}") from None
-            port = site._server.sockets[0].getsockname()[1]
             self._tasks += [asyncio.ensure_future(self.sessions.release_memory()),
                             asyncio.ensure_future(self.thumbs())]  # thumbnails ready before the first viewer asks
             gc.collect()  # start-up's garbage (the capacity measurement's) first, so none is frozen with it
             gc.freeze()  # start-up's objects (torch, aiortc, the engine) stay out of the collector's passes
             if ready:
-                ready(self.address(port))
+                ready(page_address(self.opts.host, port, self.opts.token))
             await stop.wait()
         finally:
             await self._close(runner)

@@ -34,6 +34,7 @@ from engines.errors import InputError, OptionError, StylecastError
 from stream.look.shots import LIST_SUFFIXES, list_format
 from stream.serve.ice import is_loopback
 from stream.serve.request_guard import json_error, request_guard
+from stream.serve.site import open_site, page_address
 from stream.serve.thumbnails import style_thumbnails
 
 from .job_routes import JobRoutes
@@ -184,25 +185,13 @@ class Studio:
     async def run(self, stop: asyncio.Event, ready=None) -> None:
         """Listen and serve until ``stop`` is set; ``ready(url)`` once listening. Renders left
         running by a server that stopped resume first."""
-        runner = web.AppRunner(self.app(), handle_signals=False, access_log=None)
-        await runner.setup()
+        runner, port = await open_site(self.app(), self.opts.host, self.opts.port)
         try:
-            site = web.TCPSite(runner, self.opts.host, self.opts.port)
-            try:
-                await site.start()
-            except OSError as exc:
-                raise OptionError(f"cannot listen on {self.opts.host}:{self.opts.port}: {exc.strerror}") from None
             self.queue.start()
             if ready:
-                ready(address(self.opts.host, site._server.sockets[0].getsockname()[1], self.opts.token))
+                ready(page_address(self.opts.host, port, self.opts.token))
             await stop.wait()
         finally:
             self.queue.stop()
             await runner.cleanup()
             self.executor.shutdown(wait=False, cancel_futures=True)
-
-
-def address(host: str, port: int, token: str | None) -> str:
-    """The page's address to print (with the token to open it by, when there is one)."""
-    host = host if ":" not in host else f"[{host}]"
-    return f"http://{host}:{port}/" + (f"?token={token}" if token else "")
