@@ -88,11 +88,6 @@ def paint_timeline(timeline: LookTimeline, frames_of: Callable[[set[int]], dict[
     painted = [e for e in timeline.entries if e.paintings]
     if not painted:
         return []
-    try:
-        from engines.keyframe_training import STEPS, PaintedFrame, keyframe_model
-    except ImportError:
-        raise OptionError("painted keyframes train a network with torch, which is not installed "
-                          "(pip install torch==2.13.0; see README)") from None
     for entry in painted:
         if "style" in entry.tracks:
             raise OptionError(f"{entry.paintings[0].where}: {entry.span.label} sets a style; a shot takes its look "
@@ -107,10 +102,16 @@ def paint_timeline(timeline: LookTimeline, frames_of: Callable[[set[int]], dict[
     missing = sorted(f for f in {p.frame for e in painted for p in e.paintings} if f not in decoded)
     if missing:
         raise OptionError(f"frame {missing[0]} could not be read from the source (it has {len(decoded) and max(decoded) + 1} frames)")
+    size = decoded[painted[0].paintings[0].frame].shape[1::-1]
+    paintings = {id(p): read_painting(p, size) for e in painted for p in e.paintings}  # every painting checked first
+    try:
+        from engines.keyframe_training import STEPS, PaintedFrame, keyframe_model
+    except ImportError:
+        raise OptionError("painted keyframes train a network with torch, which is not installed "
+                          "(pip install torch==2.13.0; see README)") from None
     rows = []
     for entry in painted:
-        height, width = decoded[entry.paintings[0].frame].shape[:2]
-        keyframes = [PaintedFrame(decoded[p.frame], read_painting(p, (width, height))) for p in entry.paintings]
+        keyframes = [PaintedFrame(decoded[p.frame], paintings[id(p)]) for p in entry.paintings]
         pairs = [(decoded[j], decoded[j + 1]) for j in _neighbours(entry, frames) if j in decoded and j + 1 in decoded]
         total = steps or STEPS
         advance = progress(total, f"painting {entry.span.label}") if progress else None

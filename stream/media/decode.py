@@ -22,6 +22,12 @@ from .timecode import Timecode
 
 COPY_TYPES = ("audio", "subtitle")
 MIN_SIDE = 32
+# Tags that are not valid UTF-8 (a camera's Latin-1 title) must not stop a file from opening. PyAV
+# before 19 decodes tags with one codec per file, strictly unless told: "replace" turns bad bytes
+# into U+FFFD. PyAV 19 took the argument away and always reads tags as UTF-8 with surrogateescape,
+# which opens such a file and writes the tag back byte for byte.
+PYAV_MAJOR = int(av.__version__.split(".")[0])
+_READ_OPTIONS = {"metadata_errors": "replace"} if PYAV_MAJOR < 19 else {}
 
 
 def output_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
@@ -69,7 +75,7 @@ def open_media(path: Path):
     if path.is_dir():
         raise InputError(f"input is a folder, not a video file: {path}")
     try:
-        return av.open(str(path), metadata_errors="replace")
+        return av.open(str(path), **_READ_OPTIONS)
     except PermissionError:
         raise InputError(f"input is not readable (permission denied): {path}") from None
     except av.error.FFmpegError as exc:

@@ -6,6 +6,7 @@ The networks train for a few steps here (seconds); tools/bench_keyframe.py measu
 training against the issue's targets."""
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import numpy as np
@@ -22,6 +23,8 @@ W, H, FPS = 192, 108, 25
 SHOT = 50      # frames of the painted shot; the test scene follows from frame 50
 KEY = 25       # the painted frame
 STEPS = "500"  # training steps: enough to take the painting's look (about 40 s here; cached after)
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+trains = pytest.mark.skipif(not HAS_TORCH, reason="training a painted shot's network needs torch")
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +57,7 @@ def _mae(a, b) -> float:
     return float(np.abs(a.astype(np.int16) - b).mean())
 
 
+@trains
 def test_a_painted_frame_gives_its_shot_the_painting_and_the_next_shot_keeps_its_style(scene, tmp_path):
     canvas, clip, folder = scene
     summary, frames = _render(scene, tmp_path, "--keyframe", f"{KEY}={folder / 'painted.png'}")
@@ -81,6 +85,7 @@ def _plain_render(clip, tmp_path):
     return out
 
 
+@trains
 def test_the_same_painting_trains_once_and_a_looks_file_entry_takes_it_too(scene, tmp_path):
     canvas, clip, folder = scene
     first, frames = _render(scene, tmp_path, "--keyframe", f"{KEY}={folder / 'painted.png'}")
@@ -92,6 +97,7 @@ def test_the_same_painting_trains_once_and_a_looks_file_entry_takes_it_too(scene
     assert all(np.array_equal(a, b) for a, b in zip(frames, same))  # the cached network, frame for frame
 
 
+@trains
 def test_two_paintings_in_a_shot_train_one_network_and_training_reports_its_loss(scene, tmp_path):
     canvas, clip, folder = scene
     for i in (10, 40):
@@ -158,3 +164,12 @@ def test_keyframes_are_refused_on_a_cluster_before_anything_starts(scene, tmp_pa
     code, _, err = run_cli("render", clip, "-o", tmp_path / "out.mp4", "--cluster", "local:1",
                            "--keyframe", f"{KEY}={folder / 'painted.png'}")
     assert code == 2 and "leave out --cluster" in one_error_line(err)
+
+
+@pytest.mark.skipif(HAS_TORCH, reason="what a user without torch meets")
+def test_without_torch_a_painted_keyframe_is_one_line_that_says_what_to_install(scene, tmp_path):
+    canvas, clip, folder = scene
+    out = tmp_path / "out.mp4"
+    code, _, err = run_cli("render", clip, "-o", out, "--keyframe", f"{KEY}={folder / 'painted.png'}")
+    assert code == 2 and "torch, which is not installed (pip install torch" in _error_line(err)
+    assert not out.exists()

@@ -5,6 +5,7 @@ file the page wrote. A server killed mid-render resumes from its finished chunks
 names and paths are clear 4xx."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import urllib.request
@@ -233,6 +234,7 @@ def _job(server, job: int) -> dict:
     return next(j for j in server.request("GET", "/api/jobs")[1]["jobs"] if j["id"] == job)
 
 
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="training a painted shot's network needs torch")
 def test_a_shot_can_take_a_painted_keyframe_and_the_looks_file_carries_it(studio):
     from PIL import Image
 
