@@ -1,6 +1,6 @@
 """``stylecast build-engine``: a style's TensorRT engine built ahead of its first use (once per GPU).
 
-The build itself is engines/tensorrt.py's; this stage checks what the user asked for first, so a
+The build itself is engines/runtimes/tensorrt.py's; this stage checks what the user asked for first, so a
 machine without TensorRT, a user's model or a size out of range is one line, never a traceback.
 """
 from __future__ import annotations
@@ -8,11 +8,12 @@ from __future__ import annotations
 import time
 
 from .catalog import resolve
+from .engine import MAX_SIDE
 from .errors import OptionError
+from .networks.style_layers import check_torch_style
 from .registry import choose_engine
-from .style_layers import check_torch_style
 
-MIN_SIDE, MAX_SIDE = 64, 8192  # pixels, the longer side of the largest frame the engine must take
+MIN_SIDE = 64  # pixels, the longer side of the largest frame the engine must take: from this to MAX_SIDE
 
 
 def build_ahead(spec: str, max_side: int, precision: str = "fp16", progress=None) -> dict:
@@ -23,7 +24,7 @@ def build_ahead(spec: str, max_side: int, precision: str = "fp16", progress=None
     style = resolve(spec)
     check_torch_style(style, "tensorrt")
     choose_engine("tensorrt", style)  # EngineUnavailable, with the reason, where TensorRT cannot run
-    from .tensorrt import engine_for  # imports TensorRT: only once it is known to be there
+    from .runtimes.tensorrt import engine_for  # imports TensorRT: only once it is known to be there
 
     started = time.perf_counter()
     _, path = engine_for(style, max_side, precision, progress=progress)

@@ -32,7 +32,7 @@ MODEL_SUFFIXES = {".onnx": "onnx", ".pth": "torch", ".pt": "torch"}
 @dataclass(frozen=True)
 class Style:
     """A resolved style. ``kind`` is builtin (a weight vector over the 26), image, onnx or torch, or
-    keyframe (a network trained from a shot's painted keyframes: engines/keyframe_training.py)."""
+    keyframe (a network trained from a shot's painted keyframes: engines/training/keyframe_training.py)."""
 
     kind: str
     name: str

@@ -5,10 +5,10 @@ Contract (every engine, CPU or GPU):
 - the engine converts to its own layout (float NCHW/NHWC, on the host or the device) inside its
   network and back; nothing outside an engine sees a float tensor.
 - sessions, buffers and style vectors are built once (construction, ``set_style``) and reused.
-- ``set_style`` and ``set_look`` may be called from another thread while frames run: the new
+- ``set_style`` and ``set_mix`` may be called from another thread while frames run: the new
   network is built aside and swapped in whole, so a frame never sees half of a change.
 - many users of one engine (the sessions of a server) each keep their own network from
-  ``network(style)`` and their own look, and pass them to ``stylize``; the engine's sessions and
+  ``network(style)`` and their own mix, and pass them to ``stylize``; the engine's sessions and
   buffers are shared.
 """
 from __future__ import annotations
@@ -20,9 +20,10 @@ import numpy as np
 
 from .catalog import Style, resolve
 from .errors import OptionError
-from .look import Look
+from .mix import Mix
 
 Network = Callable[[np.ndarray], np.ndarray]  # uint8 HWC RGB -> uint8 HWC RGB, same size
+MAX_SIDE = 8192  # pixels: the longest side of a frame any job or engine takes
 
 
 class Engine(ABC):
@@ -30,9 +31,9 @@ class Engine(ABC):
     parallel_frames: int = 1  # how many stylize() calls may usefully run at once (from separate threads)
     precision: str = "fp32"   # the number format the built-in styles run in
 
-    def __init__(self, style: Style | str, look: Look = Look()):
+    def __init__(self, style: Style | str, mix: Mix = Mix()):
         self.style = resolve(style)
-        self.look = look
+        self.mix = mix
         self._network = self._load(self.style)
 
     @abstractmethod
@@ -43,22 +44,22 @@ class Engine(ABC):
         """The per-frame network of ``style`` on this engine's sessions, for a caller to keep."""
         return self._load(resolve(style))
 
-    def stylize(self, frames: np.ndarray, network: Network | None = None, look: Look | None = None) -> np.ndarray:
-        """uint8 RGB [N, H, W, 3] -> stylized uint8 RGB [N, H, W, 3], with the look applied.
-        ``network`` and ``look`` default to the engine's own (``set_style``, ``set_look``)."""
+    def stylize(self, frames: np.ndarray, network: Network | None = None, mix: Mix | None = None) -> np.ndarray:
+        """uint8 RGB [N, H, W, 3] -> stylized uint8 RGB [N, H, W, 3], with the mix applied.
+        ``network`` and ``mix`` default to the engine's own (``set_style``, ``set_mix``)."""
         if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[-1] != 3:
             raise OptionError(f"engine input must be uint8 [N,H,W,3], got {frames.dtype} {frames.shape}")
         network = self._network if network is None else network
-        look = self.look if look is None else look
+        mix = self.mix if mix is None else mix
         out = np.empty_like(frames)
         for i, frame in enumerate(frames):
             stylized = network(frame)
-            out[i] = stylized if look.is_plain else look.apply(stylized, frame)
+            out[i] = stylized if mix.is_plain else mix.apply(stylized, frame)
         return out
 
-    def stylize_one(self, frame: np.ndarray, network: Network | None = None, look: Look | None = None) -> np.ndarray:
+    def stylize_one(self, frame: np.ndarray, network: Network | None = None, mix: Mix | None = None) -> np.ndarray:
         """Convenience for a single uint8 HWC RGB frame."""
-        return self.stylize(frame[None], network, look)[0]
+        return self.stylize(frame[None], network, mix)[0]
 
     def precision_for(self, style: Style) -> str:
         """The number format ``style`` actually runs in on this engine (summaries say this)."""
@@ -68,5 +69,5 @@ class Engine(ABC):
         style = resolve(style)
         self._network, self.style = self._load(style), style
 
-    def set_look(self, look: Look) -> None:
-        self.look = look
+    def set_mix(self, mix: Mix) -> None:
+        self.mix = mix

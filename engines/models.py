@@ -13,7 +13,7 @@ from .errors import StyleError
 MULTISTYLE = "multistyle26"            # image [1,3,H,W] 0..1 + style_weights [26] -> [1,3,H,W] 0..1
 ARBITRARY_PREDICT = "arbitrary_predict"    # style image [1,256,256,3] 0..1 -> vector [1,1,1,100]
 ARBITRARY_TRANSFORM = "arbitrary_transform"  # content [1,384,384,3] 0..1 + vector -> [1,384,384,3] (int8;
-                                             # engines/any_size_model.py frees the size)
+                                             # engines/networks/any_size_model.py frees the size)
 
 
 def packaged_model(name: str) -> Path:

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engines.networks.style_layers import TORCH_KINDS
+
 from .catalog import Style, resolve
 from .engine import Engine
 from .errors import EngineUnavailable, OptionError, StyleError
-from .look import Look
-from .style_layers import TORCH_KINDS
+from .mix import Mix
 
 ENGINE_NAMES = ("tensorrt", "cuda", "cpu")  # fastest first; ``auto`` takes the first available
 
@@ -51,7 +52,7 @@ def engine_status(name: str) -> EngineStatus:
             import onnxruntime  # noqa: F401
         except ImportError:
             return EngineStatus(name, False, "onnxruntime is not installed")
-        from .cpu_features import bf16_usable
+        from engines.runtimes.cpu_features import bf16_usable
 
         return EngineStatus(name, True, "ONNX Runtime on the CPU; built-in and picture styles in bf16 (torch, AMX)"
                             if bf16_usable() else "ONNX Runtime on the CPU (fp32)")
@@ -95,27 +96,27 @@ def choose_engine(name: str, style: Style) -> tuple[str, str | None]:
         f"{n}: {engine_status(n).reason}" for n in ENGINE_NAMES))
 
 
-def _construct(name: str, style: Style, look: Look, throughput: bool, max_side: int | None, notes,
+def _construct(name: str, style: Style, mix: Mix, throughput: bool, max_side: int | None, notes,
                precision: str) -> Engine:
     if name == "tensorrt":
-        from .tensorrt import TensorRTEngine
+        from engines.runtimes.tensorrt import TensorRTEngine
 
-        return TensorRTEngine(style, look, max_side=max_side or 1920, progress=notes)
+        return TensorRTEngine(style, mix, max_side=max_side or 1920, progress=notes)
     if name == "cuda":
-        from .cuda import CudaEngine
+        from engines.runtimes.cuda import CudaEngine
 
-        return CudaEngine(style, look)
-    from .cpu import CpuEngine
+        return CudaEngine(style, mix)
+    from engines.runtimes.cpu import CpuEngine
 
-    return CpuEngine(style, look, threads=1 if throughput else None, precision=precision)
+    return CpuEngine(style, mix, threads=1 if throughput else None, precision=precision)
 
 
-def open_engine(name: str, style: Style | str, look: Look = Look(), throughput: bool = False,
+def open_engine(name: str, style: Style | str, mix: Mix = Mix(), throughput: bool = False,
                 max_side: int | None = None, notes=None, precision: str = "auto") -> Engine:
     """Open engine ``name`` (or the fastest available for ``auto``) with ``style`` loaded.
     ``throughput`` tunes for many frames at once (files) rather than the latency of one (live);
     ``notes(line)`` hears which engine ``auto`` chose when it passed over a faster one;
-    ``precision`` is the CPU engine's number format (engines/cpu_features.py).
+    ``precision`` is the CPU engine's number format (engines/runtimes/cpu_features.py).
 
     A GPU engine that fails to load (out of memory, a driver fault) is an error when it was asked
     for by name; under ``auto`` the next engine is tried, and the note says so."""
@@ -125,7 +126,7 @@ def open_engine(name: str, style: Style | str, look: Look = Look(), throughput: 
         if note and notes:
             notes(note)
         try:
-            return _construct(chosen, style, look, throughput, max_side, notes, precision)
+            return _construct(chosen, style, mix, throughput, max_side, notes, precision)
         except StyleError:
             raise
         except Exception as exc:  # torch and TensorRT raise their own kinds (OOM, driver, build)

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from .errors import OptionError
-from .look import Look
+from .mix import Mix
 
 MIN_SCALE, MAX_SCALE = 0.25, 2.0
 DETAIL_GAIN = 0.6  # how much of the lost luminance detail is put back (0 = plain upscale)
@@ -41,21 +41,21 @@ def shrink(frame: np.ndarray, scale: float) -> np.ndarray:
     return cv2.resize(frame, (sw, sh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
 
 
-def grow(stylized: np.ndarray, frame: np.ndarray, small: np.ndarray, look: Look) -> np.ndarray:
+def grow(stylized: np.ndarray, frame: np.ndarray, small: np.ndarray, mix: Mix) -> np.ndarray:
     """The network's output at its working size (``stylized``, made from ``small``) back at the
-    size of ``frame``, with the detail the shrinking lost added back and ``look`` applied there."""
+    size of ``frame``, with the detail the shrinking lost added back and ``mix`` applied there."""
     h, w = frame.shape[:2]
     enlarged = stylized.shape[0] < h or stylized.shape[1] < w
     out = cv2.resize(stylized, (w, h), interpolation=cv2.INTER_CUBIC if enlarged else cv2.INTER_AREA)
     if enlarged:
         out = add_lost_detail(out, frame, small)
-    return out if look.is_plain else look.apply(out, frame)
+    return out if mix.is_plain else mix.apply(out, frame)
 
 
-def stylize_scaled(engine, frame: np.ndarray, network=None, look: Look | None = None, scale: float = 1.0) -> np.ndarray:
-    """``engine.stylize_one`` with the network run at ``scale`` times the frame's size; the look is
+def stylize_scaled(engine, frame: np.ndarray, network=None, mix: Mix | None = None, scale: float = 1.0) -> np.ndarray:
+    """``engine.stylize_one`` with the network run at ``scale`` times the frame's size; the mix is
     applied at full size. Scale 1 is the engine's own call, unchanged."""
     if scale == 1.0:
-        return engine.stylize_one(frame, network, look)
+        return engine.stylize_one(frame, network, mix)
     small = shrink(frame, scale)
-    return grow(engine.stylize_one(small, network, Look()), frame, small, engine.look if look is None else look)
+    return grow(engine.stylize_one(small, network, Mix()), frame, small, engine.mix if mix is None else mix)

@@ -11,7 +11,7 @@
 """
 from stream.core.frame import Frame
 from stream.live.job import LiveJob, LiveOptions
-from stream.look.controls import Controls
 from stream.render.job import RenderOptions, RenderResult, render
+from stream.styling.controls import Controls
 
 __all__ = ["Controls", "Frame", "LiveJob", "LiveOptions", "RenderOptions", "RenderResult", "render"]

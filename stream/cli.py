@@ -19,11 +19,11 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from engines import DEFAULT_STYLE, ENGINE_NAMES, engine_status, style_list
-from engines.cpu_features import PRECISIONS
 from engines.errors import OptionError, StylecastError
+from engines.runtimes.cpu_features import PRECISIONS
 from stream.core.notes import note
-from stream.look.stabilize import DEFAULT_STABILITY
 from stream.media.codecs import CODECS
+from stream.temporal.stabilize import DEFAULT_STABILITY
 
 EXIT_USAGE = 2
 
@@ -34,7 +34,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_style_args(p: argparse.ArgumentParser) -> None:
-    """The look and the frame size, as render and live take them (stream/look/options.py)."""
+    """The look and the frame size, as render and live take them (stream/styling/options.py)."""
     p.add_argument("--style", default=DEFAULT_STYLE,
                    help="built-in name or index, a blend like 3:0.5,mosaic:0.5, a picture, or a .onnx/.pth model "
                         f"(default {DEFAULT_STYLE})")
@@ -243,7 +243,7 @@ def _render(args) -> int:
 
 def _shots(args) -> int:
     from stream.core.progress import progress_bar
-    from stream.look.shots import find_shots, list_format
+    from stream.edit.shots import find_shots, list_format
 
     if args.output is not None:
         list_format(args.output)  # a wrong extension is refused before the clip is read
@@ -271,7 +271,7 @@ def _per_shot(spec: str | None, count: int) -> dict[int, str]:
     if spec is None:
         return {}
     from engines import resolve
-    from stream.look.looks import split_per_shot
+    from stream.edit.looks import split_per_shot
 
     styles = split_per_shot(spec)
     for text in styles:

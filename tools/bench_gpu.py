@@ -3,7 +3,7 @@ path (upload, convert, network, convert, download) per engine. Median of --runs 
 
     python tools/bench_gpu.py --runs 5 --frames 200 [--style starry-night|PICTURE] [--json]
 
-A picture as --style measures the picture-style transformer (engines/picture_net.py) instead.
+A picture as --style measures the picture-style transformer (engines/networks/picture_net.py) instead.
 """
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ def network_alone(style: str, frames: int, w: int, h: int) -> float:
     import torch
 
     from engines.catalog import resolve
-    from engines.folded_net import FoldedNet
-    from engines.style_layers import style_layers
+    from engines.networks.folded_net import FoldedNet
+    from engines.networks.style_layers import style_layers
 
     net = FoldedNet(style_layers(resolve(style), "cuda"))
     net = net.to("cuda", torch.float16, memory_format=torch.channels_last).eval()

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from clips import real_clip  # noqa: E402
 from temporal_metrics import ssim_quarter  # noqa: E402
 
-from engines.cpu import CpuEngine  # noqa: E402
+from engines.runtimes.cpu import CpuEngine  # noqa: E402
 
 
 def read_frames(path: Path, count: int, every: int = 1) -> list[np.ndarray]:

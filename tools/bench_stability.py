@@ -30,14 +30,14 @@ from clips import real_clip  # noqa: E402
 from temporal_metrics import SourceFlow, read_frames, summary  # noqa: E402
 
 from engines import open_engine  # noqa: E402
-from engines.look import Look  # noqa: E402
+from engines.mix import Mix  # noqa: E402
 from engines.style_scale import grow, shrink  # noqa: E402
-from stream.look.flicker import FlickerMeter  # noqa: E402
-from stream.look.stabilize import Stabilizer  # noqa: E402
+from stream.temporal.flicker import FlickerMeter  # noqa: E402
+from stream.temporal.stabilize import Stabilizer  # noqa: E402
 
 
 def flicker_of(source, frames) -> float | None:
-    """The live readout (stream/look/flicker.py) over the whole clip, for comparison with E_warp."""
+    """The live readout (stream/temporal/flicker.py) over the whole clip, for comparison with E_warp."""
     meter = FlickerMeter()
     for src, out in zip(source, frames):
         meter.update(src, out)
@@ -61,7 +61,7 @@ def live_rows(stabilities, source, perframe, smalls, small_out) -> list:
             stab, out, times = Stabilizer(s, thorough=False), [], []
             for src, full, small, small_sty in zip(source, perframe, smalls, small_out):
                 t = time.perf_counter()
-                out.append(grow(stab(small, small_sty), src, small, Look()) if at_network_size else stab(src, full))
+                out.append(grow(stab(small, small_sty), src, small, Mix()) if at_network_size else stab(src, full))
                 times.append(time.perf_counter() - t)
             rows.append((f"live {s}, {name}", out, statistics.median(times) * 1000))
     return rows
@@ -92,7 +92,7 @@ def main() -> None:
     if args.scale:
         smalls = [shrink(f, args.scale) for f in source]
         small_out = [engine.stylize_one(s) for s in smalls]
-        perframe = [grow(o, f, s, Look()) for o, f, s in zip(small_out, source, smalls)]
+        perframe = [grow(o, f, s, Mix()) for o, f, s in zip(small_out, source, smalls)]
     else:
         perframe = [engine.stylize_one(f) for f in source]
     network_ms = (time.perf_counter() - started) / len(source) * 1000

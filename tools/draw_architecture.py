@@ -4,11 +4,14 @@ drawn bold.
 
     python tools/draw_architecture.py            # needs Graphviz's ``dot`` (Debian: graphviz)
 
-The layers, top to bottom: the command (stream/cli.py); the cluster render (stream/cluster/); the
-jobs (stream/render/, stream/live/, stream/serve/, side by side); the look (stream/look/); files in
-and out (stream/media/); what all share (stream/core/); the engines (engines/). A module imports
-from its own subpackage or from a layer below its own, never from one above nor from a job beside
-it, and no imports go round in a cycle. It also checks that and prints what breaks it, exiting 1.
+The layers, top to bottom: the command (stream/cli.py); the studio (stream/studio/); the cluster
+render (stream/cluster/); the jobs (stream/render/, stream/live/, stream/serve/, side by side); the
+edit: shots and their looks (stream/edit/); a look on an engine (stream/styling/); the temporal
+stabilizer and flicker readout (stream/temporal/); files in and out (stream/media/); what all share
+(stream/core/); the engines (engines/: registry > training/ > runtimes/ > networks/ > the rest of
+its top). A module imports from its own subpackage or from a layer below its own, never from one
+above nor from a job beside it, and no imports go round in a cycle. It also checks that and prints
+what breaks it, exiting 1.
 """
 from __future__ import annotations
 
@@ -23,22 +26,34 @@ LAYERS = {  # top to bottom: the subpackages in each
     "studio": ("stream.studio",),
     "cluster": ("stream.cluster",),
     "jobs": ("stream.render", "stream.live", "stream.serve"),
-    "look": ("stream.look",),
+    "edit": ("stream.edit",),
+    "styling": ("stream.styling",),
+    "temporal": ("stream.temporal",),
     "media": ("stream.media",),
     "core": ("stream.core",),
-    "engines": ("engines",),
+    "engines": ("engines", "engines.training", "engines.runtimes", "engines.networks"),
 }
 ORDER = list(LAYERS)
+# inside engines/, top to bottom: the registry (it chooses a runtime) and build_engine, training, runtimes, networks,
+# and the rest of the top (the contract, catalog, errors, mix): a module imports its own part or one below
+ENGINE_PARTS = ("engines front", "engines.training", "engines.runtimes", "engines.networks", "engines")
+ENGINE_FRONT = {"engines.registry", "engines.build_engine"}  # at the top of engines/, above the rest
 EVERYWHERE = {"engines.errors", "stream.core.notes", "stream.core.frame"}  # used by most modules: not drawn, to keep it legible
-DATA_PATH = ["stream.media.decode", "engines.engine", "stream.look.stabilize", "stream.media.encode",
+DATA_PATH = ["stream.media.decode", "engines.engine", "stream.temporal.stabilize", "stream.media.encode",
              "stream.media.output_file"]
-COLOURS = {"command": "#f6d5a8", "studio": "#d4e8c4", "cluster": "#e8c4e0", "jobs": "#f3b3a6", "look": "#f5e6a3", "media": "#bcd7ee",
-           "core": "#d9d9d9", "engines": "#c7e3bf"}
+COLOURS = {"command": "#f6d5a8", "studio": "#d4e8c4", "cluster": "#e8c4e0", "jobs": "#f3b3a6", "edit": "#f5e6a3",
+           "styling": "#f7dca0", "temporal": "#efd9b0", "media": "#bcd7ee", "core": "#d9d9d9", "engines": "#c7e3bf"}
 
 
 def package(module: str) -> str:
-    """The subpackage a module belongs to: stream.live for stream.live.job, engines for engines.cpu."""
+    """The subpackage a module belongs to: stream.live for stream.live.job, engines.runtimes for
+    engines.runtimes.cpu, engines for engines.catalog."""
     return "stream.cli" if module == "stream.cli" else module.rsplit(".", 1)[0]
+
+
+def engine_part(module: str) -> str:
+    """Where a module of engines/ stands inside it (ENGINE_PARTS)."""
+    return "engines front" if module in ENGINE_FRONT else package(module)
 
 
 def layer(module: str) -> str:
@@ -48,7 +63,8 @@ def layer(module: str) -> str:
 
 def modules() -> dict[str, Path]:
     found = {"stream.cli": ROOT / "stream" / "cli.py"}
-    for path in sorted((ROOT / "engines").glob("*.py")) + sorted((ROOT / "stream").glob("*/*.py")):
+    for path in sorted((ROOT / "engines").glob("*.py")) + sorted((ROOT / "engines").glob("*/*.py")) \
+            + sorted((ROOT / "stream").glob("*/*.py")):
         if path.stem != "__init__":
             found[".".join(path.relative_to(ROOT).with_suffix("").parts)] = path
     return found
@@ -77,9 +93,13 @@ def imports(name: str, path: Path, known: set[str]) -> set[str]:
 
 def problems(graph: dict[str, set[str]]) -> list[str]:
     """Imports that run back up a layer or across to a job beside their own, and import cycles."""
+    def upward(a: str, b: str) -> bool:
+        if layer(a) == layer(b) == "engines":
+            return engine_part(a) != engine_part(b) and ENGINE_PARTS.index(engine_part(b)) <= ENGINE_PARTS.index(engine_part(a))
+        return package(a) != package(b) and ORDER.index(layer(b)) <= ORDER.index(layer(a))
+
     found = [f"{a} ({package(a)}, layer {layer(a)}) imports {b} ({package(b)}, layer {layer(b)})"
-             for a, deps in graph.items() for b in deps
-             if package(a) != package(b) and ORDER.index(layer(b)) <= ORDER.index(layer(a))]
+             for a, deps in graph.items() for b in deps if upward(a, b)]
     state: dict[str, int] = {}
 
     def visit(node: str, trail: list[str]) -> None:

@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 from clips import real_clip  # noqa: E402
 
-from engines import Look, open_engine  # noqa: E402
+from engines import Mix, open_engine  # noqa: E402
 from engines.sheet import contact_sheet  # noqa: E402
 
 
@@ -50,11 +50,11 @@ def main() -> None:
     film = frame_at(real_clip("bigbuckbunny"), 60)
     film = cv2.resize(film, (640, 360), interpolation=cv2.INTER_AREA)
     tiles = [labelled(film, "original")]
-    for spec, look, label in (("starry-night", Look(), "starry-night"),
-                              ("mosaic:0.5,ice-wash:0.5", Look(), "blend mosaic:0.5,ice-wash:0.5"),
-                              ("red-flame", Look(keep_colors=True), "red-flame --keep-colors")):
+    for spec, mix, label in (("starry-night", Mix(), "starry-night"),
+                              ("mosaic:0.5,ice-wash:0.5", Mix(), "blend mosaic:0.5,ice-wash:0.5"),
+                              ("red-flame", Mix(keep_colors=True), "red-flame --keep-colors")):
         engine.set_style(spec)
-        engine.set_look(look)
+        engine.set_mix(mix)
         tiles.append(labelled(engine.stylize_one(film), label))
     grid = np.vstack([np.hstack(tiles[:2]), np.hstack(tiles[2:])])
     save(images / "before_after.png", grid)

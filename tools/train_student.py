@@ -1,4 +1,4 @@
-"""Train a student network (engines/student_net.py) to reproduce one teacher style, and export it.
+"""Train a student network (engines/networks/student_net.py) to reproduce one teacher style, and export it.
 
     python tools/train_student.py --style starry-night --steps 3000 \
         --out engines/students/starry-night.onnx
@@ -32,7 +32,7 @@ from temporal_metrics import read_frames, ssim_quarter  # noqa: E402
 def teacher_pairs(style: str, sizes: list[tuple[int, int]], scene_frames: int) -> list[tuple[np.ndarray, np.ndarray]]:
     import cv2
 
-    from engines.cpu import CpuEngine
+    from engines.runtimes.cpu import CpuEngine
     from stream.media.testsrc import TestScene
 
     engine = CpuEngine(style, precision="fp32")
@@ -124,8 +124,8 @@ def main() -> int:
     import torch
     from torch.nn import functional as F
 
-    from engines.cpu import CpuEngine
-    from engines.student_net import StudentNet
+    from engines.networks.student_net import StudentNet
+    from engines.runtimes.cpu import CpuEngine
 
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)

@@ -4,5 +4,5 @@ chunks one after another in this process, as the studio renders). The address an
 options (``chunk_options.py``), the workers (``chunk_worker.py``), the driver (``job.py``) and the
 join by stream copy (``chunk_join.py``). Ray is imported only here, and only for a Ray address.
 
-May import: ``stream.render``, ``stream.look``, ``stream.media``, ``stream.core`` and ``engines``.
+May import: ``stream.render``, ``stream.edit``, ``stream.styling``, ``stream.temporal``, ``stream.media``, ``stream.core`` and ``engines``.
 """

@@ -50,7 +50,7 @@ class ChunkRenderer:
         controls = opts.controls()
         self.node = ray.util.get_node_ip_address()
         try:
-            self.engine = open_engine(opts.engine, controls.style, controls.look, throughput=True,
+            self.engine = open_engine(opts.engine, controls.style, controls.mix, throughput=True,
                                       max_side=opts.max_side, precision=opts.precision)
         except StylecastError as exc:
             raise type(exc)(f"on node {self.node}: {exc}") from None

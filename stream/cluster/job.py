@@ -28,7 +28,7 @@ import av
 from engines import open_engine, resolve
 from engines.errors import InputError, OptionError, OutputError, StylecastError
 from stream.core.notes import note
-from stream.look.shots import ShotList, find_shots
+from stream.edit.shots import ShotList, find_shots
 from stream.media.decode import open_media
 from stream.media.testsrc import write_test_clip
 from stream.render.job import RenderOptions, RenderResult, prepare, render
@@ -186,7 +186,7 @@ def _run_here(opts, source: Path, folder: ChunkFolder, todo: list[Chunk], advanc
         one = chunk_options(replace(opts, input=source), chunk, folder.file(chunk))
         if engine is None:
             controls = one.controls()
-            engine = open_engine(one.engine, controls.style, controls.look, throughput=True,
+            engine = open_engine(one.engine, controls.style, controls.mix, throughput=True,
                                  max_side=one.max_side, notes=note, precision=one.precision)
         result = render(one, heard, engine=engine)
         ran = {"engine": result.engine, "precision": result.precision}

@@ -30,7 +30,7 @@ class Frame:
     alpha: np.ndarray | None = None
     number: int | None = None
     warmup: bool = False
-    look: tuple | None = None  # (entry, controls, style) a render's looks gave it (stream/look/looks.py)
+    look: tuple | None = None  # (entry, controls, style) a render's looks gave it (stream/edit/looks.py)
 
     @property
     def time(self) -> float | None:

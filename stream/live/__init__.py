@@ -6,6 +6,6 @@ beyond PyAV (``pipewire_camera.py``, ``srt_relay.py``, ``camera_support.py``), t
 endpoint (``control_server.py``), the no-signal picture (``no_signal.py``) and the per-frame trace
 (``trace.py``).
 
-May import: ``stream.look``, ``stream.media``, ``stream.core`` and ``engines``; not ``render``,
+May import: ``stream.edit``, ``stream.styling``, ``stream.temporal``, ``stream.media``, ``stream.core`` and ``engines``; not ``render``,
 ``serve`` or ``cluster``.
 """

@@ -11,7 +11,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from engines.errors import OptionError, StylecastError
-from stream.look.controls import parse_controls
+from stream.styling.controls import parse_controls
 
 MAX_BODY = 64 * 1024
 

@@ -7,7 +7,7 @@ it, the frame waiting is replaced by the newer one and counted as dropped, so de
 up. Frames leave the network in order or not at all (stream/live/in_order.py), so the stabilizer and
 the sink always see time moving forward. Sound passes from the capture thread straight to the
 sink. The look (style, strength, keep_colors, stability) changes while running through the job's
-:class:`~stream.look.stylist.Stylist`: ``control`` in Python, or the HTTP control endpoint.
+:class:`~stream.styling.stylist.Stylist`: ``control`` in Python, or the HTTP control endpoint.
 """
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ from engines.errors import OptionError
 from stream.core.frame import Frame
 from stream.core.notes import note
 from stream.core.pipeline import LatestSlot, start_threads
-from stream.look.options import StyleOptions
-from stream.look.stats import LiveStats
-from stream.look.stylist import Stylist
+from stream.styling.options import StyleOptions
+from stream.styling.stats import LiveStats
+from stream.styling.stylist import Stylist
 
 from .control_server import ControlServer
 from .in_order import InOrder
@@ -45,7 +45,7 @@ class LiveOptions(StyleOptions):
     loop: bool = False
     control: str | None = None        # HOST:PORT of the HTTP control endpoint
     trace: str | None = None          # a CSV file: one line per frame sent (stream/live/trace.py)
-    adapt: bool = True                # the network's size follows what the machine keeps up with (stream/look/adapt.py)
+    adapt: bool = True                # the network's size follows what the machine keeps up with (stream/styling/adapt.py)
 
     def check(self) -> None:
         super().check()
@@ -76,7 +76,7 @@ class LiveJob:
         stop = stop or threading.Event()
         controls = opts.controls()
         # one core per frame and a frame per core (parallel_frames), as in render and serve
-        engine = open_engine(opts.engine, controls.style, controls.look, throughput=True, max_side=opts.max_side,
+        engine = open_engine(opts.engine, controls.style, controls.mix, throughput=True, max_side=opts.max_side,
                              notes=note, precision=opts.precision)
         stylist = Stylist(engine, controls, LiveStats(), style_scale=opts.style_scale, adapt=opts.adapt, fps=opts.fps)
         source = open_source(opts.source, opts.max_side, opts.fps, opts.loop, stop)

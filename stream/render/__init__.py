@@ -2,6 +2,6 @@
 numbered picture folder (``render_output.py``), and ``stylecast sheet``, the contact sheet of every style
 (``sheet.py``).
 
-May import: ``stream.look``, ``stream.media``, ``stream.core`` and ``engines``; not ``live``,
+May import: ``stream.edit``, ``stream.styling``, ``stream.temporal``, ``stream.media``, ``stream.core`` and ``engines``; not ``live``,
 ``serve`` or ``cluster``.
 """

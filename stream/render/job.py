@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+
 from engines import Engine, open_engine, resolve
 from engines.errors import OptionError, OutputError
 from engines.network_cache import NetworkCache
@@ -23,13 +24,10 @@ from engines.style_scale import stylize_scaled
 from stream.core.frame import Frame
 from stream.core.notes import note
 from stream.core.pipeline import run_pipeline
-from stream.look.flicker import FlickerMeter
-from stream.look.looks import LookTimeline, carried_looks, per_shot_looks, read_looks
-from stream.look.options import StyleOptions
-from stream.look.painted import add_paintings, paint_timeline
-from stream.look.painting import keyframe_option
-from stream.look.shots import ShotList, find_shots, list_format
-from stream.look.stabilize import Stabilizer, warmup_frames
+from stream.edit.looks import LookTimeline, carried_looks, per_shot_looks, read_looks
+from stream.edit.painted import add_paintings, paint_timeline
+from stream.edit.painting import keyframe_option
+from stream.edit.shots import ShotList, find_shots, list_format
 from stream.media.codecs import choose_codec
 from stream.media.decode import FileDecoder
 from stream.media.encode import PRESETS, can_fragment, container_format
@@ -38,6 +36,9 @@ from stream.media.sequence_output import SequencePattern, is_sequence_output
 from stream.media.testsrc import write_test_clip
 from stream.media.time_range import parse_range
 from stream.media.timecode import Timecode, looks_like_timecode
+from stream.styling.options import StyleOptions
+from stream.temporal.flicker import FlickerMeter
+from stream.temporal.stabilize import Stabilizer, warmup_frames
 
 from .render_output import RenderOutput
 
@@ -49,7 +50,7 @@ class RenderOptions(StyleOptions):
     ``start``/``end`` are ``--from``/``--to`` (seconds or HH:MM:SS:FF); ``fps`` is an image
     sequence's rate; ``timecode`` the start timecode to write instead of the source's.
     ``looks`` (a looks file) or ``style_per_shot`` give each shot or time range its own look
-    (stream/look/looks.py); ``shots`` is the shot list they count shots in (default: found in the input)."""
+    (stream/edit/looks.py); ``shots`` is the shot list they count shots in (default: found in the input)."""
 
     input: Path | None = None
     output: Path | None = None
@@ -67,7 +68,7 @@ class RenderOptions(StyleOptions):
     looks: Path | None = None
     style_per_shot: str | None = None
     shots: Path | None = None
-    keyframes: list[str] = field(default_factory=list)  # --keyframe FRAME=PAINTED.png (stream/look/painted.py)
+    keyframes: list[str] = field(default_factory=list)  # --keyframe FRAME=PAINTED.png (stream/edit/painted.py)
     keyframe_steps: int | None = None  # training steps of a painted shot's network (default: engines' STEPS)
     video_only: bool = False         # a chunk of a cluster render: the picture alone, no B-frames, so chunks
     warm_up: bool = True             # join by stream copy; False for a chunk that starts at a cut
@@ -128,7 +129,7 @@ class RenderResult:
     timecode: str | None = None       # the output's start timecode
     first_frame: int | None = None    # an image sequence output's first and last frame numbers
     last_frame: int | None = None
-    flicker: float | None = None      # stream/look/flicker.py, over the whole render, and the source's own
+    flicker: float | None = None      # stream/temporal/flicker.py, over the whole render, and the source's own
     source_flicker: float | None = None
     looks: int = 0                    # entries of --looks / --style-per-shot, and the shots they count in
     shots: int | None = None
@@ -160,7 +161,7 @@ def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int],
                                  (lambda total, label: progress(total, label)) if progress else None)
         timecode = _start_timecode(opts, decoder, controls.stability)
         output = RenderOutput(opts, decoder, timecode, stack)
-        engine = engine or open_engine(opts.engine, style, controls.look, throughput=True,
+        engine = engine or open_engine(opts.engine, style, controls.mix, throughput=True,
                                        max_side=opts.max_side, notes=note, precision=opts.precision)
         stabilizer, flicker = Stabilizer(controls.stability), FlickerMeter()
         seconds = _run(decoder, engine, stabilizer, timeline, output.writer,
@@ -297,7 +298,7 @@ def _run(decoder, engine, stabilizer: Stabilizer, timeline: LookTimeline, writer
             item.look = timeline.at(_source_index(decoder, item))
             _, controls, style = item.look
             if controls.strength > 0:
-                item.image = stylize_scaled(engine, item.image, networks.get(style), controls.look, style_scale)
+                item.image = stylize_scaled(engine, item.image, networks.get(style), controls.mix, style_scale)
         return item
 
     def stabilize(item):  # sequential: each frame builds on the one before

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from engines import open_engine
 from engines.errors import InputError, OptionError
-from engines.onnx_networks import read_style_image
+from engines.networks.onnx_networks import read_style_image
 from engines.sheet import contact_sheet
 from stream.media.output_file import AtomicOutput
 from stream.media.picture_file import SUFFIXES, encode_picture

@@ -5,6 +5,6 @@
 (``sessions.py``); pictures as styles (``uploads.py``), style thumbnails (``thumbnails.py``), the
 addresses offered (``ice.py``); the page itself is ``web/``.
 
-May import: ``stream.look``, ``stream.media``, ``stream.core`` and ``engines``; not ``render``,
+May import: ``stream.edit``, ``stream.styling``, ``stream.temporal``, ``stream.media``, ``stream.core`` and ``engines``; not ``render``,
 ``live`` or ``cluster``.
 """

@@ -19,9 +19,9 @@ import numpy as np
 
 from engines import Engine
 from engines.style_scale import MIN_SCALE
-from stream.look.stabilize import DEFAULT_STABILITY, Stabilizer
 from stream.media.decode import output_size
 from stream.media.testsrc import TestScene
+from stream.temporal.stabilize import DEFAULT_STABILITY, Stabilizer
 
 ADMIT_SHARE = 0.8
 TARGET_FPS = 15.0

@@ -31,10 +31,10 @@ from pathlib import Path
 from aiohttp import web
 
 from engines import BUILTIN_NAMES, open_engine, resolve
-from engines.cpu import usable_cores
 from engines.errors import OptionError, StylecastError
+from engines.runtimes.cpu import usable_cores
 from stream.core.notes import note
-from stream.look.options import StyleOptions
+from stream.styling.options import StyleOptions
 
 from .capacity import Capacity
 from .capacity import measure as measure_capacity
@@ -44,9 +44,9 @@ from .offer_body import OfferTooLarge, read_offer
 from .offer_limiter import OfferLimiter
 from .peer import OfferError
 from .request_guard import json_error, request_guard
-from .site import open_site, page_address
 from .session import Session
 from .sessions import Sessions
+from .site import open_site, page_address
 from .thumbnails import style_thumbnails
 from .uploads import UploadStore
 

@@ -1,7 +1,7 @@
 """A WebRTC viewer's session: their camera in, the same camera stylized back.
 
 Each :class:`Session` owns an aiortc peer connection (stream/serve/peer.py), the outgoing
-:class:`~stream.serve.stylized_track.StylizedTrack`, its own look (a :class:`~stream.look.stylist.Stylist`:
+:class:`~stream.serve.stylized_track.StylizedTrack`, its own look (a :class:`~stream.styling.stylist.Stylist`:
 style, strength, stabilizer) on the engine every session shares, and every task it starts. The
 page changes the look over a data channel (``{"style", "strength", "keep_colors", "stability"}``,
 any subset; the reply is ``{"state": ...}`` or ``{"error": ...}``) and gets the session's figures
@@ -21,9 +21,9 @@ from aiortc import RTCSessionDescription
 
 from engines import Engine, Style
 from engines.errors import StylecastError
-from stream.look.controls import Controls, parse_controls
-from stream.look.stats import LiveStats
-from stream.look.stylist import Stylist
+from stream.styling.controls import Controls, parse_controls
+from stream.styling.stats import LiveStats
+from stream.styling.stylist import Stylist
 
 from .peer import answer_offer, peer_connection, release
 from .stylized_track import StylizedTrack

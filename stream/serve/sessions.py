@@ -14,7 +14,7 @@ import asyncio
 import gc
 import weakref
 
-from engines.heap import give_back_freed_memory
+from engines.runtimes.heap import give_back_freed_memory
 
 from .session import Session
 

@@ -17,8 +17,8 @@ import av
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
-from stream.look.stylist import Stylist
 from stream.media.decode import upright_rgb
+from stream.styling.stylist import Stylist
 
 
 class StylizedTrack(MediaStreamTrack):

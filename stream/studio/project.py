@@ -16,12 +16,12 @@ import numpy as np
 from PIL import Image
 
 from engines import resolve
-from engines.errors import InputError, OptionError, StyleError, StylecastError
-from stream.look.controls import Controls
-from stream.look.shots import ShotList, find_shots
+from engines.errors import InputError, OptionError, StylecastError, StyleError
+from stream.edit.shots import ShotList, find_shots
 from stream.media.decode import FileDecoder
 from stream.media.image_sequence import DEFAULT_FPS, find_sequence
 from stream.media.timecode import Timecode
+from stream.styling.controls import Controls
 
 LOOK_FIELDS = ("style", "strength", "keep_colors", "stability", "keyframes", "keyframe")
 PICTURES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
@@ -140,7 +140,7 @@ class Project:
         return out
 
     def _paintings(self, value) -> list[dict]:
-        """Painted keyframes (stream/look/painted.py): frames of the clip, pictures of FOLDER."""
+        """Painted keyframes (stream/edit/painted.py): frames of the clip, pictures of FOLDER."""
         out = []
         for item in value if isinstance(value, list) else [value]:
             if not isinstance(item, dict) or set(item) != {"frame", "image"}:

@@ -31,16 +31,16 @@ from aiohttp import web
 
 from engines import BUILTIN_NAMES, open_engine
 from engines.errors import InputError, OptionError, StylecastError
-from stream.look.shots import LIST_SUFFIXES, list_format
+from stream.edit.shots import LIST_SUFFIXES, list_format
 from stream.serve.ice import is_loopback
 from stream.serve.request_guard import json_error, request_guard
 from stream.serve.site import open_site, page_address
 from stream.serve.thumbnails import style_thumbnails
 
 from .job_routes import JobRoutes
-from .shot_routes import ShotRoutes
 from .project import PICTURES, Project, checked_name, find_cuts, media_in
 from .render_queue import RenderQueue
+from .shot_routes import ShotRoutes
 from .store import Store
 from .uploads import receive_upload
 

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from conftest import run_cli
 
-from engines.cpu import CpuEngine
-from engines.cpu_features import cpu_has_bf16
 from engines.errors import EngineUnavailable
-from engines.onnx_networks import BuiltinNetwork
+from engines.networks.onnx_networks import BuiltinNetwork
+from engines.runtimes.cpu import CpuEngine
+from engines.runtimes.cpu_features import cpu_has_bf16
 from stream.media.testsrc import TestScene
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
@@ -80,8 +80,8 @@ def test_precision_choice(monkeypatch):
     assert fp32.precision == "fp32" and isinstance(fp32._network, BuiltinNetwork)
     auto = CpuEngine("mosaic")
     assert auto.precision == ("bf16" if cpu_has_bf16() else "fp32")
-    monkeypatch.setattr("engines.cpu.cpu_has_bf16", lambda: False)
-    monkeypatch.setattr("engines.cpu.bf16_usable", lambda: False)
+    monkeypatch.setattr("engines.runtimes.cpu.cpu_has_bf16", lambda: False)
+    monkeypatch.setattr("engines.runtimes.cpu.bf16_usable", lambda: False)
     assert CpuEngine("mosaic").precision == "fp32"  # auto on a CPU without bf16
     with pytest.raises(EngineUnavailable, match="AMX or AVX-512 BF16"):
         CpuEngine("mosaic", precision="bf16")

@@ -51,7 +51,7 @@ def test_this_machine_reports_real_reasons():
 
 def test_a_gpu_engine_that_fails_to_start_falls_back_under_auto_only(monkeypatch):
     """Fault injection: the CUDA engine raises as torch does when the GPU is out of memory."""
-    import engines.cuda
+    import engines.runtimes.cuda
 
     class OutOfMemory(RuntimeError):
         pass
@@ -59,7 +59,7 @@ def test_a_gpu_engine_that_fails_to_start_falls_back_under_auto_only(monkeypatch
     def broken(*args, **kwargs):
         raise OutOfMemory("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-    monkeypatch.setattr(engines.cuda, "CudaEngine", broken)
+    monkeypatch.setattr(engines.runtimes.cuda, "CudaEngine", broken)
     machine(monkeypatch, "cuda", "cpu")
     notes = []
     engine = registry.open_engine("auto", "mosaic", notes=notes.append)

@@ -13,8 +13,8 @@ pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not CUDA.available, reason=f"n
 
 @pytest.mark.parametrize("w, h", [(640, 360), (1920, 1080), (642, 362)])
 def test_cuda_engine_matches_the_cpu_engine(w, h):
-    from engines.cpu import CpuEngine
-    from engines.cuda import CudaEngine
+    from engines.runtimes.cpu import CpuEngine
+    from engines.runtimes.cuda import CudaEngine
 
     frame = TestScene(w, h).frame(0.4)
     gpu = CudaEngine("starry-night").stylize_one(frame).astype(int)
@@ -27,8 +27,8 @@ def test_cuda_engine_matches_the_cpu_engine(w, h):
 def test_a_picture_style_runs_on_the_gpu_at_the_frame_size(tmp_path):
     import cv2
 
-    from engines.cpu import CpuEngine
-    from engines.cuda import CudaEngine
+    from engines.runtimes.cpu import CpuEngine
+    from engines.runtimes.cuda import CudaEngine
 
     painting = tmp_path / "painting.png"
     cv2.imwrite(str(painting), TestScene(320, 320, seed=11).frame(0.0))
@@ -40,7 +40,7 @@ def test_a_picture_style_runs_on_the_gpu_at_the_frame_size(tmp_path):
 
 
 def test_graph_replay_matches_eager_and_keeps_up_with_new_frames():
-    from engines.cuda import CudaEngine
+    from engines.runtimes.cuda import CudaEngine
 
     scene = TestScene(640, 360)
     graphed, eager = CudaEngine("mosaic"), CudaEngine("mosaic", graphs=False)
@@ -53,7 +53,7 @@ def test_one_upload_and_one_download_per_frame():
     import torch
     from torch.profiler import ProfilerActivity, profile
 
-    from engines.cuda import CudaEngine
+    from engines.runtimes.cuda import CudaEngine
 
     engine = CudaEngine("starry-night")
     frame = TestScene(1280, 720).frame(0.2)
@@ -72,8 +72,8 @@ def test_tensorrt_engine_is_cached_and_a_foreign_entry_is_rebuilt(tmp_path):
     if not status.available:
         pytest.skip(f"no TensorRT here: {status.reason}")
     from engines.catalog import resolve
-    from engines.tensorrt import engine_for
-    from engines.tensorrt_cache import EngineCache
+    from engines.runtimes.tensorrt import engine_for
+    from engines.runtimes.tensorrt_cache import EngineCache
 
     cache = EngineCache(tmp_path)
     first, path = engine_for(resolve("mosaic"), 640, cache=cache)

@@ -4,7 +4,7 @@ import onnx
 import onnxruntime as ort
 
 from engines.catalog import builtin_model
-from engines.graph_rewrite import fuse_instance_norms, fused_model
+from engines.networks.graph_rewrite import fuse_instance_norms, fused_model
 
 
 def test_every_instance_norm_is_fused_and_the_output_is_unchanged():

@@ -1,10 +1,10 @@
-"""glibc heap settings (engines/heap.py): freed frames are kept for the next one, and given back on request."""
+"""glibc heap settings (engines/runtimes/heap.py): freed frames are kept for the next one, and given back on request."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from engines.heap import _libc, give_back_freed_memory, keep_freed_memory
+from engines.runtimes.heap import _libc, give_back_freed_memory, keep_freed_memory
 from stream.serve.diagnostics import resident_mb
 
 needs_glibc = pytest.mark.skipif(_libc() is None, reason="needs Linux with glibc")

@@ -13,14 +13,14 @@ torch = pytest.importorskip("torch", reason="torch is not installed")
 
 from temporal_metrics import ssim_quarter  # noqa: E402
 
-from engines.bf16_network import Bf16Network  # noqa: E402
 from engines.catalog import builtin_model, resolve  # noqa: E402
-from engines.cpu import CpuEngine  # noqa: E402
 from engines.errors import StyleError  # noqa: E402
-from engines.onnx_networks import ImageStyleNetwork  # noqa: E402
-from engines.picture_net import PictureNet, packaged_picture_net  # noqa: E402
-from engines.style_layers import layers_digest, picture_vector, style_layers  # noqa: E402
-from engines.tensors import from_tensor, to_tensor  # noqa: E402
+from engines.networks.onnx_networks import ImageStyleNetwork  # noqa: E402
+from engines.networks.picture_net import PictureNet, packaged_picture_net  # noqa: E402
+from engines.networks.style_layers import layers_digest, picture_vector, style_layers  # noqa: E402
+from engines.networks.tensors import from_tensor, to_tensor  # noqa: E402
+from engines.runtimes.bf16_network import Bf16Network  # noqa: E402
+from engines.runtimes.cpu import CpuEngine  # noqa: E402
 from stream.media.testsrc import TestScene  # noqa: E402
 
 
@@ -61,7 +61,7 @@ def test_bf16_keeps_the_fp32_look_for_pictures_and_built_in_styles(paintings):
 
 
 def test_the_cpu_engine_runs_pictures_in_bf16_where_it_runs_built_in_styles(paintings, monkeypatch):
-    monkeypatch.setattr("engines.cpu.bf16_usable", lambda: True)  # as on a CPU with AMX
+    monkeypatch.setattr("engines.runtimes.cpu.bf16_usable", lambda: True)  # as on a CPU with AMX
     engine = CpuEngine(paintings[0], precision="bf16")
     assert isinstance(engine._network, Bf16Network) and engine.precision_for(engine.style) == "bf16"
     fp32 = CpuEngine(paintings[0], precision="fp32")
@@ -80,7 +80,7 @@ def test_the_graph_compiled_for_a_picture_is_that_picture(paintings, tmp_path, m
     ONNX Runtime), named by its numbers so that two pictures never share a compiled engine."""
     import onnxruntime as ort
 
-    from engines import tensorrt
+    from engines.runtimes import tensorrt
 
     monkeypatch.setenv("STYLECAST_CACHE", str(tmp_path))
     graphs = [tensorrt.style_graph(style) for style in paintings]

@@ -10,9 +10,9 @@ from conftest import run_cli, video_frames
 from temporal_metrics import ssim_quarter
 
 from engines import open_engine
-from engines.any_size_model import any_size_model
 from engines.models import ARBITRARY_PREDICT, ARBITRARY_TRANSFORM, packaged_model
-from engines.onnx_networks import style_vector
+from engines.networks.any_size_model import any_size_model
+from engines.networks.onnx_networks import style_vector
 from engines.style_scale import stylize_scaled
 from stream.media.testsrc import TestScene
 

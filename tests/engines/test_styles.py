@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import H, W, one_error_line, run_cli
 
-from engines import BUILTIN_NAMES, Look, open_engine, resolve
+from engines import BUILTIN_NAMES, Mix, open_engine, resolve
 from engines.errors import StyleError
 from stream.media.testsrc import TestScene
 
@@ -67,22 +67,22 @@ def test_bad_style_specs_say_why(spec, message):
 def test_strength_and_keep_colors(engine, picture):
     engine.set_style("red-flame")
     full = engine.stylize_one(picture).astype(int)
-    engine.set_look(Look(strength=0.0))
+    engine.set_mix(Mix(strength=0.0))
     assert np.array_equal(engine.stylize_one(picture), picture)
-    engine.set_look(Look(strength=0.5))
+    engine.set_mix(Mix(strength=0.5))
     half = engine.stylize_one(picture).astype(int)
     assert np.abs(half - (full + picture) / 2).max() <= 1
-    engine.set_look(Look(keep_colors=True))
+    engine.set_mix(Mix(keep_colors=True))
     kept = engine.stylize_one(picture)
     chroma = lambda im: cv2.cvtColor(im.astype(np.uint8), cv2.COLOR_RGB2YCrCb)[..., 1:].astype(int)
     luma = lambda im: cv2.cvtColor(im.astype(np.uint8), cv2.COLOR_RGB2YCrCb)[..., 0].astype(int)
     assert np.abs(chroma(kept) - chroma(picture)).mean() < 3 < np.abs(chroma(full) - chroma(picture)).mean()
     assert np.abs(luma(kept) - luma(full)).mean() < 3
-    engine.set_look(Look())
+    engine.set_mix(Mix())
 
 
 def test_image_style_vector_is_computed_once(tmp_path, picture, monkeypatch):
-    import engines.cpu as cpu
+    import engines.runtimes.cpu as cpu
 
     calls = []
     real = cpu.style_vector

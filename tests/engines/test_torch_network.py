@@ -8,9 +8,9 @@ torch = pytest.importorskip("torch", reason="torch is not installed")
 
 from engines import resolve  # noqa: E402
 from engines.catalog import builtin_model  # noqa: E402
-from engines.cpu import CpuEngine  # noqa: E402
-from engines.multistyle_net import MultistyleNet  # noqa: E402
-from engines.tensors import from_tensor, to_tensor  # noqa: E402
+from engines.networks.multistyle_net import MultistyleNet  # noqa: E402
+from engines.networks.tensors import from_tensor, to_tensor  # noqa: E402
+from engines.runtimes.cpu import CpuEngine  # noqa: E402
 from stream.media.testsrc import TestScene  # noqa: E402
 
 

@@ -52,7 +52,7 @@ def test_onnx_model_renders_a_clip(make_clip, tmp_path):
 
 def test_pth_checkpoint_is_converted_once_and_matches_torch(tmp_path):
     torch = pytest.importorskip("torch")
-    from engines.transformer_net import TransformerNet
+    from engines.networks.transformer_net import TransformerNet
 
     torch.manual_seed(0)
     net = TransformerNet().eval()
@@ -125,7 +125,7 @@ def _external_model(folder, location="weights.bin"):
 
 
 def test_external_data_inside_the_folder_is_used(tmp_path):
-    from engines.external_data import external_locations
+    from engines.networks.external_data import external_locations
 
     assert external_locations(_external_model(tmp_path)) == ["weights.bin"]  # the case below is real
     engine = open_engine("cpu", str(_external_model(tmp_path)))

@@ -5,7 +5,7 @@ import json
 import subprocess
 import sys
 
-from stream.look.adapt import ADAPT_EVERY_S, RETRY_AFTER_S, RUNGS, MachineIdle, ScaleGovernor
+from stream.styling.adapt import ADAPT_EVERY_S, RETRY_AFTER_S, RUNGS, MachineIdle, ScaleGovernor
 
 
 def _window(governor: ScaleGovernor, now: float, counts: list[int], came: int, left: int, ms: float,

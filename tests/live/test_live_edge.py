@@ -7,6 +7,7 @@ import time
 
 from conftest import free_port
 from loopback import publish
+
 from stream.live.live_edge import CATCH_UP_S, LiveEdge
 from stream.live.sources import UrlSource
 

@@ -1,0 +1,194 @@
+"""One look on a shared engine: the controls, the network of their style, the stabilizer.
+
+A live job has one :class:`Stylist`; a server has one per viewer, all on one engine. Frames are
+stylized with the network and look of the moment (swapped whole by ``control``, so a frame never
+sees half of a change) and, if the engine fails on one, the picture passes through and the
+failure is counted: the output never freezes. ``control`` is the one place a look changes, for
+the Python API, the live control endpoint and the WebRTC data channel alike. With ``span`` seconds
+a change moves there over time, as a keyframe in a looks file does (stream/styling/keyframes.py): numbers
+glide, and a new built-in style crossfades inside the network.
+
+Below the frame's size (``--style-scale``, or the governor stepping down to hold the rate) the
+stabilizer works at the network's size too, and the picture is grown back to the frame's size
+after it (engines/style_scale.py): a frame's whole cost then follows the network's size.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import cv2
+import numpy as np
+
+from engines import Engine, Style, resolve
+from engines.errors import OptionError
+from engines.mix import Mix
+from engines.network_cache import NetworkCache
+from engines.style_scale import grow, shrink, stylize_scaled
+from stream.media.testsrc import TestScene
+from stream.temporal.stabilize import Stabilizer
+
+from .adapt import ScaleGovernor
+from .controls import Controls, move_span
+from .keyframes import EASES, Key, value_at
+from .stats import LiveStats
+
+DEGRADED_AFTER = 10  # failed frames in a row before the output reports itself degraded
+CALIBRATION_RUNS = 3  # network and stabilizer runs on a stand-in picture before the first frame
+LIVE_NETWORKS = 16   # networks a viewer keeps (a crossfade's steps are built as they are reached)
+
+
+@dataclass(frozen=True)
+class _Move:
+    """From one look to another between ``start`` and ``start + span`` (time.monotonic())."""
+
+    start: float
+    span: float
+    ease: str
+    before: tuple[Controls, Style]
+    after: tuple[Controls, Style]
+
+    def at(self, now: float) -> tuple[Controls, Style]:
+        (a, a_style), (b, b_style) = self.before, self.after
+        keys = lambda x, y: [Key(self.start, x), Key(self.start + self.span, y, self.ease)]  # noqa: E731
+        style = value_at(keys(a_style, b_style), now)
+        values = {f: value_at(keys(getattr(a, f), getattr(b, f)), now) for f in ("strength", "keep_colors", "stability")}
+        return b.updated(style=style.name, **values), style
+
+
+class Stylist:
+    """``styles`` turns a style spec into a Style (raising StyleError for one not allowed here):
+    ``resolve`` by default; a server passes its own, which allows viewers no server files."""
+
+    def __init__(self, engine: Engine, controls: Controls, stats: LiveStats | None = None,
+                 styles: Callable[[str], Style] = resolve, style_scale: float = 1.0, adapt: bool = False,
+                 fps: float | None = None):
+        self.engine, self.stats, self._styles = engine, stats or LiveStats(), styles
+        # the network's size; ``fps``, the rate to hold, lets the first frames set the first size
+        self.governor = ScaleGovernor(style_scale, engine.parallel_frames, adapt, fps)
+        self.networks = NetworkCache(engine, LIVE_NETWORKS)
+        style = styles(controls.style)
+        self._now = (controls, style, self.networks.get(style))
+        self._move: _Move | None = None
+        self.stabilizer = Stabilizer(controls.stability, thorough=False)  # live: the frame rate first
+        self._calibrated = False
+        self._restyled = False
+
+    @property
+    def controls(self) -> Controls:
+        return self._now[0]
+
+    @property
+    def style(self) -> Style:
+        return self._now[1]
+
+    def control(self, span: float | None = None, ease: str = "linear", **fields) -> dict:
+        """Change any of style, strength, keep_colors and stability between frames, at once or
+        moving there over ``span`` seconds; returns the new state. Everything is checked (and a
+        new style's network built) before anything changes."""
+        span = move_span(span)
+        if ease not in EASES:
+            raise OptionError(f"ease must be one of {', '.join(EASES)}, got {ease!r}")
+        old, style, network = self._now
+        new = old.updated(**fields)
+        restyled = new.style != old.style
+        if restyled:
+            style = self._styles(new.style)
+            network = self.networks.get(style)
+        now = time.monotonic()
+        self._move = _Move(now, span, ease, self._look(now)[:2], (new, style)) if span > 0 else None
+        self._now = (new, style, network)
+        self._restyled = self._restyled or (restyled and span == 0)  # the stabilizer forgets the old style
+        return self.state()
+
+    def _look(self, now: float) -> tuple[Controls, Style, object]:
+        """The controls, style and network of this moment (part of the way, while a look moves)."""
+        move = self._move
+        if move is None or now >= move.start + move.span:
+            return self._now
+        controls, style = move.at(now)
+        return controls, style, self.networks.get(style)
+
+    def state(self) -> dict:
+        """The look asked for; while it is still moving there, ``moving`` holds the look of this
+        moment and the seconds left."""
+        controls, style, _ = self._now
+        state = {"style": style.name, "strength": controls.strength, "keep_colors": controls.keep_colors,
+                 "stability": controls.stability, "style_scale": self.governor.scale}
+        now, move = time.monotonic(), self._move
+        if move is not None and now < move.start + move.span:
+            current, current_style, _ = self._look(now)
+            state["moving"] = {"seconds_left": round(move.start + move.span - now, 2), "style": current_style.name,
+                               "strength": round(current.strength, 4), "stability": round(current.stability, 4)}
+        return state
+
+    @property
+    def precision(self) -> str:
+        """The number format the current style actually runs in."""
+        return self.engine.precision_for(self.style)
+
+    def stylize(self, image: np.ndarray) -> np.ndarray:
+        """uint8 HWC RGB -> stylized; on an engine failure, the picture as it was. Below the frame's
+        size the result is the network's own, at its working size, and plain: ``stabilize`` grows it
+        and applies the look."""
+        controls, _, network = self._look(time.monotonic())
+        scale, started = self.governor.scale, time.perf_counter()
+        try:
+            small = shrink(image, scale) if scale < 1 else None
+            if small is not None and small.shape != image.shape:
+                stylized = self.engine.stylize_one(small, network, Mix())
+            else:
+                stylized = stylize_scaled(self.engine, image, network, controls.mix, scale)
+        except Exception as exc:  # counted and reported; the picture passes through, never a freeze
+            self.stats.frame_failed(exc, DEGRADED_AFTER)
+            return image
+        self.stats.frame_ok()
+        self.governor.network_ms((time.perf_counter() - started) * 1000, scale)
+        return stylized
+
+    def calibrate(self, size: tuple[int, int] | None) -> float | None:
+        """Before the first frame: run the network and the stabilizer on a picture of the frames'
+        ``size`` (width, height; the built-in scene), so the first frames do not pay the network's
+        warm-up and, where the size adapts, start at the size the machine holds
+        (stream/styling/adapt.py). Once: the size the network then runs at, when it changed; nothing
+        where the size is not known, or after the first time."""
+        if not size or self._calibrated:
+            return None
+        self._calibrated = True
+        picture = TestScene(*size).frame(0.0)
+        asked, probe = self.governor.scale, self.governor.probe_scale()
+        self.governor.scale = probe  # measured there (at half the size, in a quarter of the time)
+        for _ in range(CALIBRATION_RUNS):
+            self.stabilize(picture, self.stylize(picture))
+        new = self.governor.first_size(asked)
+        if self.governor.scale != probe:  # the size it will run at, warmed up
+            self.stabilize(picture, self.stylize(picture))
+        self.stabilizer.reset()
+        self.stats.flicker.reset()
+        return new
+
+    def adapt(self) -> float | None:
+        """Let the network's size follow what the machine keeps up with (stream/styling/adapt.py); call
+        now and then. The new size when it changed."""
+        return self.governor.update(self.stats.captured, self.stats.emitted)
+
+    def stabilize(self, original: np.ndarray, stylized: np.ndarray) -> np.ndarray:
+        """In frame order: each frame builds on the one before (since the last change of style). A
+        ``stylized`` smaller than ``original`` (``stylize`` below the frame's size) is stabilized at
+        its own size against the original shrunk to it, then grown to the frame's size."""
+        started, scale = time.perf_counter(), self.governor.scale
+        if self._restyled:
+            self._restyled = False
+            self.stabilizer.reset()
+            self.stats.flicker.reset()  # a new style is a change on purpose, not flicker
+        controls = self._look(time.monotonic())[0]
+        self.stabilizer.set_stability(controls.stability)
+        if stylized.shape == original.shape:
+            out = self.stabilizer(original, stylized)
+        else:
+            small = cv2.resize(original, stylized.shape[1::-1], interpolation=cv2.INTER_AREA)  # as shrink() made it
+            out = grow(self.stabilizer(small, stylized), original, small, controls.mix)
+        self.stats.flicker.update(original, out)
+        self.governor.stage_ms((time.perf_counter() - started) * 1000, scale)
+        return out
