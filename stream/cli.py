@@ -220,16 +220,15 @@ def _options(cls, args: argparse.Namespace):
 
 
 def _render(args) -> int:
-    from stream.core.progress import progress_bar
+    from stream.core.progress import terminal
     from stream.render.job import RenderOptions, render
 
     job, options = render, RenderOptions
     if args.cluster:  # only then: the cluster's module imports Ray
         from stream.cluster.job import ClusterRenderOptions as options
         from stream.cluster.job import render_on_cluster as job
-    with ExitStack() as stack:  # the bar opens once the frame count is known, and closes with the render
-        result = job(_options(options, args), lambda total, label="render": stack.enter_context(
-            progress_bar(label, total, enabled=False if args.json else None)))
+    with ExitStack() as stack:  # a bar opens once its size is known, and closes with the render
+        result = job(_options(options, args), terminal(stack, enabled=False if args.json else None))
     if args.json:
         print(json.dumps(result.as_dict()))
     else:
@@ -242,16 +241,16 @@ def _render(args) -> int:
 
 
 def _shots(args) -> int:
-    from stream.core.progress import progress_bar
-    from stream.edit.shots import find_shots, list_format
+    from stream.core.progress import terminal
+    from stream.edit.cuts import find_shots
+    from stream.edit.shots import list_format
 
     if args.output is not None:
         list_format(args.output)  # a wrong extension is refused before the clip is read
     if args.fps is not None and not 0 < args.fps <= 1000:
         raise OptionError(f"--fps must be above 0 and at most 1000, got {args.fps:g}")
     with ExitStack() as stack:
-        shots = find_shots(args.input, args.fps, lambda total: stack.enter_context(
-            progress_bar("shots", total, enabled=False if args.json else None)))
+        shots = find_shots(args.input, args.fps, terminal(stack, enabled=False if args.json else None))
     if args.output is not None:
         shots.write(args.output, args.overwrite, media=args.input, looks=_per_shot(args.style_per_shot, len(shots.shots)))
     if args.json:

@@ -34,7 +34,7 @@ from clips import real_clip  # noqa: E402
 from machine import cpu_name  # noqa: E402
 
 from engines import open_engine  # noqa: E402
-from stream.edit.shots import find_shots  # noqa: E402
+from stream.edit.cuts import find_shots  # noqa: E402
 from stream.media.testsrc import TestScene  # noqa: E402
 from stream.render.job import RenderOptions, render  # noqa: E402
 

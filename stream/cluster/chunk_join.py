@@ -13,10 +13,8 @@ from contextlib import ExitStack
 from fractions import Fraction
 from pathlib import Path
 
-import av
-
-from stream.media.decode import FileDecoder
-from stream.render.render_output import RenderOutput
+from stream.media.decode import FileDecoder, VideoFile
+from stream.media.encode import FileEncoder
 
 from .chunk_plan import Chunk
 
@@ -25,31 +23,29 @@ def _copy_packets(decoder: FileDecoder):
     """(seconds, packet) of the source's streams to copy, in file order."""
     if not decoder.copy_streams:
         return
-    for packet in decoder.container.demux(decoder.copy_streams):
-        if packet.size and packet.dts is not None:
+    for packet in decoder.packets(decoder.copy_streams):
+        if packet.dts is not None:
             yield float(packet.dts * packet.time_base), packet
 
 
-def join_chunks(opts, source: Path, chunks: list[Chunk], files: list[Path]):
-    """Write ``opts.output`` from the chunk ``files``; returns the writer (frames and packets written)."""
+def join_chunks(opts, source: Path, chunks: list[Chunk], files: list[Path]) -> tuple[FileEncoder, bool]:
+    """Write ``opts.output`` (a RenderOptions') from the chunk ``files``; the writer (frames and
+    packets written) and whether the output was written in fragments."""
+    plan = opts.output_plan()
     with ExitStack() as stack:
-        decoder = FileDecoder(source, ignore_errors=opts.ignore_errors)
-        stack.callback(decoder.close)
-        output = RenderOutput(opts, decoder, decoder.timecode, stack)
-        writer = output.writer
+        decoder = stack.enter_context(FileDecoder(source, ignore_errors=opts.ignore_errors))
+        writer = plan.open(stack, decoder, decoder.timecode, overwrite=opts.overwrite, crf=opts.crf,
+                           preset=opts.preset, ignore_errors=opts.ignore_errors)
         try:
-            with av.open(str(files[0])) as first:
-                writer.start_copy(first.streams.video[0])
+            with VideoFile(files[0]) as first:
+                writer.start_copy(first.video)
             sound = _copy_packets(decoder)
             waiting = next(sound, None)
             for chunk, path in zip(chunks, files):
-                with av.open(str(path)) as part:
-                    video = part.streams.video[0]
-                    shift = round(Fraction(chunk.start + decoder.start_time) / video.time_base)
-                    for packet in part.demux(video):
-                        if not packet.size:
-                            continue
-                        when = float(packet.pts * video.time_base) + chunk.start + decoder.start_time
+                with VideoFile(path) as part:
+                    shift = round(Fraction(chunk.start + decoder.start_time) / part.video.time_base)
+                    for packet in part.packets([part.video]):
+                        when = float(packet.pts * part.video.time_base) + chunk.start + decoder.start_time
                         while waiting is not None and waiting[0] <= when:
                             writer.write(waiting[1])
                             waiting = next(sound, None)
@@ -63,4 +59,4 @@ def join_chunks(opts, source: Path, chunks: list[Chunk], files: list[Path]):
         except BaseException:
             writer.abort()
             raise
-        return output
+        return writer, plan.fragments(decoder.duration)

@@ -18,7 +18,8 @@ import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from engines.errors import OutputError
+from engines.errors import OutputError, StylecastError
+from stream.media.decode import VideoFile
 
 CHUNK_SECONDS = 30.0
 PLAN_FILE = "plan.json"
@@ -119,12 +120,10 @@ class ChunkFolder:
 def video_frame_count(path: Path) -> int | None:
     """How many video packets a file holds (one per frame in what stylecast writes); None when
     there is no such file or it cannot be read."""
-    import av
-
     if not path.is_file():
         return None
     try:
-        with av.open(str(path)) as container:
-            return sum(1 for p in container.demux(video=0) if p.size)
-    except (av.error.FFmpegError, IndexError):
+        with VideoFile(path) as chunk:
+            return sum(1 for _ in chunk.packets([chunk.video]))
+    except StylecastError:
         return None

@@ -16,6 +16,7 @@ import ray
 
 from engines import open_engine
 from engines.errors import StylecastError
+from stream.core.progress import Advance, quiet
 from stream.render.job import RenderOptions, render
 
 from .chunk_options import chunk_options
@@ -61,15 +62,17 @@ class ChunkRenderer:
         opts = chunk_options(self.opts, chunk, path)
         pending, last = [0], [time.monotonic()]
 
-        def advance(n: int = 1) -> None:
+        def advance(n: int = 1, info: str | None = None) -> None:
             pending[0] += n
             if time.monotonic() - last[0] >= REPORT_EVERY_S:
                 self.counter.add.remote(pending[0])
                 pending[0], last[0] = 0, time.monotonic()
 
+        def progress(total: int | None, label: str) -> Advance:  # the driver's bar counts frames only
+            return advance if label == "render" else quiet(total, label)
+
         try:
-            result = render(opts, lambda total, label="render": advance if label == "render" else None,
-                            engine=self.engine)
+            result = render(opts, progress, engine=self.engine)
         except StylecastError as exc:
             raise type(exc)(f"on node {self.node}: {exc}") from None
         finally:

@@ -23,13 +23,13 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Callable
 
-import av
-
 from engines import open_engine, resolve
-from engines.errors import InputError, OptionError, OutputError, StylecastError
+from engines.errors import OptionError, OutputError, StylecastError
 from stream.core.notes import note
-from stream.edit.shots import ShotList, find_shots
-from stream.media.decode import open_media
+from stream.core.progress import Advance, Progress, quiet
+from stream.edit.cuts import find_shots
+from stream.edit.shots import ShotList
+from stream.media.decoder import open_decoder
 from stream.media.testsrc import write_test_clip
 from stream.render.job import RenderOptions, RenderResult, prepare, render
 
@@ -58,24 +58,6 @@ class ClusterRenderOptions(RenderOptions):
         if self.keyframes:
             raise OptionError("--keyframe renders on one machine for now: leave out --cluster")
         check_cluster(self)
-
-
-def frame_times(source: Path) -> tuple[list[float], Fraction]:
-    """Every frame's time in seconds from the first, from the packets alone (no decoding), and the
-    video's frame rate."""
-    with open_media(source) as container:
-        if not container.streams.video:
-            raise InputError(f"{source.name} has no video stream")
-        video = container.streams.video[0]
-        try:
-            stamps = sorted(p.pts if p.pts is not None else p.dts for p in container.demux(video)
-                            if p.size and (p.pts is not None or p.dts is not None))
-        except av.error.FFmpegError as exc:
-            raise InputError(f"{source.name} is damaged: {exc.strerror}") from None
-        if not stamps:
-            raise InputError(f"no video frame could be read from {source.name}")
-        rate = Fraction(video.average_rate or video.guessed_rate or 25)
-        return [float((s - stamps[0]) * video.time_base) for s in stamps], rate
 
 
 def _shots(opts, source: Path, times: list[float], rate: Fraction) -> ShotList:
@@ -173,13 +155,14 @@ def _run_chunks(ray, opts, source: Path, folder: ChunkFolder, chunks: list[Chunk
         ray.shutdown()
 
 
-def _run_here(opts, source: Path, folder: ChunkFolder, todo: list[Chunk], advance, progress=None):
+def _run_here(opts, source: Path, folder: ChunkFolder, todo: list[Chunk], advance: Advance, progress: Progress):
     """``--cluster here``: the chunks still to do, one after another in this process, on one engine
     (an exception from ``advance``, a cancel, stops between frames; the finished chunks stay).
-    ``progress(total, label)`` hears what is not frames (a painted shot's training)."""
+    Each chunk's frames go to the whole render's ``advance``; ``progress`` hears what is not
+    frames (a painted shot's training)."""
 
-    def heard(total, label="render"):
-        return advance if label == "render" else progress(total, label) if progress else None
+    def heard(total: int | None, label: str) -> Advance:
+        return advance if label == "render" else progress(total, label)
 
     engine, ran = None, {}
     for chunk in todo:
@@ -196,7 +179,7 @@ def _run_here(opts, source: Path, folder: ChunkFolder, todo: list[Chunk], advanc
     return ["here"] if todo else [], ran, 0
 
 
-def render_on_cluster(opts: ClusterRenderOptions, progress=None):
+def render_on_cluster(opts: ClusterRenderOptions, progress: Progress = quiet):
     """``render(opts)`` in chunks on the cluster ``opts.cluster``: the same RenderResult."""
     opts = prepare(opts)
     address = parse_cluster(opts.cluster)
@@ -212,7 +195,8 @@ def render_on_cluster(opts: ClusterRenderOptions, progress=None):
         source = opts.output.parent / f".{opts.output.name}.stylecast-testsrc.mkv"
         if not source.exists():
             write_test_clip(source)
-    times, rate = frame_times(source)
+    with open_decoder(source) as decoder:
+        times, rate = decoder.frame_times(), decoder.rate
     shots = _shots(opts, source, times, rate)
     chunks = plan_chunks(times, opts.chunk_seconds, shots.starts())
     done = folder.open(plan_key(source, {f: getattr(opts, f) for f in _PLAN_FIELDS}), chunks)
@@ -221,7 +205,7 @@ def render_on_cluster(opts: ClusterRenderOptions, progress=None):
         opts = replace(opts, shots=folder.path / "shots.csv")
     if done:
         note(f"{len(done)} of {len(chunks)} chunks were already rendered: rendering the other {len(chunks) - len(done)}")
-    advance = progress(len(times)) if progress else (lambda n=1, info=None: None)
+    advance = progress(len(times), "render")
     advance(sum(c.frames for c in done))
     todo = [c for c in chunks if c not in done]
     if address.kind == "here":
@@ -230,17 +214,16 @@ def render_on_cluster(opts: ClusterRenderOptions, progress=None):
         ray = connect(address)
         with redirect_stdout(sys.stderr):  # Ray prints a dead worker's report on stdout: keep --json clean
             workers, ran, retries = _run_chunks(ray, opts, source, folder, chunks, todo, advance)
-    output = join_chunks(opts, source, chunks, [folder.file(c) for c in chunks])
+    writer, fragmented = join_chunks(opts, source, chunks, [folder.file(c) for c in chunks])
     if opts.input is None:
         source.unlink(missing_ok=True)
     folder.remove()
     seconds = time.perf_counter() - started
-    writer = output.writer
     return RenderResult(frames=writer.frames, seconds=round(seconds, 3), fps=round(writer.frames / max(seconds, 1e-9), 2),
-                        engine=ran.get("engine", opts.engine),
-                        precision=ran.get("precision", "fp32"), style=style.name, output=str(opts.output), codec=output.codec,
-                        stability=opts.stability, fragmented=output.fragmented, copied_packets=writer.copied_packets,
-                        skipped_streams=output.skipped, timecode=str(writer.timecode) if writer.timecode else None,
+                        engine=ran.get("engine", opts.engine), precision=ran.get("precision", "fp32"), style=style.name,
+                        output=str(opts.output), codec=opts.output_plan().codec_name, stability=opts.stability,
+                        fragmented=fragmented, copied_packets=writer.copied_packets, skipped_streams=writer.skipped,
+                        timecode=str(writer.timecode) if writer.timecode else None,
                         shots=len(shots.shots), chunks=len(chunks), workers=len(workers),
                         retries=retries)
 

@@ -16,7 +16,7 @@ class Frame:
     ``alpha`` is the source's alpha plane (uint8, or uint16 for deeper sources), carried untouched
     to an output that holds it; ``number`` is an image sequence's frame number; a ``warmup`` frame
     only warms the stabilizer up before a time range and is not written; ``look`` is the look
-    a render's timeline chose for it.
+    a render's looks file gave it.
     """
 
     image: np.ndarray
@@ -30,7 +30,7 @@ class Frame:
     alpha: np.ndarray | None = None
     number: int | None = None
     warmup: bool = False
-    look: tuple | None = None  # (entry, controls, style) a render's looks gave it (stream/edit/looks.py)
+    look: object | None = None  # the FrameLook a render's looks file gave it (stream/edit/looks.py)
 
     @property
     def time(self) -> float | None:

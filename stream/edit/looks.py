@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from engines.catalog import Style, resolve
 from engines.errors import InputError, OptionError, StyleError
@@ -62,8 +62,17 @@ class Entry:
     paintings: list = dataclass_field(default_factory=list)  # painted keyframes (stream/edit/painted.py)
 
 
+class FrameLook(NamedTuple):
+    """The look of one frame: the looks file's entry that gave it (0: none, the command line's
+    look), its values at that frame and its style."""
+
+    entry: int
+    controls: Controls
+    style: Style
+
+
 class LookTimeline:
-    """The look of every frame of a render: ``at(index)`` -> (entry number or 0, controls, style)."""
+    """The look of every frame of a render: ``at(index)``, a :class:`FrameLook`."""
 
     def __init__(self, base: Controls, base_style: Style, entries: list[Entry] = ()):
         self.base, self.base_style = base, base_style
@@ -74,14 +83,15 @@ class LookTimeline:
                 raise OptionError(f"entry {after.number} ({after.span.label}) overlaps entry {before.number} "
                                   f"({before.span.label}); each frame takes one look")
 
-    def at(self, index: int) -> tuple[int, Controls, Style]:
+    def at(self, index: int) -> FrameLook:
+        """The look of source frame ``index``."""
         i = bisect.bisect_right(self._firsts, index) - 1
         if i < 0 or index > self.entries[i].span.last:
-            return 0, self.base, self.base_style
+            return FrameLook(0, self.base, self.base_style)
         entry = self.entries[i]
         values = {field: value_at(keys, index) for field, keys in entry.tracks.items()}
         style = values.pop("style", self.base_style)
-        return entry.number, self.base.updated(style=style.name, **values), style
+        return FrameLook(entry.number, self.base.updated(style=style.name, **values), style)
 
 
 class _Reader:

@@ -20,6 +20,7 @@ import numpy as np
 
 from engines.catalog import Style
 from engines.errors import InputError, OptionError
+from stream.core.progress import Progress, quiet
 from stream.styling.keyframes import Key
 
 from .looks import Entry, LookTimeline, Span
@@ -80,11 +81,11 @@ def _neighbours(entry: Entry, frames: int | None) -> list[int]:
 
 
 def paint_timeline(timeline: LookTimeline, frames_of: Callable[[set[int]], dict[int, np.ndarray]],
-                   frames: int | None, steps: int | None, progress: Callable[[int, str], Callable] | None) -> list[dict]:
+                   frames: int | None, steps: int | None, progress: Progress = quiet) -> list[dict]:
     """Train the network of every entry with paintings (or take it from the cache) and give the
     entry its look. ``frames_of(indexes)`` decodes those source frames (uint8 HWC RGB, at the size
-    the network sees), ``progress(total, label)`` may return ``advance(n, info)``. One row per
-    trained entry, for the summary."""
+    the network sees: a decoder's ``frames_at``); ``progress`` hears each training ("painting shot
+    2", with its loss). One row per trained entry, for the summary."""
     painted = [e for e in timeline.entries if e.paintings]
     if not painted:
         return []
@@ -114,12 +115,11 @@ def paint_timeline(timeline: LookTimeline, frames_of: Callable[[set[int]], dict[
         keyframes = [PaintedFrame(decoded[p.frame], paintings[id(p)]) for p in entry.paintings]
         pairs = [(decoded[j], decoded[j + 1]) for j in _neighbours(entry, frames) if j in decoded and j + 1 in decoded]
         total = steps or STEPS
-        advance = progress(total, f"painting {entry.span.label}") if progress else None
+        advance = progress(total, f"painting {entry.span.label}")
         done = [0]
 
         def heard(step: int, loss: float) -> None:
-            if advance is not None:
-                advance(step - done[0], f"loss {loss:.3f}")
+            advance(step - done[0], f"loss {loss:.3f}")
             done[0] = step
 
         trained = keyframe_model(keyframes, pairs, total, heard)

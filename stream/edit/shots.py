@@ -1,9 +1,5 @@
-"""The shots of a clip: where it cuts, as an editable list (``stylecast shots``).
-
-A cut is found the way the stabilizer finds one (stream/temporal/stabilize.py): the previous picture, moved
-along the optical flow to this one, no longer explains it (median mismatch above CUT_MISMATCH).
-Here that runs on luma alone, read straight from the decoded picture's Y plane and shrunk to
-SHOT_SIDE pixels wide, so listing costs little more than decoding (docs/benchmarks.md).
+"""The shots of a clip as an editable list (``stylecast shots``; where the cuts are found:
+stream/edit/cuts.py).
 
 A shot list is a CSV or JSON file with one row per shot: its number (from 1), first and last frame
 (counted from the clip's first frame, 0), start and end in seconds, and its timecode in and out
@@ -20,24 +16,13 @@ import json
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Iterator
-
-import av
-import cv2
-import numpy as np
 
 from engines.errors import InputError, OptionError
-from stream.core.frame import Frame
-from stream.media.decode import open_media, read_timecode
-from stream.media.image_sequence import DEFAULT_FPS, SequenceDecoder, find_sequence, is_sequence_input
 from stream.media.output_file import AtomicOutput
 from stream.media.timecode import Timecode
-from stream.temporal.stabilize import CUT_MISMATCH, median_level, pixel_grid, warped_mismatch
 
 from .timelines import TIMELINE_SUFFIXES, read_list_text, read_timeline, scenedetect_starts, timeline_text
 
-SHOT_SIDE = 160  # pixels wide the pictures are compared at; bikes.mp4's 5 cuts measure 0.10-0.23 here,
-                 # its continuous motion at most 0.027 (the threshold is 0.05)
 LIST_SUFFIXES = (".csv", ".json", *TIMELINE_SUFFIXES)
 COLUMNS = ("shot", "first_frame", "last_frame", "frames", "start", "end", "timecode_in", "timecode_out")
 
@@ -52,23 +37,6 @@ class Shot:
     end: float
     timecode_in: str
     timecode_out: str
-
-
-class CutFinder:
-    """Feed grey pictures in order; ``is_cut`` says whether each one starts a new shot."""
-
-    def __init__(self):
-        self._flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
-        self._grids: dict = {}
-        self._prev: np.ndarray | None = None
-
-    def is_cut(self, grey: np.ndarray) -> bool:
-        prev, self._prev = self._prev, grey
-        if prev is None or prev.shape != grey.shape:
-            return False
-        back = self._flow.calc(grey, prev, None)
-        where = pixel_grid(*grey.shape, self._grids) + back
-        return median_level(warped_mismatch(prev, grey, where)) > CUT_MISMATCH
 
 
 @dataclass
@@ -187,78 +155,3 @@ def _read_rows(path: Path) -> list | tuple[list[int], int]:
     if not isinstance(rows, list) or not rows:
         raise InputError(f"{path.name} lists no shots")
     return rows
-
-
-# -- reading the clip small --------------------------------------------------------------------
-
-def _luma(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
-    """The picture's luma at width x height: its Y plane where it has one (no colour conversion)."""
-    if frame.format.name.startswith(("yuv", "yuvj", "nv12", "gray")) and len(frame.planes) >= 1:
-        plane = frame.planes[0]
-        deep = frame.format.components[0].bits > 8
-        y = np.frombuffer(plane, np.uint16 if deep else np.uint8).reshape(-1, plane.line_size // (2 if deep else 1))
-        y = y[:frame.height, :frame.width]
-        if deep:
-            y = (y >> (frame.format.components[0].bits - 8)).astype(np.uint8)
-        return cv2.resize(y, (width, height), interpolation=cv2.INTER_AREA)
-    return frame.to_ndarray(width=width, height=height, format="gray")
-
-
-def _file_pictures(path: Path) -> tuple[Iterator[np.ndarray], Fraction, Timecode | None, int | None]:
-    container = open_media(path)
-    if not container.streams.video:
-        container.close()
-        raise InputError(f"{path.name} has no video stream")
-    video = container.streams.video[0]
-    video.thread_type = "AUTO"
-    rate = Fraction(video.average_rate or video.guessed_rate or 25)
-    cc = video.codec_context
-    if not (cc and cc.width and cc.height):
-        container.close()
-        raise InputError(f"{path.name} is damaged: the size of its video cannot be told")
-    width, height = SHOT_SIDE, max(8, round(SHOT_SIDE * cc.height / cc.width))
-
-    def pictures():
-        try:
-            for packet in container.demux(video):
-                for frame in packet.decode():
-                    yield _luma(frame, width, height)
-        except av.error.FFmpegError as exc:
-            raise InputError(f"{path.name} is damaged: decoding broke ({exc.strerror})") from None
-        finally:
-            container.close()
-
-    return pictures(), rate, read_timecode(container, video), video.frames or None
-
-
-def _sequence_pictures(path: Path, fps: float | None):
-    decoder = SequenceDecoder(find_sequence(path), fps or DEFAULT_FPS, max_side=SHOT_SIDE)
-
-    def pictures():
-        try:
-            for item in decoder:
-                if isinstance(item, Frame):
-                    yield cv2.cvtColor(item.image, cv2.COLOR_RGB2GRAY)
-        finally:
-            decoder.close()
-
-    return pictures(), decoder.rate, decoder.timecode, decoder.expected_frames
-
-
-def find_shots(path: Path, fps: float | None = None,
-               progress: Callable[[int | None], Callable[[int], None]] | None = None) -> ShotList:
-    """The shots of a media file or an image sequence. ``progress(total)`` may return ``advance(n)``."""
-    if is_sequence_input(path):
-        pictures, rate, first, total = _sequence_pictures(path, fps)
-    else:
-        pictures, rate, first, total = _file_pictures(path)
-    advance = progress(total) if progress else (lambda n=1: None)
-    finder, cuts, frames = CutFinder(), [0], 0
-    for grey in pictures:
-        if finder.is_cut(grey):
-            cuts.append(frames)
-        frames += 1
-        advance(1)
-    if frames == 0:
-        raise InputError(f"no video frame could be decoded from {path.name}")
-    return ShotList.from_cuts(cuts, frames, rate, first)

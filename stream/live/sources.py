@@ -26,7 +26,7 @@ import av
 
 from engines.errors import InputError
 from stream.core.frame import Frame
-from stream.media.decode import FileDecoder, output_size, upright_rgb
+from stream.media.decode import FileDecoder, open_url, output_size, upright_rgb
 from stream.media.testsrc import TestScene
 
 from .adts import split_adts
@@ -142,7 +142,7 @@ class UrlSource:
             options["rtsp_transport"] = "tcp"
         try:
             timeouts = self.timeouts if open_timeout is None else (open_timeout, self.timeouts[1])
-            container = av.open(self.url, options=options, timeout=timeouts)
+            container = open_url(self.url, options, timeouts)
         except (av.error.FFmpegError, OSError) as exc:
             self.last_error = str(getattr(exc, "strerror", None) or exc)
             return None

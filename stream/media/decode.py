@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Iterator
 
 import av
+import cv2
 import numpy as np
 
 from engines.errors import InputError, StylecastError
@@ -69,7 +70,8 @@ def read_timecode(container, video) -> Timecode | None:
 
 
 def open_media(path: Path):
-    """Open a media file for reading, turning every way it can fail into one InputError line."""
+    """Open a media file for reading, turning every way it can fail into one InputError line. The
+    one ``av.open`` of a file to read in stylecast (a network source's is ``open_url``)."""
     if not path.exists():
         raise InputError(f"input not found: {path}")
     if path.is_dir():
@@ -82,38 +84,46 @@ def open_media(path: Path):
         raise InputError(f"{path.name} is not a video file or is damaged ({exc.strerror})") from None
 
 
-class FileDecoder:
-    """Yields :class:`Frame` for each decoded video picture and ``av.Packet`` for each packet of
-    the streams to copy (audio, subtitles), in the order the file holds them.
+def open_url(url: str, options: dict, timeout: tuple[float, float]):
+    """Open a network source (``udp://``, ``rtsp://`` ...) for reading; its errors are the caller's,
+    whose reconnect policy decides what they mean (stream/live/sources.py)."""
+    return av.open(url, options=options, timeout=timeout, **_READ_OPTIONS)
 
-    Damage: a packet that fails to decode raises InputError naming the time where decoding broke,
-    or with ``ignore_errors`` is counted in ``lost`` and skipped. A file that ends before its own
-    stated duration is damage too. ``keep_alpha`` carries the source's alpha plane on each Frame.
-    """
 
-    def __init__(self, path: Path, max_side: int | None = None, ignore_errors: bool = False, keep_alpha: bool = False):
-        self.path, self.max_side, self.ignore_errors, self.keep_alpha = path, max_side, ignore_errors, keep_alpha
+def luma(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
+    """A decoded picture's luma at width x height: its Y plane where it has one (no colour conversion)."""
+    if frame.format.name.startswith(("yuv", "yuvj", "nv12", "gray")) and len(frame.planes) >= 1:
+        plane = frame.planes[0]
+        deep = frame.format.components[0].bits > 8
+        y = np.frombuffer(plane, np.uint16 if deep else np.uint8).reshape(-1, plane.line_size // (2 if deep else 1))
+        y = y[:frame.height, :frame.width]
+        if deep:
+            y = (y >> (frame.format.components[0].bits - 8)).astype(np.uint8)
+        return cv2.resize(y, (width, height), interpolation=cv2.INTER_AREA)
+    return frame.to_ndarray(width=width, height=height, format="gray")
+
+
+class VideoFile:
+    """A media file opened for its first video stream: what it says about itself (rate, start,
+    duration, colour, timecode) and its packets, read without decoding a picture. Checked as it
+    opens: one InputError line for a file with no video, a damaged header, or a picture too small.
+    ``FileDecoder`` decodes it into frames."""
+
+    def __init__(self, path: Path):
+        self.path = path
         self.container = open_media(path)
         if not self.container.streams.video:
             self.container.close()
             raise InputError(f"{path.name} has no video stream")
         self.video = self.container.streams.video[0]
-        if self.video.codec_context is None:  # FFmpeg could not tell the codec: the header is damaged
+        cc = self.video.codec_context
+        if cc is None:  # FFmpeg could not tell the codec: the header is damaged
             self.container.close()
             raise InputError(f"{path.name} is damaged: the codec of its video stream cannot be told")
-        self.video.thread_type = "AUTO"
-        self.copy_streams = [s for s in self.container.streams if s.type in COPY_TYPES]
-        self.lost = 0
-        self.decoded = 0
-        self.latest_time: float | None = None  # the latest video presentation time decoded so far (s)
-        self._latest_end = 0.0  # the latest end time (s) of any stream's packet: where the file really stops
-        self.span = TimeRange()
-        self._origin = 0.0  # source seconds of the range's first frame: where output times start
-        self.first_index = 0  # the range's first frame, counted in frames from the source's first
-        self._inside = 0
-        cc = self.video.codec_context
         if cc.width and cc.height and min(cc.width, cc.height) < MIN_SIDE:
+            self.container.close()
             raise InputError(f"{path.name} is {cc.width}x{cc.height}; both sides need at least {MIN_SIDE} pixels")
+        self.video.thread_type = "AUTO"
         self.colour = Colour.of_stream(cc)
         self.timecode = read_timecode(self.container, self.video)
 
@@ -129,6 +139,87 @@ class FileDecoder:
         return 0.0
 
     @property
+    def duration(self) -> float | None:
+        """How long the file says it lasts (s), or None when unknown."""
+        if self.video.duration and self.video.time_base:
+            return float(self.video.duration * self.video.time_base)
+        if self.container.duration:
+            return self.container.duration / av.time_base
+        return None
+
+    def packets(self, streams) -> Iterator[av.Packet]:
+        """The packets of ``streams`` (of this file) that carry data, in file order."""
+        try:
+            for packet in self.container.demux(list(streams)):
+                if packet.size and (packet.pts is not None or packet.dts is not None):
+                    yield packet
+        except av.error.FFmpegError as exc:
+            raise InputError(f"{self.path.name} is damaged: {exc.strerror}") from None
+
+    def frame_times(self) -> list[float]:
+        """Every frame's time in seconds from the first, from the packets alone (no decoding)."""
+        stamps = sorted(p.pts if p.pts is not None else p.dts for p in self.packets([self.video]))
+        if not stamps:
+            raise InputError(f"no video frame could be read from {self.path.name}")
+        return [float((s - stamps[0]) * self.video.time_base) for s in stamps]
+
+    def greys(self, width: int) -> Iterator[np.ndarray]:
+        """Every picture's luma, ``width`` pixels wide and upright (no colour conversion: cut finding)."""
+        cc = self.video.codec_context
+        if not (cc.width and cc.height):
+            raise InputError(f"{self.path.name} is damaged: the size of its video cannot be told")
+        height = max(8, round(width * cc.height / cc.width))
+        try:
+            for packet in self.container.demux(self.video):
+                for frame in packet.decode():
+                    yield _upright(luma(frame, width, height), frame)
+        except av.error.FFmpegError as exc:
+            raise InputError(f"{self.path.name} is damaged: decoding broke ({exc.strerror})") from None
+
+    def close(self) -> None:
+        self.container.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _upright(image: np.ndarray, frame: av.VideoFrame) -> np.ndarray:
+    rotation = int(round((frame.rotation or 0) / 90)) % 4
+    return np.ascontiguousarray(np.rot90(image, rotation)) if rotation else image
+
+
+class FileDecoder(VideoFile):
+    """Yields :class:`Frame` for each decoded video picture and ``av.Packet`` for each packet of
+    the streams to copy (audio, subtitles), in the order the file holds them: a :class:`Decoder`
+    (stream/media/decoder.py).
+
+    Damage: a packet that fails to decode raises InputError naming the time where decoding broke,
+    or with ``ignore_errors`` is counted in ``lost`` and skipped. A file that ends before its own
+    stated duration is damage too. ``keep_alpha`` carries the source's alpha plane on each Frame.
+    """
+
+    sequence = None  # a numbered picture sequence's decoder has one
+
+    def __init__(self, path: Path, max_side: int | None = None, ignore_errors: bool = False, keep_alpha: bool = False,
+                 timecode: str | None = None):
+        super().__init__(path)
+        self.max_side, self.ignore_errors, self.keep_alpha = max_side, ignore_errors, keep_alpha
+        if timecode is not None:  # --timecode: the start timecode to write instead of the file's own
+            self.timecode = Timecode.parse(timecode, self.rate)
+        self.copy_streams = [s for s in self.container.streams if s.type in COPY_TYPES]
+        self.lost = 0
+        self.decoded = 0
+        self.latest_time: float | None = None  # the latest video presentation time decoded so far (s)
+        self._latest_end = 0.0  # the latest end time (s) of any stream's packet: where the file really stops
+        self.span = TimeRange()
+        self._origin = 0.0  # source seconds of the range's first frame: where output times start
+        self.first_index = 0  # the range's first frame, counted in frames from the source's first
+        self._inside = 0
+
+    @property
     def expected_frames(self) -> int | None:
         """How many frames the render will write (for progress), or None when unknown."""
         if not self.span.whole:
@@ -137,15 +228,6 @@ class FileDecoder:
             return self.video.frames
         duration = self.duration
         return int(round(duration * self.rate)) if duration else None
-
-    @property
-    def duration(self) -> float | None:
-        """How long the file says it lasts (s), or None when unknown."""
-        if self.video.duration and self.video.time_base:
-            return float(self.video.duration * self.video.time_base)
-        if self.container.duration:
-            return self.container.duration / av.time_base
-        return None
 
     def select(self, span: TimeRange) -> None:
         """Decode only ``span`` (seconds from the first frame) and the warm-up before it."""
@@ -158,6 +240,16 @@ class FileDecoder:
                 self.container.seek(target, stream=self.video, backward=True)
             except av.error.FFmpegError as exc:
                 raise InputError(f"{self.path.name} cannot be read from {format_time(first)}: {exc.strerror}") from None
+
+    def source_index(self, frame: Frame) -> int:
+        """A frame's place in the source, counted from its first frame (a warm-up frame: the range's first)."""
+        return self.first_index if frame.number is None else frame.number
+
+    def frames_at(self, indexes: set[int]) -> dict[int, np.ndarray]:
+        """The pictures at ``indexes`` (from the first frame), as this decoder gives them: a second
+        pass over the file from its start, which stops after the last one wanted."""
+        with FileDecoder(self.path, self.max_side, ignore_errors=True) as again:
+            return collect_frames(again, indexes)
 
     def _damage(self, exc: Exception, where: float | None) -> None:
         if not self.ignore_errors:
@@ -226,8 +318,20 @@ class FileDecoder:
         elif self.decoded == 0:
             raise InputError(f"no video frame could be decoded from {self.path.name} in the range asked for")
 
-    def close(self) -> None:
-        self.container.close()
+
+def collect_frames(decoder, indexes: set[int]) -> dict[int, np.ndarray]:
+    """The pictures of ``decoder`` (read from its start) at ``indexes``, counted as ``source_index``
+    counts them; reading stops after the last one wanted."""
+    out: dict[int, np.ndarray] = {}
+    last = max(indexes, default=-1)
+    for item in decoder:
+        if isinstance(item, Frame):
+            index = decoder.source_index(item)
+            if index in indexes:
+                out[index] = item.image
+            if index >= last:
+                break
+    return out
 
 
 def _check_complete(self: FileDecoder, last_time: float | None) -> None:

@@ -77,7 +77,10 @@ class FileEncoder:
     ``path`` may be a URL with ``options`` for its protocol. ``codec`` (H.264 by default) is written
     in ``colour`` (the source's; untagged BT.601 when not known, as FFmpeg reads untagged video)
     and, in MOV and MXF, from ``timecode``; ``crf``, ``preset`` and ``x264_params`` are H.264's.
+    A :class:`Writer` (stream/media/writer.py).
     """
+
+    first_number = last_number = None  # a picture sequence's numbers: a file has none
 
     def __init__(self, path: Path | str, fmt: str, source=None, video_stream=None, copy_streams=(), crf: int = 18,
                  preset: str = "faster", x264_params: dict | None = None, options: dict | None = None,

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Iterator
 
 import av
+import cv2
+import numpy as np
 
 from engines.errors import InputError
 from stream.core.frame import Frame
@@ -116,7 +118,8 @@ def _sequence(found: list[tuple[int, Path]], name: str) -> ImageSequence:
 
 
 class SequenceDecoder:
-    """An image sequence as the render reads a file (FileDecoder's interface): Frames only, at ``rate``."""
+    """An image sequence read as a file is (a :class:`Decoder`, stream/media/decoder.py): Frames
+    only, at ``rate``, numbered as the pictures are."""
 
     container = None
     video = None
@@ -126,6 +129,7 @@ class SequenceDecoder:
     def __init__(self, sequence: ImageSequence, rate: float, max_side: int | None = None,
                  ignore_errors: bool = False, keep_alpha: bool = False, timecode: str | None = None):
         self.sequence, self.max_side, self.ignore_errors, self.keep_alpha = sequence, max_side, ignore_errors, keep_alpha
+        self.path = sequence.files[0].parent
         self.rate = Fraction(rate).limit_denominator(1001)
         gaps = sequence.missing()
         if gaps and not ignore_errors:
@@ -201,5 +205,33 @@ class SequenceDecoder:
         if self.decoded == 0:
             raise InputError(f"no frame of the sequence {self.sequence.name} could be read")
 
+    def source_index(self, frame: Frame) -> int:
+        """A frame's place in the sequence, counted from its first picture."""
+        return (frame.number if frame.number is not None else self.sequence.first) - self.sequence.first
+
+    def frame_times(self) -> list[float]:
+        """Every frame's time in seconds from the first: by its number, at ``rate``."""
+        return [float((n - self.sequence.first) / self.rate) for n in self.sequence.numbers]
+
+    def greys(self, width: int) -> Iterator[np.ndarray]:
+        """Every picture's grey, ``width`` pixels wide (cut finding)."""
+        for item in SequenceDecoder(self.sequence, self.rate, width, self.ignore_errors):
+            yield cv2.cvtColor(item.image, cv2.COLOR_RGB2GRAY)
+
+    def frames_at(self, indexes: set[int]) -> dict[int, np.ndarray]:
+        """The pictures at ``indexes`` (from the sequence's first), as this decoder gives them."""
+        files, out = dict(zip(self.sequence.numbers, self.sequence.files)), {}
+        for i in sorted(indexes):
+            path = files.get(self.sequence.first + i)
+            if path is not None and (picture := self._read(path)) is not None:
+                out[i] = upright_rgba(picture, self.max_side, False)[0]
+        return out
+
     def close(self) -> None:
         pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -101,7 +101,9 @@ class AtomicFolder:
 
 class SequenceWriter:
     """Writes each Frame as ``folder/<pattern name(number)>``; packets of other streams are counted
-    and left out (a sequence holds pictures only). Same ``write``/``finish``/``abort`` as FileEncoder."""
+    and left out (a sequence holds pictures only). A :class:`Writer` (stream/media/writer.py)."""
+
+    copied_packets = dropped_packets = 0  # a sequence holds pictures only
 
     def __init__(self, pattern: SequencePattern, folder: Path, start_number: int | None = None):
         self.pattern, self.folder, self.start_number = pattern, folder, start_number
@@ -131,6 +133,11 @@ class SequenceWriter:
         self.frames += 1
         self.first_number = number if self.first_number is None else self.first_number
         self.last_number = number
+
+    @property
+    def skipped(self) -> list[str]:
+        return [f"sound and subtitles ({self.left_out_packets} packets): an image sequence holds pictures only"] \
+            if self.left_out_packets else []
 
     def finish(self) -> None:
         if self.frames == 0:

@@ -13,9 +13,6 @@ import time
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Callable
-
-import numpy as np
 
 from engines import Engine, open_engine, resolve
 from engines.errors import OptionError, OutputError
@@ -24,23 +21,22 @@ from engines.style_scale import stylize_scaled
 from stream.core.frame import Frame
 from stream.core.notes import note
 from stream.core.pipeline import run_pipeline
+from stream.core.progress import Advance, Progress, quiet
+from stream.edit.cuts import find_shots
 from stream.edit.looks import LookTimeline, carried_looks, per_shot_looks, read_looks
 from stream.edit.painted import add_paintings, paint_timeline
 from stream.edit.painting import keyframe_option
-from stream.edit.shots import ShotList, find_shots, list_format
-from stream.media.codecs import choose_codec
-from stream.media.decode import FileDecoder
-from stream.media.encode import PRESETS, can_fragment, container_format
-from stream.media.image_sequence import DEFAULT_FPS, SequenceDecoder, find_sequence, is_sequence_input, sequence_name
-from stream.media.sequence_output import SequencePattern, is_sequence_output
+from stream.edit.shots import ShotList, list_format
+from stream.media.decoder import Decoder, open_decoder
+from stream.media.encode import PRESETS
+from stream.media.image_sequence import is_sequence_input, sequence_name
 from stream.media.testsrc import write_test_clip
 from stream.media.time_range import parse_range
 from stream.media.timecode import Timecode, looks_like_timecode
+from stream.media.writer import OutputPlan, Writer
 from stream.styling.options import StyleOptions
 from stream.temporal.flicker import FlickerMeter
 from stream.temporal.stabilize import Stabilizer, warmup_frames
-
-from .render_output import RenderOutput
 
 
 @dataclass(kw_only=True)
@@ -73,6 +69,10 @@ class RenderOptions(StyleOptions):
     video_only: bool = False         # a chunk of a cluster render: the picture alone, no B-frames, so chunks
     warm_up: bool = True             # join by stream copy; False for a chunk that starts at a cut
 
+    def output_plan(self) -> OutputPlan:
+        """Where the frames go, decided and checked once (the check and the render use this one)."""
+        return OutputPlan.of(self.output, self.codec, self.fragmented, self.start_number)
+
     def check(self) -> None:
         super().check()
         if not 0 <= self.crf <= 51:
@@ -93,17 +93,7 @@ class RenderOptions(StyleOptions):
             list_format(self.shots)
         if self.keyframe_steps is not None and not 1 <= self.keyframe_steps <= 100_000:
             raise OptionError(f"--keyframe-steps must be between 1 and 100000, got {self.keyframe_steps}")
-        if is_sequence_output(self.output):
-            SequencePattern(self.output)  # refuses a picture format it cannot write
-            if self.codec is not None:
-                raise OptionError("--codec applies to video files; an image sequence's format is its extension")
-        else:
-            fmt = container_format(self.output)  # refuses an extension it cannot write
-            choose_codec(self.codec, fmt)
-            if self.fragmented and not can_fragment(fmt):
-                raise OptionError(f"--fragmented applies to .mp4 and .mov outputs, not {self.output.suffix}")
-            if self.start_number is not None:
-                raise OptionError("--start-number applies to image sequence outputs (-o frames/%04d.png)")
+        self.output_plan()  # refuses an output it cannot write
         if self.input is not None and self.input.exists() and self.output.exists() \
                 and self.input.resolve() == self.output.resolve():
             raise OutputError("the output would replace the input; choose another output path")
@@ -142,41 +132,37 @@ class RenderResult:
         return asdict(self)
 
 
-def render(opts: RenderOptions, progress: Callable[[int | None], Callable[[int], None]] | None = None,
-           engine: Engine | None = None) -> RenderResult:
-    """Run one render. ``progress(total, label)`` may return an ``advance(n)`` callback for a
-    progress bar (the render's, and a painted shot's training: label "painting shot 2");
-    ``engine`` one already open for this style (a cluster's worker keeps one for all its chunks).
-    A render in chunks on Ray is ``stream.cluster.job.render_on_cluster``."""
+def render(opts: RenderOptions, progress: Progress = quiet, engine: Engine | None = None) -> RenderResult:
+    """Run one render. ``progress`` hears the render's frames (label "render") and a painted
+    shot's training ("painting shot 2"); ``engine`` is one already open for this style (a
+    cluster's worker keeps one for all its chunks). A render in chunks is
+    ``stream.cluster.job.render_on_cluster``."""
     opts = prepare(opts)
     controls = opts.controls()
     style = resolve(controls.style)
+    plan = opts.output_plan()
     with ExitStack() as stack:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        decoder = open_input(opts, scratch)
-        stack.callback(decoder.close)
+        decoder = stack.enter_context(open_input(opts, scratch, plan.keeps_alpha()))
         timeline, shots = _timeline(opts, decoder, controls, style)
-        painted = paint_timeline(timeline, lambda wanted: _frames_at(opts, wanted), decoder.expected_frames,
-                                 opts.keyframe_steps,
-                                 (lambda total, label: progress(total, label)) if progress else None)
+        painted = paint_timeline(timeline, decoder.frames_at, decoder.expected_frames, opts.keyframe_steps, progress)
         timecode = _start_timecode(opts, decoder, controls.stability)
-        output = RenderOutput(opts, decoder, timecode, stack)
+        fragmented, lost = plan.fragments(decoder.duration), (lambda: decoder.lost)
+        writer = plan.open(stack, decoder, timecode, overwrite=opts.overwrite, crf=opts.crf, preset=opts.preset,
+                           ignore_errors=opts.ignore_errors, chunk=opts.video_only)
         engine = engine or open_engine(opts.engine, style, controls.mix, throughput=True,
                                        max_side=opts.max_side, notes=note, precision=opts.precision)
         stabilizer, flicker = Stabilizer(controls.stability), FlickerMeter()
-        seconds = _run(decoder, engine, stabilizer, timeline, output.writer,
-                       progress(decoder.expected_frames) if progress else (lambda n=1: None), flicker,
-                       opts.style_scale)
-    writer = output.writer
+        seconds = _run(decoder, engine, stabilizer, timeline, writer, progress(decoder.expected_frames, "render"),
+                       flicker, opts.style_scale)
     return RenderResult(frames=writer.frames, seconds=round(seconds, 3),
                         fps=round(writer.frames / max(seconds, 1e-9), 2), engine=engine.name,
                         precision=engine.precision_for(style), style=style.name, output=str(opts.output),
-                        codec=output.codec, lost_frames=decoder.lost, stability=controls.stability,
-                        fragmented=output.fragmented, scene_cuts=stabilizer.stats.cuts,
-                        copied_packets=getattr(writer, "copied_packets", 0),
-                        dropped_packets=getattr(writer, "dropped_packets", 0),
-                        skipped_streams=output.skipped, timecode=str(timecode) if timecode else None,
-                        first_frame=getattr(writer, "first_number", None), last_frame=getattr(writer, "last_number", None),
+                        codec=plan.codec_name, lost_frames=lost(), stability=controls.stability,
+                        fragmented=fragmented, scene_cuts=stabilizer.stats.cuts,
+                        copied_packets=writer.copied_packets, dropped_packets=writer.dropped_packets,
+                        skipped_streams=writer.skipped, timecode=str(timecode) if timecode else None,
+                        first_frame=writer.first_number, last_frame=writer.last_number,
                         looks=len(timeline.entries), shots=shots, painted=painted, **flicker.overall())
 
 
@@ -188,29 +174,25 @@ def prepare(opts: RenderOptions) -> RenderOptions:
     return opts
 
 
-def open_input(opts: RenderOptions, scratch: Path):
-    """The decoder for the input: the test scene, an image sequence or a media file."""
-    keep_alpha = opts.codec in ("prores4444", "ffv1") or is_sequence_output(opts.output)
-    if opts.input is not None and is_sequence_input(opts.input):
-        return SequenceDecoder(find_sequence(opts.input), opts.fps or DEFAULT_FPS, opts.max_side,
-                               opts.ignore_errors, keep_alpha, opts.timecode)
-    if opts.fps is not None and not opts.video_only:
+def open_input(opts: RenderOptions, scratch: Path, keep_alpha: bool = False) -> Decoder:
+    """The decoder for the input: the test scene (written into ``scratch``), an image sequence or a
+    media file; ``keep_alpha`` for an output that holds the source's alpha."""
+    if opts.fps is not None and opts.input is not None and not is_sequence_input(opts.input) and not opts.video_only:
         note("--fps sets an image sequence's rate; a video keeps its own")
     source = opts.input
     if source is None:
         source = scratch / "testsrc.mkv"
         write_test_clip(source)
-    decoder = FileDecoder(source, opts.max_side, opts.ignore_errors, keep_alpha)
+    decoder = open_decoder(source, max_side=opts.max_side, ignore_errors=opts.ignore_errors, keep_alpha=keep_alpha,
+                           fps=opts.fps, timecode=opts.timecode)
     if opts.video_only:
         decoder.copy_streams = []
     return decoder
 
 
-def _start_timecode(opts: RenderOptions, decoder, stability: float) -> Timecode | None:
+def _start_timecode(opts: RenderOptions, decoder: Decoder, stability: float) -> Timecode | None:
     """Choose the time range (``--from``/``--to``) on the decoder; the output's start timecode."""
     timecode = decoder.timecode
-    if opts.timecode is not None and not isinstance(decoder, SequenceDecoder):
-        timecode = Timecode.parse(opts.timecode, decoder.rate)
     span = parse_range(opts.start, opts.end, decoder.rate, timecode, decoder.duration)
     if not span.whole:
         warmup = warmup_frames(stability) / float(decoder.rate) if opts.warm_up else 0.0
@@ -218,7 +200,7 @@ def _start_timecode(opts: RenderOptions, decoder, stability: float) -> Timecode 
     return None if timecode is None else timecode + decoder.first_index
 
 
-def _timeline(opts: RenderOptions, decoder, controls, style) -> tuple[LookTimeline, int | None]:
+def _timeline(opts: RenderOptions, decoder: Decoder, controls, style) -> tuple[LookTimeline, int | None]:
     """The look of every frame (one for all without --looks, --style-per-shot or --keyframe), and
     how many shots it counted in (None when it needed none)."""
     rate, first_tc = decoder.rate, decoder.timecode
@@ -238,7 +220,7 @@ def _timeline(opts: RenderOptions, decoder, controls, style) -> tuple[LookTimeli
         if opts.shots is not None:
             return read(opts.shots)
         started = time.perf_counter()
-        found.append(find_shots(getattr(decoder, "path", None) or opts.input, opts.fps))
+        found.append(find_shots(decoder.path, opts.fps))
         note(f"found {len(found[-1].shots)} shots in {time.perf_counter() - started:.1f} s")
         return found[-1]
 
@@ -256,36 +238,8 @@ def _timeline(opts: RenderOptions, decoder, controls, style) -> tuple[LookTimeli
     return timeline, len(found[-1].shots) if found else None
 
 
-def _frames_at(opts: RenderOptions, indexes: set[int]) -> dict[int, np.ndarray]:
-    """The source frames at ``indexes`` (from the first), at the size the network sees them: a
-    second pass over the input, from its start, that stops after the last one wanted."""
-    out: dict[int, np.ndarray] = {}
-    last = max(indexes)
-    with tempfile.TemporaryDirectory() as scratch:
-        decoder = open_input(replace(opts, ignore_errors=True), Path(scratch))
-        try:
-            for item in decoder:
-                if isinstance(item, Frame):
-                    index = _source_index(decoder, item)
-                    if index in indexes:
-                        out[index] = item.image
-                    if index >= last:
-                        break
-        finally:
-            decoder.close()
-    return out
-
-
-def _source_index(decoder, frame: Frame) -> int:
-    """A frame's place in the source, counted from its first frame (a warm-up frame: the range's first)."""
-    if frame.number is None:
-        return decoder.first_index
-    sequence = getattr(decoder, "sequence", None)
-    return frame.number - (sequence.first if sequence is not None else 0)
-
-
-def _run(decoder, engine, stabilizer: Stabilizer, timeline: LookTimeline, writer, advance,
-         flicker: FlickerMeter, style_scale: float = 1.0) -> float:
+def _run(decoder: Decoder, engine: Engine, stabilizer: Stabilizer, timeline: LookTimeline, writer: Writer,
+         advance: Advance, flicker: FlickerMeter, style_scale: float = 1.0) -> float:
     """Decode, stylize, stabilize and write every frame, each in its look; the seconds it took. At
     strength 0 the picture is the source's and neither the network nor the stabilizer runs. A new
     look that is not a crossfade (a cut, an entry of its own) starts the stabilizer afresh."""
@@ -295,19 +249,18 @@ def _run(decoder, engine, stabilizer: Stabilizer, timeline: LookTimeline, writer
     def stylize(item):
         if isinstance(item, Frame):
             item.original = item.image
-            item.look = timeline.at(_source_index(decoder, item))
-            _, controls, style = item.look
-            if controls.strength > 0:
-                item.image = stylize_scaled(engine, item.image, networks.get(style), controls.mix, style_scale)
+            item.look = look = timeline.at(decoder.source_index(item))
+            if look.controls.strength > 0:
+                item.image = stylize_scaled(engine, item.image, networks.get(look.style), look.controls.mix, style_scale)
         return item
 
     def stabilize(item):  # sequential: each frame builds on the one before
         if isinstance(item, Frame):
-            entry, controls, style = item.look
-            if entry != before[0] and style != before[1]:
+            look = item.look
+            if look.entry != before[0] and look.style != before[1]:
                 stabilizer.reset()
-            before[:] = entry, style
-            stabilizer.set_stability(controls.stability if controls.strength > 0 else 0.0)
+            before[:] = look.entry, look.style
+            stabilizer.set_stability(look.controls.stability if look.controls.strength > 0 else 0.0)
             item.image = stabilizer(item.original, item.image)
         return item
 

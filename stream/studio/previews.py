@@ -7,8 +7,7 @@ import hashlib
 import json
 from pathlib import Path
 
-import av
-
+from stream.media.decoder import open_decoder
 from stream.media.picture_file import encode_picture
 from stream.render.job import RenderOptions, render
 
@@ -31,9 +30,9 @@ def render_preview(folder: Path, project: Project, shot, look: dict, seconds: fl
     looks, shots = alone.write_render_files(folder, f"preview-{key}")
     result = render(RenderOptions(input=project.path, output=out, start=repr(shot.start), end=repr(end), overwrite=True,
                                   looks=looks, shots=shots, max_side=PREVIEW_SIDE, keyframe_steps=PREVIEW_STEPS))
-    with av.open(str(out)) as container:
-        after = next(container.decode(video=0)).to_ndarray(format="rgb24")
-    before = frames_at(project.path, {shot.first_frame}, after.shape[1])[shot.first_frame]
+    with open_decoder(out) as written:
+        after = written.frames_at({0})[0]
+    before = frames_at(project.path, {shot.first_frame}, max(after.shape[:2]))[shot.first_frame]
     (folder / f"{key}-before.jpg").write_bytes(encode_picture(before, ".jpg"))
     (folder / f"{key}-after.jpg").write_bytes(encode_picture(after, ".jpg"))
     style = "painted keyframes" if "keyframe" in look else look.get("style", result.style)

@@ -10,16 +10,15 @@ from dataclasses import asdict
 from fractions import Fraction
 from pathlib import Path
 
-import av
-import cv2
 import numpy as np
-from PIL import Image
 
 from engines import resolve
-from engines.errors import InputError, OptionError, StylecastError, StyleError
-from stream.edit.shots import ShotList, find_shots
-from stream.media.decode import FileDecoder
-from stream.media.image_sequence import DEFAULT_FPS, find_sequence
+from engines.errors import OptionError, StylecastError, StyleError
+from stream.core.progress import Advance
+from stream.edit.cuts import find_shots
+from stream.edit.shots import ShotList
+from stream.media.decoder import open_decoder
+from stream.media.image_sequence import find_sequence
 from stream.media.timecode import Timecode
 from stream.styling.controls import Controls
 
@@ -38,13 +37,8 @@ def checked_name(name: str, what: str = "file") -> str:
 
 def clip_timing(path: Path) -> tuple[Fraction, Timecode | None, int | None]:
     """A clip's rate, start timecode and frame count (a folder of pictures: 24 frames/s)."""
-    if path.is_dir():
-        return Fraction(DEFAULT_FPS), None, len(find_sequence(path).files)
-    decoder = FileDecoder(path)
-    try:
+    with open_decoder(path) as decoder:
         return decoder.rate, decoder.timecode, decoder.expected_frames
-    finally:
-        decoder.close()
 
 
 def find_cuts(store, project: int, path: Path, shot_list: Path | None = None) -> None:
@@ -62,8 +56,8 @@ def find_cuts(store, project: int, path: Path, shot_list: Path | None = None) ->
         return
     done = [0]
 
-    def progress(total):
-        def advance(n=1):
+    def progress(total: int | None, label: str) -> Advance:  # the project's row (a Progress)
+        def advance(n: int = 1, info: str | None = None) -> None:
             done[0] += n
             if total and done[0] % 10 == 0:
                 store.update_project(project, progress=round(done[0] / total, 3))
@@ -222,29 +216,8 @@ def media_in(folder: Path) -> list[str]:
     return sorted(n for n in clips + sequences if not n.startswith("."))
 
 
-def frames_at(path: Path, indexes: set[int], width: int) -> dict[int, np.ndarray]:
-    """The clip's frames at ``indexes`` (from 0), ``width`` pixels wide (RGB); ``path`` may be a
-    folder of numbered pictures."""
-    if path.is_dir():
-        sequence = find_sequence(path)
-        out = {}
-        for i in sorted(indexes):
-            with Image.open(sequence.files[i]) as img:
-                picture = np.asarray(img.convert("RGB"))
-            height = max(2, round(picture.shape[0] * width / picture.shape[1] / 2) * 2)
-            out[i] = cv2.resize(picture, (width, height), interpolation=cv2.INTER_AREA)
-        return out
-    out: dict[int, np.ndarray] = {}
-    try:
-        with av.open(str(path)) as container:
-            video = container.streams.video[0]
-            height = 0
-            for i, frame in enumerate(container.decode(video)):
-                if i in indexes:
-                    height = height or max(2, round(frame.height * width / frame.width / 2) * 2)
-                    out[i] = frame.to_ndarray(format="rgb24", width=width, height=height)
-                if i >= max(indexes):
-                    break
-    except (av.error.FFmpegError, IndexError) as exc:
-        raise InputError(f"cannot read {path.name}: {exc}") from None
-    return out
+def frames_at(path: Path, indexes: set[int], side: int) -> dict[int, np.ndarray]:
+    """The clip's frames at ``indexes`` (from 0), upright, at most ``side`` pixels on the longer
+    side (RGB); ``path`` may be a folder of numbered pictures."""
+    with open_decoder(path, max_side=side) as decoder:
+        return decoder.frames_at(indexes)

@@ -20,6 +20,7 @@ from typing import Callable
 from engines.errors import StylecastError
 from stream.cluster.chunk_plan import ChunkFolder
 from stream.cluster.job import ClusterRenderOptions, render_on_cluster
+from stream.core.progress import Advance
 from stream.render.job import RenderOptions, render
 
 from .project import Project
@@ -110,16 +111,16 @@ class RenderQueue:
             if job in self._cancel:
                 raise Cancelled("cancelled")
 
-        def progress(total, label="render"):
+        def progress(total: int | None, label: str) -> Advance:  # the job's page row (a Progress)
             if label != "render":  # a painted shot's network training, before the frames
-                def step(n: int = 1, info=None) -> None:
+                def step(n: int = 1, info: str | None = None) -> None:
                     check()
                     state["phase"] = f"{label}, {info}" if info else label
                 return step
             state["phase"] = None
             self.store.update_job(job, frames_total=total)
 
-            def advance(n: int = 1, info=None) -> None:
+            def advance(n: int = 1, info: str | None = None) -> None:
                 check()
                 if first[0]:  # frames/s count from the first frame (after any training)
                     begun[0] = time.monotonic()

@@ -14,7 +14,7 @@ from .previews import MAX_SECONDS, PREVIEW_SECONDS, render_preview
 from .project import Project, checked_name, frames_at
 from .store import Store
 
-THUMB_WIDTH = 160
+THUMB_SIDE = 160
 
 
 class ShotRoutes:
@@ -28,7 +28,7 @@ class ShotRoutes:
         path = self.home / "thumbs" / key
         if not path.is_file():
             middle = (shot.first_frame + shot.last_frame) // 2
-            image = (await self._run(frames_at, project.path, {middle}, THUMB_WIDTH))[middle]
+            image = (await self._run(frames_at, project.path, {middle}, THUMB_SIDE))[middle]
             path.write_bytes(encode_picture(image, ".jpg"))
         return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
 

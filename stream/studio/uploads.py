@@ -5,10 +5,10 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-import av
 from aiohttp import web
 
-from engines.errors import InputError, OptionError
+from engines.errors import OptionError
+from stream.media.decoder import check_video
 from stream.serve.request_guard import json_error
 
 from .project import VIDEOS, checked_name
@@ -34,19 +34,8 @@ async def receive_upload(request: web.Request, folder: Path, parts: Path, limit_
                 out.write(block)
         if size == 0:
             raise OptionError("the upload is empty")
-        await run(check_media, part, name)
+        await run(check_video, part, name)
         part.replace(target)
     finally:
         part.unlink(missing_ok=True)
     return web.json_response({"media": name, "bytes": size}, status=201)
-
-
-def check_media(path: Path, name: str) -> None:
-    """A video stream FFmpeg decodes a frame of, or InputError."""
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.video:
-                raise InputError(f"{name} has no video stream")
-            next(container.decode(video=0))
-    except (av.error.FFmpegError, StopIteration, UnicodeDecodeError) as exc:
-        raise InputError(f"{name} is not a video FFmpeg can read ({type(exc).__name__})") from None
