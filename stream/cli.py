@@ -244,11 +244,11 @@ def _shots(args) -> int:
     from stream.core.progress import terminal
     from stream.edit.cuts import find_shots
     from stream.edit.shots import list_format
+    from stream.media.image_sequence import check_rate
 
     if args.output is not None:
         list_format(args.output)  # a wrong extension is refused before the clip is read
-    if args.fps is not None and not 0 < args.fps <= 1000:
-        raise OptionError(f"--fps must be above 0 and at most 1000, got {args.fps:g}")
+    check_rate(args.fps)
     with ExitStack() as stack:
         shots = find_shots(args.input, args.fps, terminal(stack, enabled=False if args.json else None))
     if args.output is not None:
@@ -352,9 +352,7 @@ def _live(args) -> int:
 def _studio(args) -> int:
     from stream.studio.server import Studio, StudioOptions
 
-    studio = Studio(StudioOptions(folder=args.folder, host=args.host, port=args.port, token=args.token,
-                                  cluster=args.cluster, chunk_seconds=args.chunk_seconds,
-                                  max_upload_mb=args.max_upload_mb))
+    studio = Studio(_options(StudioOptions, args))
 
     return _until_signalled(lambda stop: studio.run(
         stop, ready=lambda url: print(f"stylecast: studio on {url} (folder {studio.folder})", flush=True)))

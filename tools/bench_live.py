@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,11 +33,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 from loopback import Receiver, publish  # noqa: E402
 
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from stream.live.srt_relay import free_udp_port  # noqa: E402
 
 
 def srt_ends(args, src: int, dst: int) -> tuple[str, str, list[subprocess.Popen]]:

@@ -3,8 +3,8 @@ file, URL, camera; AAC split per frame in ``adts.py``; what queued while nobody 
 ``live_edge.py``) → the job (``job.py``: four threads and one-frame slots, frames kept in order by
 ``in_order.py``) → sinks (``sinks.py``: null, file, stream URL, virtual camera), with live's ends
 beyond PyAV (``pipewire_camera.py``, ``srt_relay.py``, ``camera_support.py``), the control
-endpoint (``control_server.py``), the no-signal picture (``no_signal.py``) and the per-frame trace
-(``trace.py``).
+endpoint (``control_server.py``), the sink kept fed at the output rate (``sink_feed.py``) with the
+no-signal picture while the source is stalled (``no_signal.py``), and the per-frame trace (``trace.py``).
 
 May import: ``stream.edit``, ``stream.styling``, ``stream.temporal``, ``stream.media``, ``stream.core`` and ``engines``; not ``render``,
 ``serve`` or ``cluster``.

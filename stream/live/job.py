@@ -26,14 +26,13 @@ from stream.styling.stylist import Stylist
 
 from .control_server import ControlServer
 from .in_order import InOrder
-from .no_signal import no_signal
+from .sink_feed import SinkFeed
 from .sinks import Sink, open_sink
 from .sources import Source, open_source
 from .trace import FrameTrace
 
 JOIN_S = 2.0
 REORDER_WAIT_FRAMES = 1.0  # how long a finished frame waits for an older one still in the network
-HOLD_AFTER_S = 1.0   # no new frame for this long: the sink gets the last picture, dimmed and marked, at --fps
 
 
 @dataclass(kw_only=True)
@@ -139,30 +138,6 @@ class LiveJob:
             frame.engine_ms += (time.perf_counter() - started) * 1000
             self._outputs.put(frame)
 
-    def _output(self) -> None:
-        """Emit each stylized frame; while the source is stalled, keep the sink fed with a held
-        "no signal" picture at the output rate, so players and virtual cameras never freeze."""
-        last, held = None, None
-        while not self.stop.is_set():
-            wait = None if last is None else (HOLD_AFTER_S if held is None else 1.0 / self.opts.fps)
-            frame = self._outputs.take(self.stop, within=wait)
-            if frame is not None:
-                last, held = frame, None
-                self.stats.stalled = False
-                self._emit(frame)
-                self.stats.emitted_frame(frame.captured_at, frame.engine_ms)
-            elif last is not None and not self.stop.is_set():
-                held = no_signal(held or last, self.opts.fps, first=held is None)
-                self.stats.stalled = True
-                self.stats.held += 1
-                self._emit(held, held=True)
-
-    def _emit(self, frame: Frame, held: bool = False) -> None:
-        handed = time.monotonic()
-        self.sink.write(frame)
-        if self.trace:
-            self.trace.emitted(frame, held=held, sink_at=handed)
-
     def _all_out(self) -> bool:
         """Every captured frame has been emitted or dropped (none is inside a stage)."""
         return self.stats.captured == self.stats.emitted + self._dropped()
@@ -177,8 +152,9 @@ class LiveJob:
         self.stylist.calibrate(self.source.size)  # warmed up, at a size it holds (or at the first frame)
         self.stats.started = time.monotonic()  # rates count from the first frame the job could take
         infer = [(f"infer-{i}", self._infer) for i in range(self.stylist.engine.parallel_frames)]
+        feed = SinkFeed(self.sink, self._outputs, self.opts.fps, self.stats, self.stop, self.trace)
         threads = start_threads([("capture", self._capture), *infer, ("stabilize", self._stabilize),
-                                 ("output", self._output)], errors, self.stop)
+                                 ("output", feed.run)], errors, self.stop)
         deadline = time.monotonic() + self.opts.duration if self.opts.duration else None
         try:
             while not self.stop.wait(0.25):

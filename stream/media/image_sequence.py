@@ -20,7 +20,7 @@ import av
 import cv2
 import numpy as np
 
-from engines.errors import InputError
+from engines.errors import InputError, OptionError
 from stream.core.frame import Frame
 
 from .colour import BT709, LIMITED, Colour
@@ -32,6 +32,12 @@ FRAME_NUMBER = re.compile(r"%(0?\d*)d")  # the placeholder in a pattern: %d, %04
 _NUMBERED = re.compile(r"^(?P<prefix>.*?)(?P<number>\d+)(?P<suffix>\.[A-Za-z0-9]+)$")
 PICTURE_EXTENSIONS = {".png", ".tif", ".tiff", ".jpg", ".jpeg", ".dpx", ".exr", ".bmp", ".webp", ".tga", ".jp2"}
 DEFAULT_FPS = 24.0
+
+
+def check_rate(fps: float | None) -> None:
+    """``--fps``, an image sequence's rate: above 0 and at most 1000 frames/s (or not given)."""
+    if fps is not None and not 0 < fps <= 1000:
+        raise OptionError(f"--fps must be above 0 and at most 1000, got {fps:g}")
 
 
 def is_pattern(path: Path) -> bool:

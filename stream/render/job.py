@@ -29,7 +29,7 @@ from stream.edit.painting import keyframe_option
 from stream.edit.shots import ShotList, list_format
 from stream.media.decoder import Decoder, open_decoder
 from stream.media.encode import PRESETS
-from stream.media.image_sequence import is_sequence_input, sequence_name
+from stream.media.image_sequence import check_rate, is_sequence_input, sequence_name
 from stream.media.testsrc import write_test_clip
 from stream.media.time_range import parse_range
 from stream.media.timecode import Timecode, looks_like_timecode
@@ -79,8 +79,7 @@ class RenderOptions(StyleOptions):
             raise OptionError(f"--crf must be between 0 and 51, got {self.crf}")
         if self.preset not in PRESETS:
             raise OptionError(f"--preset must be one of {', '.join(PRESETS)}, got {self.preset!r}")
-        if self.fps is not None and not 0 < self.fps <= 1000:
-            raise OptionError(f"--fps must be above 0 and at most 1000, got {self.fps:g}")
+        check_rate(self.fps)
         if self.start_number is not None and self.start_number < 0:
             raise OptionError(f"--start-number must be 0 or more, got {self.start_number}")
         if self.timecode is not None and not looks_like_timecode(self.timecode):

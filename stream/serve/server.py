@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,14 +38,14 @@ from stream.styling.options import StyleOptions
 from .capacity import Capacity
 from .capacity import measure as measure_capacity
 from .diagnostics import TaskErrors, media_tasks, open_fds, resident_mb
-from .ice import allowed_addresses, is_loopback, offer_only
+from .ice import allowed_addresses, offer_only
 from .offer_body import OfferTooLarge, read_offer
 from .offer_limiter import OfferLimiter
 from .peer import OfferError
 from .request_guard import json_error, request_guard
 from .session import Session
 from .sessions import Sessions
-from .site import open_site, page_address
+from .site import SiteOptions, open_site, page_address
 from .thumbnails import style_thumbnails
 from .uploads import UploadStore
 
@@ -55,21 +54,17 @@ MAX_IMAGE = 8 * 1024 * 1024
 
 
 @dataclass(kw_only=True)
-class ServeOptions(StyleOptions):
+class ServeOptions(StyleOptions, SiteOptions):
     max_side: int | None = 640
-    host: str = "127.0.0.1"
-    port: int = 8080
     max_sessions: int | None = None   # None: 80% of the viewers this machine holds, measured at start
-    token: str | None = None
     stun: list[str] = field(default_factory=list)
     ice_addresses: list[str] | None = None
     offers_per_window: int = 10       # per client address per offer_limiter.WINDOW_S; more get 429
     adapt: bool = True                # each viewer's network size follows what the machine keeps up with
 
     def check(self) -> None:
-        super().check()
-        if not 0 <= self.port <= 65535:
-            raise OptionError(f"--port must be 0 to 65535, got {self.port}")
+        StyleOptions.check(self)
+        SiteOptions.check(self)
         if self.offers_per_window < 1:
             raise OptionError(f"--offer-rate must be at least 1, got {self.offers_per_window}")
         if self.max_sessions is not None and self.max_sessions < 1:
@@ -87,9 +82,7 @@ class StyleServer:
 
     def __init__(self, opts: ServeOptions):
         opts.check()
-        if opts.token is None and not is_loopback(opts.host):
-            opts.token = secrets.token_urlsafe(16)
-        self.opts = opts
+        self.opts = opts = opts.with_token()
         # single-thread runs, several frames at once: more frames per second than one frame on all cores
         self.engine = open_engine(opts.engine, opts.style, throughput=True, max_side=opts.max_side, notes=note,
                                   precision=opts.precision)

@@ -1,10 +1,36 @@
-"""Listening: an aiohttp application on a host and port, one clear error when it cannot, and the
-address to open (the demo server's and the studio's)."""
+"""Listening: where a page is served (``SiteOptions``: host, port, token), an aiohttp application
+on them, one clear error when it cannot, and the address to open (the demo server's and the
+studio's)."""
 from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, replace
 
 from aiohttp import web
 
 from engines.errors import OptionError
+
+from .ice import is_loopback
+
+
+@dataclass(kw_only=True)
+class SiteOptions:
+    """Where a page is served. Safe by default: bound to loopback; any other address needs a token."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    token: str | None = None
+
+    def check(self) -> None:
+        if not 0 <= self.port <= 65535:
+            raise OptionError(f"--port must be 0 to 65535, got {self.port}")
+
+    def with_token(self):
+        """These options, with a token made (to be printed in the address) when bound beyond
+        loopback without one."""
+        if self.token is None and not is_loopback(self.host):
+            return replace(self, token=secrets.token_urlsafe(16))
+        return self
 
 
 async def open_site(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:

@@ -22,9 +22,8 @@ Names from the page are names in FOLDER, never paths: anything else is 400. Safe
 from __future__ import annotations
 
 import asyncio
-import secrets
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
@@ -32,9 +31,8 @@ from aiohttp import web
 from engines import BUILTIN_NAMES, open_engine
 from engines.errors import InputError, OptionError, StylecastError
 from stream.edit.shots import LIST_SUFFIXES, list_format
-from stream.serve.ice import is_loopback
 from stream.serve.request_guard import json_error, request_guard
-from stream.serve.site import open_site, page_address
+from stream.serve.site import SiteOptions, open_site, page_address
 from stream.serve.thumbnails import style_thumbnails
 
 from .job_routes import JobRoutes
@@ -48,11 +46,9 @@ WEB = Path(__file__).with_name("web")
 
 
 @dataclass(kw_only=True)
-class StudioOptions:
+class StudioOptions(SiteOptions):
     folder: Path
-    host: str = "127.0.0.1"
     port: int = 8090
-    token: str | None = None
     cluster: str | None = None   # a Ray address for the renders; None: chunks rendered here
     chunk_seconds: float = 30.0
     max_upload_mb: int = 4096
@@ -60,8 +56,7 @@ class StudioOptions:
     def check(self) -> None:
         if not self.folder.is_dir():
             raise InputError(f"studio folder not found: {self.folder}")
-        if not 0 <= self.port <= 65535:
-            raise OptionError(f"--port must be 0 to 65535, got {self.port}")
+        super().check()
         if not 1 <= self.chunk_seconds <= 3600:
             raise OptionError(f"--chunk-seconds must be between 1 and 3600, got {self.chunk_seconds:g}")
         if self.max_upload_mb < 1:
@@ -96,8 +91,7 @@ async def _errors(request: web.Request, handler):
 class Studio:
     def __init__(self, opts: StudioOptions):
         opts.check()
-        if opts.token is None and not is_loopback(opts.host):
-            opts = replace(opts, token=secrets.token_urlsafe(16))
+        opts = opts.with_token()
         self.opts, self.folder = opts, opts.folder.resolve()
         self.home = self.folder / ".stylecast"
         for sub in ("thumbs", "previews", "uploads"):

@@ -2,7 +2,6 @@
 still comes out one AAC frame per packet (stream/live/adts.py)."""
 from __future__ import annotations
 
-import socket
 import threading
 import time
 
@@ -12,12 +11,7 @@ from loopback import TB, publish
 
 from stream.live.adts import split_adts
 from stream.live.sources import UrlSource
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from stream.live.srt_relay import free_udp_port
 
 
 def test_a_frame_is_passed_on_before_the_next_one_is_sent():
