@@ -30,6 +30,8 @@ class Engine(ABC):
     name: ClassVar[str]
     parallel_frames: int = 1  # how many stylize() calls may usefully run at once (from separate threads)
     precision: str = "fp32"   # the number format the built-in styles run in
+    device = None             # the torch device whose tensors its networks take (``network.on_device``), or
+                              # None: host frames only (the device frame path goes round by the host)
 
     def __init__(self, style: Style | str, mix: Mix = Mix()):
         self.style = resolve(style)

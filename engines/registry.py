@@ -105,7 +105,7 @@ def _construct(name: str, style: Style, mix: Mix, throughput: bool, max_side: in
     if name == "cuda":
         from engines.runtimes.cuda import CudaEngine
 
-        return CudaEngine(style, mix)
+        return CudaEngine(style, mix, notes=notes)
     from engines.runtimes.cpu import CpuEngine
 
     return CpuEngine(style, mix, threads=1 if throughput else None, precision=precision)

@@ -19,8 +19,9 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from engines import DEFAULT_STYLE, ENGINE_NAMES, engine_status, style_list
-from engines.errors import OptionError, StylecastError
+from engines.errors import StylecastError
 from engines.runtimes.cpu_features import PRECISIONS
+from stream.core.frame import FRAME_PATHS
 from stream.core.notes import note
 from stream.media.codecs import CODECS
 from stream.temporal.stabilize import DEFAULT_STABILITY
@@ -47,6 +48,9 @@ def _add_style_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--style-scale", type=float, default=1.0, metavar="S",
                    help="0.25..2: run the network at S times the frame's size: brush strokes 1/S as large, "
                         "cost about S squared (default 1)")
+    p.add_argument("--frame-path", choices=FRAME_PATHS, default="auto",
+                   help="where frames live between decode and encode: auto (default: on the GPU where the engine "
+                        "runs there), host (numpy and OpenCV), device (torch, on the engine's GPU or the CPU)")
     _add_engine_args(p)
 
 

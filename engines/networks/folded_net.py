@@ -48,6 +48,9 @@ class FoldedLayer:
 
 
 class _Layer(nn.Module):
+    """A layer in its reference form: reflect pad, convolution, ``F.instance_norm`` on float32 (what
+    TensorRT's ONNX export compiles, and what the fast form is checked against)."""
+
     def __init__(self, layer: FoldedLayer):
         super().__init__()
         self.weight = nn.Parameter(layer.weight.detach().clone(), requires_grad=False)
@@ -57,35 +60,84 @@ class _Layer(nn.Module):
                                   requires_grad=False)
         self.stride, self.pad = layer.stride, layer.pad
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, relu: bool = False) -> torch.Tensor:
         x = F.pad(x, (self.pad,) * 4, mode="reflect")
         if not self.normed:
-            return F.conv2d(x, self.weight, self.shift, stride=self.stride)
-        x = F.conv2d(x, self.weight, stride=self.stride)
-        # the statistics in float32 whatever the compute type (fp16 sums over a 1080p plane overflow)
-        normed = F.instance_norm(x.float(), eps=EPS).to(x.dtype)
-        return normed * self.scale[:, None, None] + self.shift[:, None, None]
+            x = F.conv2d(x, self.weight, self.shift, stride=self.stride)
+        else:
+            x = F.conv2d(x, self.weight, stride=self.stride)
+            # the statistics in float32 whatever the compute type (fp16 sums over a 1080p plane overflow)
+            x = F.instance_norm(x.float(), eps=EPS).to(x.dtype) * self.scale[:, None, None] + self.shift[:, None, None]
+        return F.relu(x) if relu else x
+
+
+class _FastLayer(_Layer):
+    """The same layer in the form a GPU runs fast: the statistics as one float32 ``var_mean`` and the
+    norm, scale, shift and ReLU as one multiply-add (``F.instance_norm`` lowers to batch norm over
+    N x C planes: 32 thread blocks for a whole 1080p frame). ``upsample``: the nearest 2x enlargement
+    and this 3x3 convolution as one convolution at the small size giving the four phases of each
+    2x2 block (weights summed per phase; the reflect border of the enlarged picture is the edge
+    repeated in the small one), then ``pixel_shuffle``: the 4x larger input is never written."""
+
+    def __init__(self, layer: FoldedLayer, upsample: bool = False):
+        super().__init__(layer)
+        self.upsample = upsample
+        if upsample:
+            self.weight = nn.Parameter(_phase_weights(self.weight.detach()), requires_grad=False)
+
+    def forward(self, x: torch.Tensor, relu: bool = False) -> torch.Tensor:
+        if self.upsample:
+            x = F.pixel_shuffle(F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), self.weight), 2)
+        else:
+            x = F.conv2d(F.pad(x, (self.pad,) * 4, mode="reflect"), self.weight, stride=self.stride)
+        if not self.normed:
+            x = x + self.shift.to(x.dtype)[:, None, None]
+            return F.relu(x) if relu else x
+        var, mean = torch.var_mean(x.float(), dim=(2, 3), correction=0, keepdim=True)
+        gain = self.scale[:, None, None] * torch.rsqrt(var + EPS)                  # [N, C, 1, 1], float32
+        x = torch.addcmul((self.shift[:, None, None] - mean * gain).to(x.dtype), x, gain.to(x.dtype))
+        return F.relu(x) if relu else x
+
+
+def _phase_weights(weight: torch.Tensor) -> torch.Tensor:
+    """A 3x3 kernel [out, in, 3, 3] that follows a nearest 2x enlargement, as [4*out, in, 3, 3] on the
+    small picture: phase (dy, dx) of each 2x2 block, in ``pixel_shuffle``'s order. Rows 2i-1, 2i, 2i+1
+    of the enlarged picture are rows i-1, i, i of the small one (dy 0); 2i, 2i+1, 2i+2 are i, i, i+1."""
+    out, cin = weight.shape[:2]
+    merge = (lambda k: torch.stack([k[0], k[1] + k[2]]), lambda k: torch.stack([k[0] + k[1], k[2]]))
+    phases = torch.zeros(out, 4, cin, 3, 3, dtype=weight.dtype)
+    for dy in (0, 1):
+        rows = merge[dy](weight.permute(2, 0, 1, 3))                      # [2, out, in, 3]: the kernel's rows merged
+        for dx in (0, 1):
+            both = merge[dx](rows.permute(3, 1, 2, 0))                     # [2, out, in, 2]: then its columns
+            phases[:, 2 * dy + dx, :, dy:dy + 2, dx:dx + 2] = both.permute(1, 2, 3, 0)
+    return phases.reshape(out * 4, cin, 3, 3)
 
 
 class FoldedNet(nn.Module):
-    """image [N,3,H,W] in 0..1 (H, W multiples of 4) -> stylized [N,3,H,W] in 0..1, one style fixed in."""
+    """image [N,3,H,W] in 0..1 (H, W multiples of 4) -> stylized [N,3,H,W] in 0..1, one style fixed in.
+    ``fast`` (the torch engines' form, _FastLayer) or the reference form (TensorRT's export)."""
 
-    def __init__(self, layers: dict[str, FoldedLayer]):
+    def __init__(self, layers: dict[str, FoldedLayer], fast: bool = True):
         super().__init__()
         self.blocks = residual_blocks(layers)
         if tuple(layers) != layer_names(self.blocks):
             raise ValueError(f"not a style network's layers: {', '.join(layers)}")
-        self.layers = nn.ModuleDict({name.replace(".", "_"): _Layer(layer) for name, layer in layers.items()})
+        self.fast = fast
+        make = (lambda name, layer: _FastLayer(layer, upsample=name in EXPAND[:2])) if fast else (lambda _, layer: _Layer(layer))
+        self.layers = nn.ModuleDict({name.replace(".", "_"): make(name, layer) for name, layer in layers.items()})
 
-    def _run(self, name: str, x: torch.Tensor) -> torch.Tensor:
-        return self.layers[name.replace(".", "_")](x)
+    def _run(self, name: str, x: torch.Tensor, relu: bool = False) -> torch.Tensor:
+        return self.layers[name.replace(".", "_")](x, relu)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         x = image
         for name in CONTRACT:
-            x = F.relu(self._run(name, x))
+            x = self._run(name, x, relu=True)
         for i in range(self.blocks):
-            x = x + self._run(f"res.{i}.1", F.relu(self._run(f"res.{i}.0", x)))
+            x = x + self._run(f"res.{i}.1", self._run(f"res.{i}.0", x, relu=True))
         for name in EXPAND[:2]:
-            x = F.relu(self._run(name, F.interpolate(x, scale_factor=2.0, mode="nearest")))
+            if not self.fast:  # the fast layers enlarge inside their convolution
+                x = F.interpolate(x, scale_factor=2.0, mode="nearest")
+            x = self._run(name, x, relu=True)
         return torch.sigmoid(self._run(EXPAND[2], x))

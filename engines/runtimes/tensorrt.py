@@ -52,7 +52,7 @@ def style_graph(style: Style) -> Path:
     layers = style_layers(style, "tensorrt")
     path = cache_dir("graphs") / f"style-{layers_digest(layers)[:24]}.onnx"
     if not path.exists():
-        folded = FoldedNet(layers).eval()
+        folded = FoldedNet(layers, fast=False).eval()  # the reference form: ONNX's InstanceNormalization
         partial = path.with_suffix(".partial")
         torch.onnx.export(folded, torch.rand(1, 3, 360, 640), str(partial), input_names=[INPUT],
                           output_names=[OUTPUT], opset_version=17, dynamo=False,

@@ -6,13 +6,32 @@ from fractions import Fraction
 
 import numpy as np
 
+# Where frames live between decode and encode: "host" (numpy and OpenCV on the CPU), "device" (the
+# torch path of stream/device/ on the engine's device, or on the CPU: the same code), "auto" (the
+# device path where the engine runs on a GPU, else the host's)
+FRAME_PATHS = ("auto", "host", "device")
+
+
+@dataclass
+class Yuv420:
+    """An 8-bit 4:2:0 picture as one host buffer, as a decoder gives it and an H.264 encoder takes it:
+    ``yuv420p`` (I420: Y, then Cb, then Cr) or ``nv12`` (Y, then Cb and Cr interleaved, NVDEC's)."""
+
+    data: np.ndarray  # uint8, Y's W*H bytes then the chroma's
+    width: int
+    height: int
+    layout: str = "yuv420p"
+
 
 @dataclass
 class Frame:
     """uint8 RGB H x W x 3 picture; ``pts`` in ``time_base`` units exactly as the source gave it.
 
     ``original`` keeps the picture before stylization for the stages that need it (the look,
-    stabilization); ``index`` is the position in decode order, for messages and statistics.
+    stabilization); ``index`` is the position in decode order, for messages and statistics. On the
+    device path (stream/device/) ``image`` is a torch tensor on the device between upload and
+    download; the picture comes in and goes out as ``yuv`` (4:2:0, no RGB on the host), with
+    ``rotation`` (quarter turns) still to apply, and ``small_grey`` is the source at the flow's size.
     ``alpha`` is the source's alpha plane (uint8, or uint16 for deeper sources), carried untouched
     to an output that holds it; ``number`` is an image sequence's frame number; a ``warmup`` frame
     only warms the stabilizer up before a time range and is not written; ``look`` is the look
@@ -31,6 +50,9 @@ class Frame:
     number: int | None = None
     warmup: bool = False
     look: object | None = None  # the FrameLook a render's looks file gave it (stream/edit/looks.py)
+    yuv: Yuv420 | None = None
+    rotation: int = 0
+    small_grey: np.ndarray | None = None
 
     @property
     def time(self) -> float | None:

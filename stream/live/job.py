@@ -77,11 +77,14 @@ class LiveJob:
         # one core per frame and a frame per core (parallel_frames), as in render and serve
         engine = open_engine(opts.engine, controls.style, controls.mix, throughput=True, max_side=opts.max_side,
                              notes=note, precision=opts.precision)
-        stylist = Stylist(engine, controls, LiveStats(), style_scale=opts.style_scale, adapt=opts.adapt, fps=opts.fps)
-        source = open_source(opts.source, opts.max_side, opts.fps, opts.loop, stop)
+        device = frame_device(opts.frame_path, engine)
+        source = open_source(opts.source, opts.max_side, opts.fps, opts.loop, stop, yuv=device is not None)
         sink = None
         try:
             sink = open_sink(opts.sink, opts.fps, source)
+            path = None if device is None else _device_path(engine, device, source, sink, opts.max_side)
+            stylist = Stylist(engine, controls, LiveStats(), style_scale=opts.style_scale, adapt=opts.adapt,
+                              fps=opts.fps, path=path)
             job = cls(opts, stylist, source, sink, stop, FrameTrace(opts.trace) if opts.trace else None)
             if opts.control:
                 job.server = ControlServer(opts.control, job)
@@ -98,8 +101,10 @@ class LiveJob:
     def snapshot(self) -> dict:
         self.stats.dropped = self._dropped()
         self.stats.reconnects, self.stats.behind = self.source.reconnects, self.source.behind
+        path = self.stylist.path
         return {**self.stats.snapshot(), **self.stylist.state(), "engine": self.stylist.engine.name,
-                "precision": self.stylist.precision, **_sink_dropped(self.sink)}
+                "precision": self.stylist.precision, "frame_path": "host" if path is None else str(path.device),
+                **_sink_dropped(self.sink)}
 
     # -- the threads: capture, inference (one per core), stabilization, output -------------
     def _capture(self) -> None:
@@ -111,7 +116,7 @@ class LiveJob:
                 if not isinstance(item, Frame):
                     self.sink.write(item)
                     continue
-                self.stylist.calibrate(item.image.shape[1::-1])  # once: where run() did not know the size
+                self.stylist.calibrate(frame_size(item))  # once: where run() did not know the size
                 t = item.time if item.time is not None else time.monotonic()
                 if last is not None and 0 <= t - last < min_gap * 0.5:  # --fps caps sources that run faster
                     continue  # (by source time: network frames arrive in bursts)
@@ -126,6 +131,8 @@ class LiveJob:
         while (frame := self._frames.take(self.stop)) is not None:
             self._in_order.entered(frame.captured_at)
             started = time.perf_counter()
+            if self.stylist.path is not None:  # the device path: the picture goes up (as 4:2:0 where it came so)
+                self.stylist.path.upload(frame)
             frame.original, frame.image = frame.image, self.stylist.stylize(frame.image)
             frame.engine_ms = (time.perf_counter() - started) * 1000
             self._in_order.left(frame.captured_at, frame)
@@ -135,6 +142,8 @@ class LiveJob:
         while (frame := self._stylized.take(self.stop)) is not None:
             started = time.perf_counter()
             frame.image = self.stylist.stabilize(frame.original, frame.image)
+            if self.stylist.path is not None:  # and comes down for the sink, as it takes it
+                self.stylist.path.download(frame)
             frame.engine_ms += (time.perf_counter() - started) * 1000
             self._outputs.put(frame)
 
@@ -184,6 +193,28 @@ class LiveJob:
             self.trace.close()
         if stuck:
             note(f"thread(s) {', '.join(stuck)} did not stop within {JOIN_S:g} s")
+
+
+def frame_device(frame_path: str, engine):
+    """The torch device a live job's frames live on (stream/device/), or None for the host's path."""
+    if frame_path == "host" or (frame_path == "auto" and engine.device is None):
+        return None
+    try:
+        from stream.device.path import device_of
+    except ImportError:
+        raise OptionError("--frame-path device runs on torch, which is not installed") from None
+    return device_of(engine, "device" if frame_path == "device" else "auto")
+
+
+def _device_path(engine, device, source: Source, sink: Sink, max_side: int | None):
+    from stream.device.path import DevicePath
+
+    return DevicePath(engine, device, source.colour, sink.yuv420_colour(), max_side)
+
+
+def frame_size(frame: Frame) -> tuple[int, int]:
+    """(width, height) of a frame's picture, as it came (RGB, or 4:2:0 for the device path)."""
+    return (frame.yuv.width, frame.yuv.height) if frame.yuv is not None else frame.image.shape[1::-1]
 
 
 def _sink_dropped(sink: Sink) -> dict:

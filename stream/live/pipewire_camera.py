@@ -87,6 +87,9 @@ class PipeWireSink:
         self._writer: threading.Thread | None = None
         self._failure: str | None = None
 
+    def yuv420_colour(self) -> None:
+        return None  # the node's clients ask for RGB (or a format GStreamer converts RGB to)
+
     @property
     def dropped(self) -> int:
         """Frames replaced in the slot before the camera took them (a slow consumer)."""

@@ -25,6 +25,7 @@ import av
 
 from engines.errors import OutputError
 from stream.core.frame import Frame
+from stream.media.colour import Colour
 from stream.media.encode import FRAGMENTED, FileEncoder
 
 from .pipewire_camera import PipeWireSink, pipewire_problem
@@ -45,12 +46,17 @@ class Sink(Protocol):
 
     def write(self, item: Item) -> None: ...
 
+    def yuv420_colour(self) -> Colour | None: ...  # a 4:2:0 frame's colour where it takes one (else RGB)
+
     def close(self) -> None: ...
 
 
 class NullSink:
     def __init__(self):
         self.frames = 0
+
+    def yuv420_colour(self) -> None:
+        return None
 
     def write(self, item) -> None:
         if isinstance(item, Frame):
@@ -159,6 +165,9 @@ class EncoderSink:
         self.frames = 0
         self.dropped_packets = 0
 
+    def yuv420_colour(self) -> Colour | None:
+        return self.encoder.yuv420_colour()
+
     def write(self, item) -> None:
         with self.lock:
             if isinstance(item, Frame):
@@ -197,6 +206,9 @@ class VcamSink:
         self.camera = None
         self.frames = 0
         self._open(64, 64).close()  # find out now, not at the first frame, whether a device exists
+
+    def yuv420_colour(self) -> None:
+        return None  # the camera takes RGB
 
     def _open(self, width: int, height: int):
         try:

@@ -26,7 +26,8 @@ import av
 
 from engines.errors import InputError
 from stream.core.frame import Frame
-from stream.media.decode import FileDecoder, open_url, output_size, upright_rgb
+from stream.media.colour import Colour
+from stream.media.decode import FileDecoder, open_url, output_size, picture
 from stream.media.testsrc import TestScene
 
 from .adts import split_adts
@@ -57,6 +58,7 @@ class Source(Protocol):
     reconnects: int                                  # times a network source was opened again
     behind: int                                      # frames skipped as read from behind the live edge
     size: tuple[int, int] | None                     # (width, height) the frames will have, where known
+    colour: Colour                                   # how a frame's 4:2:0 picture (``Frame.yuv``) is encoded
 
     def __iter__(self) -> Iterator[Item]: ...
 
@@ -64,7 +66,7 @@ class Source(Protocol):
 class TestSource:
     """The built-in scene at ``fps``, paced to the wall clock."""
 
-    container, copy_streams, behind = None, (), 0
+    container, copy_streams, behind, colour = None, (), 0, Colour()
 
     def __init__(self, width: int = 640, height: int = 360, fps: float = 25.0, stop: threading.Event | None = None):
         self.scene, self.fps, self.stop = TestScene(width, height), fps, stop or threading.Event()
@@ -86,10 +88,11 @@ class FileSource:
 
     behind = 0
 
-    def __init__(self, path: Path, max_side: int | None, loop: bool = False, stop: threading.Event | None = None):
-        self.path, self.max_side, self.loop, self.stop = path, max_side, loop, stop or threading.Event()
-        self.decoder = FileDecoder(path, max_side, ignore_errors=True)  # fails now (exit 2) if unreadable
-        self.copy_streams, self.container = self.decoder.copy_streams, self.decoder.container
+    def __init__(self, path: Path, max_side: int | None, loop: bool = False, stop: threading.Event | None = None,
+                 yuv: bool = False):
+        self.path, self.max_side, self.loop, self.stop, self.yuv = path, max_side, loop, stop or threading.Event(), yuv
+        self.decoder = FileDecoder(path, max_side, ignore_errors=True, yuv=yuv)  # fails now (exit 2) if unreadable
+        self.copy_streams, self.container, self.colour = self.decoder.copy_streams, self.decoder.container, self.decoder.colour
         self.reconnects, self.size = 0, _stream_size(self.decoder.video, max_side)
 
     def __iter__(self):
@@ -109,7 +112,7 @@ class FileSource:
             if not self.loop:
                 return
             self.decoder.close()
-            self.decoder = FileDecoder(self.path, self.max_side, ignore_errors=True)
+            self.decoder = FileDecoder(self.path, self.max_side, ignore_errors=True, yuv=self.yuv)
             offset_s = end + 1 / float(self.decoder.video.average_rate or 25)
 
 
@@ -117,8 +120,8 @@ class UrlSource:
     """A network stream, reopened when it stalls or ends (UDP at once, servers after a short pause)."""
 
     def __init__(self, url: str, max_side: int | None, stop: threading.Event | None = None,
-                 open_timeout: float = OPEN_TIMEOUT_S, read_timeout: float = READ_TIMEOUT_S):
-        self.url, self.max_side, self.stop = url, max_side, stop or threading.Event()
+                 open_timeout: float = OPEN_TIMEOUT_S, read_timeout: float = READ_TIMEOUT_S, yuv: bool = False):
+        self.url, self.max_side, self.stop, self.yuv = url, max_side, stop or threading.Event(), yuv
         self.timeouts = (open_timeout, read_timeout)
         self.edge = LiveEdge() if url.startswith("udp:") else None  # what queued in the socket is skipped
         self.reconnects = 0
@@ -130,6 +133,7 @@ class UrlSource:
             raise InputError(f"cannot open {url}: {why}")
         self.copy_streams = [s for s in self.container.streams if s.type == "audio"]
         self.size = _stream_size(self.container.streams.video[0], max_side)
+        self.colour = Colour.of_stream(self.container.streams.video[0].codec_context)
 
     def _open(self, open_timeout: float | None = None):
         options = {}
@@ -180,8 +184,8 @@ class UrlSource:
                     for frame in _decoded(packet):
                         if self.edge and frame.time is not None and self.edge.behind(frame.time, demuxed_at, waited, frame_s):
                             continue  # decoded, for the frames after it, but too late to show
-                        yield Frame(upright_rgb(frame, self.max_side), frame.pts, Fraction(frame.time_base), index,
-                                    demuxed_at=demuxed_at)
+                        yield Frame(pts=frame.pts, time_base=Fraction(frame.time_base), index=index, demuxed_at=demuxed_at,
+                                    **picture(frame, self.max_side, yuv=self.yuv))
                         index += 1
             except (av.error.FFmpegError, OSError):
                 pass  # a stall (read timeout) or a broken stream: reopen below
@@ -228,10 +232,10 @@ class SrtSource(UrlSource):
     """``srt://``: SRT relayed to UDP on loopback by ``srt-live-transmit``, read as a UDP source.
     ``close`` stops the relay."""
 
-    def __init__(self, url: str, max_side: int | None, stop: threading.Event | None = None):
+    def __init__(self, url: str, max_side: int | None, stop: threading.Event | None = None, yuv: bool = False):
         self.relay = SrtRelay(url, into_udp=True)
         try:
-            super().__init__(self.relay.udp_url, max_side, stop)
+            super().__init__(self.relay.udp_url, max_side, stop, yuv=yuv)
         except InputError as exc:
             self.relay.close()
             raise InputError(str(exc).replace(self.relay.udp_url, url.split("?")[0])) from None
@@ -244,7 +248,7 @@ class SrtSource(UrlSource):
 class CameraSource:
     """A V4L2 camera through OpenCV; frames are timed by the capture clock (1/1000 s)."""
 
-    container, copy_streams, behind = None, (), 0
+    container, copy_streams, behind, colour = None, (), 0, Colour()
 
     def __init__(self, device: str, width: int | None, height: int | None, fps: float | None,
                  fourcc: str | None = None, stop: threading.Event | None = None):
@@ -285,18 +289,19 @@ def _stream_size(video: av.video.stream.VideoStream, max_side: int | None) -> tu
 
 
 def open_source(spec: str, max_side: int | None = None, fps: float = 25.0, loop: bool = False,
-                stop: threading.Event | None = None) -> Source:
-    """The source named by ``spec``: testsrc, a file, a URL or /dev/videoN."""
+                stop: threading.Event | None = None, yuv: bool = False) -> Source:
+    """The source named by ``spec``: testsrc, a file, a URL or /dev/videoN. ``yuv``: a decoded
+    stream's 4:2:0 pictures as they are, for the device path (stream/device/)."""
     if spec in ("testsrc", ""):
         return TestSource(*output_size(640, 360, max_side), fps, stop)
     scheme = spec.split("://", 1)[0].lower() if "://" in spec else ""
     if scheme == "srt":
-        return SrtSource(spec, max_side, stop)
+        return SrtSource(spec, max_side, stop, yuv=yuv)
     if scheme in NETWORK_SCHEMES:
-        return UrlSource(spec, max_side, stop)
+        return UrlSource(spec, max_side, stop, yuv=yuv)
     if scheme:
         raise InputError(f"unsupported source {spec!r}; use testsrc, a file, /dev/videoN or "
                          f"{', '.join(s + '://' for s in NETWORK_SCHEMES)}")
     if spec.startswith("/dev/video"):
         return CameraSource(spec, None, None, fps, stop=stop)
-    return FileSource(Path(spec), max_side, loop, stop)
+    return FileSource(Path(spec), max_side, loop, stop, yuv)

@@ -19,6 +19,8 @@ import av
 import numpy as np
 from av.video.reformatter import ColorRange, Interpolation
 
+from stream.core.frame import Frame
+
 UNSPECIFIED = 2       # AVCOL_SPC / PRI / TRC_UNSPECIFIED
 BT709 = 1             # the same code for the matrix, primaries and transfer
 RGB_MATRIX = 0        # AVCOL_SPC_RGB
@@ -68,6 +70,15 @@ class Colour:
                              dst_color_range=self.range, interpolation=_PRECISE)
         self.tag(out)
         return out
+
+    def video_frame(self, frame: Frame, pix_fmt: str) -> av.VideoFrame:
+        """A Frame's picture as an encoder's frame of ``pix_fmt`` in this colour: from its RGB (and
+        alpha), or its 4:2:0 as it is (the device path converted it there, in this colour)."""
+        if frame.yuv is not None and pix_fmt == frame.yuv.layout:
+            out = av.VideoFrame.from_ndarray(frame.yuv.data, format=frame.yuv.layout)
+            self.tag(out)
+            return out
+        return self.from_rgb(frame.image, pix_fmt, frame.alpha)
 
     def tag(self, target) -> None:
         """Write the four tags on a frame or a codec context."""

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from engines.errors import InputError, StylecastError
-from stream.core.frame import Frame, format_time
+from stream.core.frame import Frame, Yuv420, format_time
 
 from .colour import Colour, to_rgb
 from .range_cut import RangeCut
@@ -22,6 +22,7 @@ from .time_range import Place, TimeRange
 from .timecode import Timecode
 
 COPY_TYPES = ("audio", "subtitle")
+YUV420 = ("yuv420p", "yuvj420p", "nv12")  # 8-bit 4:2:0: what the device path takes as it is
 MIN_SIDE = 32
 # Tags that are not valid UTF-8 (a camera's Latin-1 title) must not stop a file from opening. PyAV
 # before 19 decodes tags with one codec per file, strictly unless told: "replace" turns bad bytes
@@ -56,6 +57,18 @@ def upright_rgba(frame: av.VideoFrame, max_side: int | None, keep_alpha: bool) -
     return image, alpha
 
 
+def picture(frame: av.VideoFrame, max_side: int | None, keep_alpha: bool = False, yuv: bool = False) -> dict:
+    """What a :class:`Frame` holds of a decoded picture: upright RGB fitted into ``max_side`` (and
+    its alpha); or, for the device path (``yuv``: stream/device/), an 8-bit 4:2:0 picture's planes
+    as they are, to be turned and fitted there."""
+    if yuv and frame.format.name in YUV420 and frame.width % 2 == 0 and frame.height % 2 == 0:
+        layout = "nv12" if frame.format.name == "nv12" else "yuv420p"
+        return {"image": None, "yuv": Yuv420(frame.to_ndarray(), frame.width, frame.height, layout),
+                "rotation": int(round((frame.rotation or 0) / 90)) % 4}
+    image, alpha = upright_rgba(frame, max_side, keep_alpha)
+    return {"image": image, "alpha": alpha}
+
+
 def read_timecode(container, video) -> Timecode | None:
     """The start timecode a file carries (a MOV/MXF ``tmcd`` track, or a ``timecode`` tag), or None."""
     rate = video.average_rate or video.guessed_rate or 25
@@ -69,15 +82,16 @@ def read_timecode(container, video) -> Timecode | None:
     return None
 
 
-def open_media(path: Path):
+def open_media(path: Path, hwaccel=None):
     """Open a media file for reading, turning every way it can fail into one InputError line. The
-    one ``av.open`` of a file to read in stylecast (a network source's is ``open_url``)."""
+    one ``av.open`` of a file to read in stylecast (a network source's is ``open_url``).
+    ``hwaccel``: PyAV's settings for decoding on a GPU (NVDEC), where that is wanted."""
     if not path.exists():
         raise InputError(f"input not found: {path}")
     if path.is_dir():
         raise InputError(f"input is a folder, not a video file: {path}")
     try:
-        return av.open(str(path), **_READ_OPTIONS)
+        return av.open(str(path), hwaccel=hwaccel, **_READ_OPTIONS) if hwaccel else av.open(str(path), **_READ_OPTIONS)
     except PermissionError:
         raise InputError(f"input is not readable (permission denied): {path}") from None
     except av.error.FFmpegError as exc:
@@ -88,6 +102,21 @@ def open_url(url: str, options: dict, timeout: tuple[float, float]):
     """Open a network source (``udp://``, ``rtsp://`` ...) for reading; its errors are the caller's,
     whose reconnect policy decides what they mean (stream/live/sources.py)."""
     return av.open(url, options=options, timeout=timeout, **_READ_OPTIONS)
+
+
+def nvdec_usable() -> bool:
+    """Whether this PyAV can ask FFmpeg for NVDEC (whether a GPU answers is known only on opening)."""
+    try:
+        from av.codec.hwaccel import hwdevices_available
+    except ImportError:
+        return False
+    return "cuda" in hwdevices_available()
+
+
+def _nvdec():
+    from av.codec.hwaccel import HWAccel
+
+    return HWAccel(device_type="cuda", allow_software_fallback=True)
 
 
 def luma(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
@@ -109,9 +138,9 @@ class VideoFile:
     opens: one InputError line for a file with no video, a damaged header, or a picture too small.
     ``FileDecoder`` decodes it into frames."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, hwaccel=None):
         self.path = path
-        self.container = open_media(path)
+        self.container = open_media(path, hwaccel)
         if not self.container.streams.video:
             self.container.close()
             raise InputError(f"{path.name} has no video stream")
@@ -204,9 +233,17 @@ class FileDecoder(VideoFile):
     sequence = None  # a numbered picture sequence's decoder has one
 
     def __init__(self, path: Path, max_side: int | None = None, ignore_errors: bool = False, keep_alpha: bool = False,
-                 timecode: str | None = None):
-        super().__init__(path)
+                 timecode: str | None = None, yuv: bool = False, nvdec: bool = False):
+        self.nvdec = nvdec and nvdec_usable()
+        try:
+            super().__init__(path, _nvdec() if self.nvdec else None)
+        except InputError:
+            if not self.nvdec:
+                raise
+            self.nvdec = False  # a GPU decoder that cannot start: the CPU's, as any other file
+            super().__init__(path)
         self.max_side, self.ignore_errors, self.keep_alpha = max_side, ignore_errors, keep_alpha
+        self.yuv = yuv and not keep_alpha
         if timecode is not None:  # --timecode: the start timecode to write instead of the file's own
             self.timecode = Timecode.parse(timecode, self.rate)
         self.copy_streams = [s for s in self.container.streams if s.type in COPY_TYPES]
@@ -263,8 +300,8 @@ class FileDecoder(VideoFile):
         time_base = Fraction(frame.time_base or self.video.time_base)
         if pts is not None and not self.span.whole:
             pts -= round((self._origin + self.start_time) / time_base)
-        image, alpha = upright_rgba(frame, self.max_side, self.keep_alpha)
-        out = Frame(image, pts, time_base, self.decoded, alpha=alpha, warmup=place is Place.WARMUP)
+        out = Frame(pts=pts, time_base=time_base, index=self.decoded, warmup=place is Place.WARMUP,
+                    **picture(frame, self.max_side, self.keep_alpha, self.yuv))
         if place is Place.INSIDE:  # its number in an image sequence out: its place in the source
             out.number = self.first_index + self._inside
             self._inside += 1

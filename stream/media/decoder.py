@@ -65,14 +65,16 @@ class Decoder(Protocol):
 
 
 def open_decoder(path: Path, *, max_side: int | None = None, ignore_errors: bool = False, keep_alpha: bool = False,
-                 fps: float | None = None, timecode: str | None = None) -> Decoder:
+                 fps: float | None = None, timecode: str | None = None, yuv: bool = False, nvdec: bool = False) -> Decoder:
     """A decoder for ``path``: a folder of numbered pictures or a pattern such as ``a_%04d.png``
     (at ``fps``, default 24), else a media file. ``timecode`` is the start timecode to give instead
-    of the source's own (a sequence's is its first frame's number at ``fps``). One InputError line
-    for anything that cannot be read."""
+    of the source's own (a sequence's is its first frame's number at ``fps``). For the device path
+    (stream/device/), a file's 8-bit 4:2:0 pictures come as they are (``yuv``: ``Frame.yuv``, not
+    yet upright nor fitted), decoded by NVDEC where it runs (``nvdec``). One InputError line for
+    anything that cannot be read."""
     if is_sequence_input(path):
         return SequenceDecoder(find_sequence(path), fps or DEFAULT_FPS, max_side, ignore_errors, keep_alpha, timecode)
-    return FileDecoder(path, max_side, ignore_errors, keep_alpha, timecode)
+    return FileDecoder(path, max_side, ignore_errors, keep_alpha, timecode, yuv, nvdec)
 
 
 def check_video(path: Path, name: str | None = None) -> None:

@@ -109,7 +109,7 @@ class FileEncoder:
         self.stream_map, self.skipped = _copy_streams(self.out, fmt, copy_streams)
 
     def _start(self, frame: Frame) -> None:
-        h, w = frame.image.shape[:2]
+        h, w = (frame.yuv.height, frame.yuv.width) if frame.yuv is not None else frame.image.shape[:2]
         source_rate = self.source_video and (self.source_video.average_rate or self.source_video.guessed_rate)
         rate = Fraction(self.rate or source_rate or 25).limit_denominator(1001)
         video = self.out.add_stream(self.codec.encoder, rate=rate)
@@ -185,12 +185,17 @@ class FileEncoder:
         if packets:
             self.started_muxing = True
 
+    def yuv420_colour(self) -> Colour | None:
+        """The colour a frame handed in as 4:2:0 (``Frame.yuv``) must be in; None where the codec
+        takes another pixel format (a frame then comes as RGB)."""
+        return self.colour if self.codec.pixel_format(False) == "yuv420p" else None
+
     def write(self, item: Frame | av.Packet) -> None:
         """Encode a stylized Frame, or copy a packet of another stream."""
         if isinstance(item, Frame):
             if self.video is None:
                 self._start(item)
-            frame = self.colour.from_rgb(item.image, self.pix_fmt, item.alpha)
+            frame = self.colour.video_frame(item, self.pix_fmt)
             frame.pts, frame.time_base = item.pts, item.time_base
             self._mux(self.video.encode(frame))
             self.frames += 1

@@ -134,6 +134,10 @@ class SequenceWriter:
         self.first_number = number if self.first_number is None else self.first_number
         self.last_number = number
 
+    def yuv420_colour(self) -> None:
+        """Pictures are written from RGB: a frame comes as RGB."""
+        return None
+
     @property
     def skipped(self) -> list[str]:
         return [f"sound and subtitles ({self.left_out_packets} packets): an image sequence holds pictures only"] \

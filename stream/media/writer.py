@@ -16,6 +16,7 @@ from engines.errors import OptionError
 from stream.core.frame import Frame
 
 from .codecs import VideoCodec, choose_codec
+from .colour import Colour
 from .encode import FRAGMENTED, LONG_FILM_S, FileEncoder, can_fragment, container_format
 from .output_file import AtomicOutput
 from .sequence_output import AtomicFolder, SequencePattern, SequenceWriter, is_sequence_output
@@ -33,6 +34,8 @@ class Writer(Protocol):
     last_number: int | None
 
     def write(self, item: Frame | av.Packet) -> None: ...
+
+    def yuv420_colour(self) -> Colour | None: ...  # a 4:2:0 frame's colour where it takes one, else None
 
     def finish(self) -> None: ...  # complete: the output exists whole after this
 

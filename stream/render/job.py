@@ -16,12 +16,10 @@ from pathlib import Path
 
 from engines import Engine, open_engine, resolve
 from engines.errors import OptionError, OutputError
-from engines.network_cache import NetworkCache
-from engines.style_scale import stylize_scaled
-from stream.core.frame import Frame
+from engines.registry import GPU_ENGINES, choose_engine
 from stream.core.notes import note
 from stream.core.pipeline import run_pipeline
-from stream.core.progress import Advance, Progress, quiet
+from stream.core.progress import Progress, quiet
 from stream.edit.cuts import find_shots
 from stream.edit.looks import LookTimeline, carried_looks, per_shot_looks, read_looks
 from stream.edit.painted import add_paintings, paint_timeline
@@ -37,6 +35,8 @@ from stream.media.writer import OutputPlan, Writer
 from stream.styling.options import StyleOptions
 from stream.temporal.flicker import FlickerMeter
 from stream.temporal.stabilize import Stabilizer, warmup_frames
+
+from .stages import FrameStages
 
 
 @dataclass(kw_only=True)
@@ -123,6 +123,7 @@ class RenderResult:
     looks: int = 0                    # entries of --looks / --style-per-shot, and the shots they count in
     shots: int | None = None
     painted: list[dict] = field(default_factory=list)  # a row per shot trained from painted keyframes
+    frame_path: str = "host"          # where the frames were between decode and encode: host, or the device's name
     chunks: int | None = None         # --cluster: chunks, the workers that rendered them, chunks retried
     workers: int | None = None
     retries: int | None = None
@@ -140,9 +141,11 @@ def render(opts: RenderOptions, progress: Progress = quiet, engine: Engine | Non
     controls = opts.controls()
     style = resolve(controls.style)
     plan = opts.output_plan()
+    on_gpu = engine.device is not None if engine is not None else choose_engine(opts.engine, style)[0] in GPU_ENGINES
+    device_frames = opts.frame_path == "device" or (opts.frame_path == "auto" and on_gpu)
     with ExitStack() as stack:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        decoder = stack.enter_context(open_input(opts, scratch, plan.keeps_alpha()))
+        decoder = stack.enter_context(open_input(opts, scratch, plan.keeps_alpha(), device_frames))
         timeline, shots = _timeline(opts, decoder, controls, style)
         painted = paint_timeline(timeline, decoder.frames_at, decoder.expected_frames, opts.keyframe_steps, progress)
         timecode = _start_timecode(opts, decoder, controls.stability)
@@ -151,18 +154,36 @@ def render(opts: RenderOptions, progress: Progress = quiet, engine: Engine | Non
                            ignore_errors=opts.ignore_errors, chunk=opts.video_only)
         engine = engine or open_engine(opts.engine, style, controls.mix, throughput=True,
                                        max_side=opts.max_side, notes=note, precision=opts.precision)
-        stabilizer, flicker = Stabilizer(controls.stability), FlickerMeter()
-        seconds = _run(decoder, engine, stabilizer, timeline, writer, progress(decoder.expected_frames, "render"),
-                       flicker, opts.style_scale)
+        stages = _stages(opts, decoder, engine, timeline, writer, progress, device_frames)
+        seconds = _run(decoder, stages, writer)
     return RenderResult(frames=writer.frames, seconds=round(seconds, 3),
                         fps=round(writer.frames / max(seconds, 1e-9), 2), engine=engine.name,
                         precision=engine.precision_for(style), style=style.name, output=str(opts.output),
                         codec=plan.codec_name, lost_frames=lost(), stability=controls.stability,
-                        fragmented=fragmented, scene_cuts=stabilizer.stats.cuts,
+                        fragmented=fragmented, scene_cuts=stages.stabilizer.stats.cuts,
                         copied_packets=writer.copied_packets, dropped_packets=writer.dropped_packets,
                         skipped_streams=writer.skipped, timecode=str(timecode) if timecode else None,
                         first_frame=writer.first_number, last_frame=writer.last_number,
-                        looks=len(timeline.entries), shots=shots, painted=painted, **flicker.overall())
+                        looks=len(timeline.entries), shots=shots, painted=painted,
+                        frame_path=stages.where(), **stages.flicker.overall())
+
+
+def _stages(opts: RenderOptions, decoder: Decoder, engine: Engine, timeline: LookTimeline, writer: Writer,
+            progress: Progress, device_frames: bool) -> FrameStages:
+    """The render's per-frame work: on the host, or on the engine's device (the CPU where the engine
+    runs there and the device path was asked for, or the decoder gives 4:2:0 already)."""
+    stability = timeline.base.stability
+    advance = progress(decoder.expected_frames, "render")
+    if not device_frames:
+        return FrameStages(decoder, engine, timeline, Stabilizer(stability), writer, FlickerMeter(), advance,
+                           opts.style_scale)
+    try:  # torch: only for the device path
+        from stream.device.path import DevicePath, device_of
+    except ImportError:
+        raise OptionError("--frame-path device runs on torch, which is not installed") from None
+    path = DevicePath(engine, device_of(engine, "device"), decoder.colour, writer.yuv420_colour(), opts.max_side)
+    return FrameStages(decoder, engine, timeline, path.stabilizer(stability), writer, FlickerMeter(), advance,
+                       opts.style_scale, path)
 
 
 def prepare(opts: RenderOptions) -> RenderOptions:
@@ -173,9 +194,10 @@ def prepare(opts: RenderOptions) -> RenderOptions:
     return opts
 
 
-def open_input(opts: RenderOptions, scratch: Path, keep_alpha: bool = False) -> Decoder:
+def open_input(opts: RenderOptions, scratch: Path, keep_alpha: bool = False, device_frames: bool = False) -> Decoder:
     """The decoder for the input: the test scene (written into ``scratch``), an image sequence or a
-    media file; ``keep_alpha`` for an output that holds the source's alpha."""
+    media file; ``keep_alpha`` for an output that holds the source's alpha; ``device_frames``: its
+    4:2:0 pictures as they are, for the device path (NVDEC's where it decodes)."""
     if opts.fps is not None and opts.input is not None and not is_sequence_input(opts.input) and not opts.video_only:
         note("--fps sets an image sequence's rate; a video keeps its own")
     source = opts.input
@@ -183,7 +205,8 @@ def open_input(opts: RenderOptions, scratch: Path, keep_alpha: bool = False) -> 
         source = scratch / "testsrc.mkv"
         write_test_clip(source)
     decoder = open_decoder(source, max_side=opts.max_side, ignore_errors=opts.ignore_errors, keep_alpha=keep_alpha,
-                           fps=opts.fps, timecode=opts.timecode)
+                           fps=opts.fps, timecode=opts.timecode, yuv=device_frames,
+                           nvdec=device_frames and opts.engine != "cpu" and opts.frame_path != "device")
     if opts.video_only:
         decoder.copy_streams = []
     return decoder
@@ -237,46 +260,11 @@ def _timeline(opts: RenderOptions, decoder: Decoder, controls, style) -> tuple[L
     return timeline, len(found[-1].shots) if found else None
 
 
-def _run(decoder: Decoder, engine: Engine, stabilizer: Stabilizer, timeline: LookTimeline, writer: Writer,
-         advance: Advance, flicker: FlickerMeter, style_scale: float = 1.0) -> float:
-    """Decode, stylize, stabilize and write every frame, each in its look; the seconds it took. At
-    strength 0 the picture is the source's and neither the network nor the stabilizer runs. A new
-    look that is not a crossfade (a cut, an entry of its own) starts the stabilizer afresh."""
-    networks = NetworkCache(engine)
-    before = [None, None]  # the entry and style of the frame before
-
-    def stylize(item):
-        if isinstance(item, Frame):
-            item.original = item.image
-            item.look = look = timeline.at(decoder.source_index(item))
-            if look.controls.strength > 0:
-                item.image = stylize_scaled(engine, item.image, networks.get(look.style), look.controls.mix, style_scale)
-        return item
-
-    def stabilize(item):  # sequential: each frame builds on the one before
-        if isinstance(item, Frame):
-            look = item.look
-            if look.entry != before[0] and look.style != before[1]:
-                stabilizer.reset()
-            before[:] = look.entry, look.style
-            stabilizer.set_stability(look.controls.stability if look.controls.strength > 0 else 0.0)
-            item.image = stabilizer(item.original, item.image)
-        return item
-
-    def write(item):
-        if isinstance(item, Frame) and item.warmup:
-            return  # it only warmed the stabilizer up
-        writer.write(item)
-        if isinstance(item, Frame):
-            flicker.update(item.original, item.image)
-            advance(1)
-
+def _run(decoder: Decoder, stages: FrameStages, writer: Writer) -> float:
+    """Decode, stylize, stabilize and write every frame; the seconds it took."""
     started = time.perf_counter()
     try:
-        base = timeline.base
-        steady = base.stability > 0 and base.strength > 0
-        stages = [(stylize, engine.parallel_frames)] + ([stabilize] if steady or timeline.entries else [])
-        run_pipeline(decoder, stages, write)
+        run_pipeline(decoder, stages.stages(), stages.write)
         writer.finish()
     except BaseException:
         writer.abort()

@@ -15,6 +15,7 @@ from engines.engine import MAX_SIDE
 from engines.errors import OptionError
 from engines.runtimes.cpu_features import PRECISIONS
 from engines.style_scale import check_style_scale
+from stream.core.frame import FRAME_PATHS
 from stream.media.decode import MIN_SIDE
 from stream.temporal.stabilize import DEFAULT_STABILITY
 
@@ -31,6 +32,7 @@ class StyleOptions:
     precision: str = "auto"               # the CPU engine's: bf16 where the CPU has it, else fp32
     max_side: int | None = None           # pixels, longer side; None keeps the source size
     style_scale: float = 1.0              # the network runs at this times the frame's size (brush strokes 1/x)
+    frame_path: str = "auto"              # where frames live between decode and encode (FRAME_PATHS)
 
     def check(self) -> None:
         """Every shared field in its range; a job's own ``check`` calls this first."""
@@ -40,6 +42,8 @@ class StyleOptions:
         if self.precision not in PRECISIONS:
             raise OptionError(f"unknown precision {self.precision!r}; use {', '.join(PRECISIONS)}")
         check_style_scale(self.style_scale)
+        if self.frame_path not in FRAME_PATHS:
+            raise OptionError(f"--frame-path must be one of {', '.join(FRAME_PATHS)}, got {self.frame_path!r}")
         if self.max_side is not None and not MIN_SIDE <= self.max_side <= MAX_SIDE:
             raise OptionError(f"--max-side must be between {MIN_SIDE} and {MAX_SIDE} pixels, got {self.max_side}")
 

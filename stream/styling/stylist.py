@@ -63,15 +63,18 @@ class Stylist:
 
     def __init__(self, engine: Engine, controls: Controls, stats: LiveStats | None = None,
                  styles: Callable[[str], Style] = resolve, style_scale: float = 1.0, adapt: bool = False,
-                 fps: float | None = None):
+                 fps: float | None = None, path=None):
         self.engine, self.stats, self._styles = engine, stats or LiveStats(), styles
+        self.path = path  # a DevicePath (stream/device/path.py): pictures are then tensors on its device
         # the network's size; ``fps``, the rate to hold, lets the first frames set the first size
         self.governor = ScaleGovernor(style_scale, engine.parallel_frames, adapt, fps)
         self.networks = NetworkCache(engine, LIVE_NETWORKS)
         style = styles(controls.style)
         self._now = (controls, style, self.networks.get(style))
         self._move: _Move | None = None
-        self.stabilizer = Stabilizer(controls.stability, thorough=False)  # live: the frame rate first
+        # live: the frame rate first (the quick stabilizer); on a device, its full-size work there
+        self.stabilizer = Stabilizer(controls.stability, thorough=False) if path is None else \
+            path.stabilizer(controls.stability, thorough=False)
         self._calibrated = False
         self._restyled = False
 
@@ -135,8 +138,10 @@ class Stylist:
         controls, _, network = self._look(time.monotonic())
         scale, started = self.governor.scale, time.perf_counter()
         try:
-            small = shrink(image, scale) if scale < 1 else None
-            if small is not None and small.shape != image.shape:
+            small = shrink(image, scale) if scale < 1 and self.path is None else None
+            if self.path is not None:  # on the device: grown back and mixed there, at the frame's size
+                stylized = self.path.stylize([image], network, controls.mix, scale)[0]
+            elif small is not None and small.shape != image.shape:
                 stylized = self.engine.stylize_one(small, network, Mix())
             else:
                 stylized = stylize_scaled(self.engine, image, network, controls.mix, scale)
@@ -157,6 +162,8 @@ class Stylist:
             return None
         self._calibrated = True
         picture = TestScene(*size).frame(0.0)
+        if self.path is not None:
+            picture = self.path.to_device(picture)
         asked, probe = self.governor.scale, self.governor.probe_scale()
         self.governor.scale = probe  # measured there (at half the size, in a quarter of the time)
         for _ in range(CALIBRATION_RUNS):
@@ -189,6 +196,9 @@ class Stylist:
         else:
             small = cv2.resize(original, stylized.shape[1::-1], interpolation=cv2.INTER_AREA)  # as shrink() made it
             out = grow(self.stabilizer(small, stylized), original, small, controls.mix)
-        self.stats.flicker.update(original, out)
+        if self.path is None:
+            self.stats.flicker.update(original, out)
+        else:
+            self.path.measure(self.stats.flicker, original, out)
         self.governor.stage_ms((time.perf_counter() - started) * 1000, scale)
         return out

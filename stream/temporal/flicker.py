@@ -24,11 +24,15 @@ STILL = 3.0         # grey levels: input pixels that changed less than this are 
 MIN_STILL = 0.02    # a pair where under 2% of the picture was still says nothing, and is left out
 
 
+def flicker_size(width: int, height: int) -> tuple[int, int]:
+    """(width, height) the frames are compared at: the longer side SIDE pixels."""
+    scale = SIDE / max(height, width)
+    return max(8, round(width * scale)), max(8, round(height * scale))
+
+
 def _grey(image: np.ndarray) -> np.ndarray:
-    h, w = image.shape[:2]
-    scale = SIDE / max(h, w)
-    small = cv2.resize(image, (max(8, round(w * scale)), max(8, round(h * scale))), interpolation=cv2.INTER_AREA)
-    return cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    small = cv2.resize(image, flicker_size(image.shape[1], image.shape[0]), interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
 
 
 class FlickerMeter:
@@ -46,7 +50,12 @@ class FlickerMeter:
         self._previous = None
 
     def update(self, original: np.ndarray, output: np.ndarray) -> None:
-        now = (_grey(original), _grey(output))
+        self.update_greys(_grey(original), _grey(output))
+
+    def update_greys(self, original: np.ndarray, output: np.ndarray) -> None:
+        """``update`` with both frames already grey at ``flicker_size`` (uint8): the device path
+        makes them where the frames are and brings these few KB down."""
+        now = (original.astype(np.float32), output.astype(np.float32))
         previous, self._previous = self._previous, now
         if previous is None or previous[0].shape != now[0].shape:
             return

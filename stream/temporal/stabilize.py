@@ -122,6 +122,18 @@ def median_level(mismatch: np.ndarray) -> float:
     return int(np.searchsorted(counts, (counts[-1] + 1) // 2)) / 255.0
 
 
+def flow_size(width: int, height: int) -> tuple[int, int]:
+    """(width, height) a frame is measured at: the longer side at most FLOW_SIDE pixels."""
+    scale = min(1.0, FLOW_SIDE / max(height, width))
+    return max(8, round(width * scale)), max(8, round(height * scale))
+
+
+def flow_grey(frame: np.ndarray) -> np.ndarray:
+    """uint8 grey of an RGB frame at ``flow_size``: what the flow is measured on."""
+    small = cv2.resize(frame, flow_size(frame.shape[1], frame.shape[0]), interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+
+
 def pixel_grid(h: int, w: int, cache: dict) -> np.ndarray:
     """(h, w, 2) float32: each pixel's own x and y (kept in ``cache`` per size)."""
     if (h, w) not in cache:
@@ -157,10 +169,7 @@ class Stabilizer:
         self._prev_out = None
 
     def _grey(self, frame: np.ndarray) -> np.ndarray:
-        h, w = frame.shape[:2]
-        scale = min(1.0, FLOW_SIDE / max(h, w))
-        small = cv2.resize(frame, (max(8, round(w * scale)), max(8, round(h * scale))), interpolation=cv2.INTER_AREA)
-        return cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+        return flow_grey(frame)
 
     def _trust(self, grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         """(backward flow, trust 0..1, median mismatch), at flow size: where each current pixel was
@@ -179,11 +188,17 @@ class Stabilizer:
         trust *= consistent & inside
         return back, trust, median_level(mismatch)
 
-    def __call__(self, source: np.ndarray, stylized: np.ndarray) -> np.ndarray:
+    def __call__(self, source: np.ndarray, stylized: np.ndarray, grey: np.ndarray | None = None) -> np.ndarray:
+        """The stabilized frame; ``grey``: the source at the flow's size, where the caller has it."""
         if self.stability == 0.0:
             self.reset()
             return stylized
-        grey = self._grey(source)
+        return self.step(self._grey(source) if grey is None else grey, stylized)
+
+    def step(self, grey: np.ndarray, stylized):
+        """One frame, given its source already grey at the flow's size (``flow_grey``). The flow, the
+        trust and the cut are measured here at that size; the full-size work is ``_blend`` and
+        ``_restore`` (numpy and OpenCV here; torch on a device, stream/device/stabilizer.py)."""
         self.stats.frames += 1
         if self._prev_grey is None or self._prev_grey.shape != grey.shape or self._prev_out.shape != stylized.shape:
             self._prev_grey, self._prev_out = grey, stylized
@@ -194,8 +209,18 @@ class Stabilizer:
             self.stats.cuts += 1
             self._prev_grey, self._prev_out = grey, stylized
             return stylized
+        out = self._blend(back, trust, stylized)
+        self._prev_grey, self._prev_out = grey, out
+        return self._restore(out, stylized) if self.thorough else out
+
+    def _restore(self, out: np.ndarray, stylized: np.ndarray) -> np.ndarray:
+        return restore_contrast(out, stylized)
+
+    def _blend(self, back: np.ndarray, trust: np.ndarray, stylized: np.ndarray) -> np.ndarray:
+        """The previous output warped along ``back`` (flow size) onto this frame, blended into
+        ``stylized`` by ``trust`` x stability in the detail band, with the warp's blur undone."""
         h, w = stylized.shape[:2]
-        fh, fw = grey.shape
+        fh, fw = back.shape[:2]
         scale = (w / fw + h / fh) / 2
         # where each output pixel was in the previous frame: the grid plus the backward flow at full size
         where = cv2.scaleAdd(cv2.resize(back, (w, h), interpolation=cv2.INTER_LINEAR), scale, pixel_grid(h, w, self._grids))
@@ -210,6 +235,4 @@ class Stabilizer:
             detail = cv2.sepFilter2D(warped, cv2.CV_32F, *kernels)
             cv2.accumulateProduct(detail, _full_size(keep * amount, w, h), change)
         change -= cv2.GaussianBlur(change, (0, 0), COARSE_SIGMA)  # detail band only
-        out = cv2.add(stylized, change, dtype=cv2.CV_8U)  # rounded and clipped to 0..255
-        self._prev_grey, self._prev_out = grey, out
-        return restore_contrast(out, stylized) if self.thorough else out
+        return cv2.add(stylized, change, dtype=cv2.CV_8U)  # rounded and clipped to 0..255
