@@ -207,7 +207,8 @@ def _add_build_engine(sub) -> None:
 
 
 def _add_doctor(sub) -> None:
-    d = sub.add_parser("doctor", help="which engines can run here, and why not")
+    d = sub.add_parser("doctor", help="which engines can run here, which parts of the frame path run on the GPU, "
+                                      "and why not")
     d.add_argument("--json", action="store_true")
 
 
@@ -313,10 +314,12 @@ def _build_engine(args) -> int:
 
 
 def _doctor(args) -> int:
+    from stream.device.support import frame_path_rows
     from stream.live.camera_support import camera_rows
     from stream.media.media_support import media_rows
 
-    rows = [{**engine_status(n).__dict__, "kind": "engine"} for n in ENGINE_NAMES] + media_rows() + camera_rows()
+    rows = [{**engine_status(n).__dict__, "kind": "engine"} for n in ENGINE_NAMES] + frame_path_rows() + media_rows() \
+        + camera_rows()
     if args.json:
         print(json.dumps(rows))
     else:

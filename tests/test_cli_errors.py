@@ -153,3 +153,14 @@ def test_doctor_reports_every_engine():
     assert code == 0 and set(rows) == {"cpu", "cuda", "tensorrt"}
     assert rows["cpu"]["available"] is True
     assert all(r["reason"] for r in rows.values())
+
+
+def test_doctor_says_which_parts_of_the_frame_path_run_on_the_gpu():
+    from engines.registry import engine_status
+
+    code, out, _ = run_cli("doctor", "--json")
+    rows = {r["name"]: r for r in json.loads(out) if r["kind"] == "frame path"}
+    assert code == 0 and set(rows) == {"decode", "frames", "compile", "encode"}
+    gpu = engine_status("cuda").available
+    assert rows["frames"]["available"] is gpu and ("on the GPU" if gpu else "on the CPU") in rows["frames"]["reason"]
+    assert "x264 on the CPU" in rows["encode"]["reason"]

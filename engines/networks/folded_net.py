@@ -87,7 +87,7 @@ class _FastLayer(_Layer):
 
     def forward(self, x: torch.Tensor, relu: bool = False) -> torch.Tensor:
         if self.upsample:
-            x = F.pixel_shuffle(F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), self.weight), 2)
+            x = F.pixel_shuffle(F.conv2d(_edge_repeated(x), self.weight), 2)
         else:
             x = F.conv2d(F.pad(x, (self.pad,) * 4, mode="reflect"), self.weight, stride=self.stride)
         if not self.normed:
@@ -97,6 +97,14 @@ class _FastLayer(_Layer):
         gain = self.scale[:, None, None] * torch.rsqrt(var + EPS)                  # [N, C, 1, 1], float32
         x = torch.addcmul((self.shift[:, None, None] - mean * gain).to(x.dtype), x, gain.to(x.dtype))
         return F.relu(x) if relu else x
+
+
+def _edge_repeated(x: torch.Tensor) -> torch.Tensor:
+    """x with its edge rows and columns repeated once (F.pad's "replicate", written as two
+    concatenations: inductor's C++ code for a replicate pad of an enlarged picture fails to build,
+    "vr must not be None", in torch 2.13)."""
+    x = torch.cat([x[:, :, :1], x, x[:, :, -1:]], 2)
+    return torch.cat([x[:, :, :, :1], x, x[:, :, :, -1:]], 3)
 
 
 def _phase_weights(weight: torch.Tensor) -> torch.Tensor:
