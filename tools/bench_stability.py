@@ -6,6 +6,7 @@ network's. Optionally writes the E_warp plot and a per-frame | stabilized side-b
 
     python tools/bench_stability.py [--clip bikes] [--style 19] [--frames 120] [--still] [--plot P] [--side-by-side P]
     python tools/bench_stability.py --scale 0.42 --stability 0.8 --ema   # live's stabilizer below the frame's size
+    python tools/bench_stability.py --stability 0.8 --ema --device cpu    # the device path's stabilizer beside it
 
 With ``--scale S`` the network runs at S times the frame's size (as ``--style-scale`` and live's
 governor make it) and the rows are live's quick stabilizer at the frame's size, on the grown
@@ -67,6 +68,22 @@ def live_rows(stabilities, source, perframe, smalls, small_out) -> list:
     return rows
 
 
+def device_stabilizer(stability: float, device: str):
+    """The device path's stabilizer (stream/device/stabilizer.py) on numpy frames: each moved to
+    ``device`` and back, so its output sits beside the host stabilizer's in the same table."""
+    import torch
+
+    from stream.device.stabilizer import DeviceStabilizer
+
+    stab = DeviceStabilizer(stability, device=device)
+
+    def run(source: np.ndarray, stylized: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return stab(torch.from_numpy(source).to(device), torch.from_numpy(stylized).to(device)).cpu().numpy()
+
+    return run
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clip", default="bikes")
@@ -80,6 +97,7 @@ def main() -> None:
                     help="a locked-off camera: the clip's first frame again and again, with sensor noise (sigma 2)")
     ap.add_argument("--scale", type=float, help="the network at this times the frame's size: live's stabilizer, "
                                                 "at the frame's size and at the network's")
+    ap.add_argument("--device", help="also the device path's stabilizer (torch) on this device: cpu, cuda")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     clip = Path(args.clip) if Path(args.clip).is_file() else real_clip(args.clip)
@@ -101,13 +119,15 @@ def main() -> None:
     if args.scale:
         rows += live_rows(args.stability, source, perframe, smalls, small_out)
     for s in ([] if args.scale else args.stability):
-        stab, times = Stabilizer(s), []
-        out = []
-        for src, sty in zip(source, perframe):
-            t = time.perf_counter()
-            out.append(stab(src, sty))
-            times.append(time.perf_counter() - t)
-        rows.append((f"stabilized {s}", out, statistics.median(times) * 1000))
+        for where in ("host", *(["device"] if args.device else [])):
+            stab, times = (Stabilizer(s) if where == "host" else device_stabilizer(s, args.device)), []
+            out = []
+            for src, sty in zip(source, perframe):
+                t = time.perf_counter()
+                out.append(stab(src, sty))
+                times.append(time.perf_counter() - t)
+            name = f"stabilized {s}" if where == "host" else f"stabilized {s}, device path ({args.device})"
+            rows.append((name, out, statistics.median(times) * 1000))
     for a in args.ema:
         rows.append((f"EMA {a}", ema(perframe, a), None))
     base = flow.warping_errors(perframe).mean()

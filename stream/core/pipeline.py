@@ -2,8 +2,7 @@
 
 File jobs use blocking queues (``queue_size`` items, nothing dropped): decode, inference and encode
 overlap and each waits only for the slowest. A stage given as ``(fn, workers)`` runs on that many
-threads at once (frame-level parallelism) and still hands items on in their order; one given as
-``Batched(fn, n)`` takes up to n waiting items at once (a GPU's batch). The first error
+threads at once (frame-level parallelism) and still hands items on in their order. The first error
 in any thread stops every thread and is raised in the caller's thread; Ctrl-C stops them too.
 """
 from __future__ import annotations
@@ -12,21 +11,9 @@ import queue
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence, Union
 
-
-@dataclass(frozen=True)
-class Batched:
-    """A stage given up to ``size`` items at once: the one it waited for and those already waiting
-    behind it, never waiting for more (a GPU runs several frames in one go at no added delay).
-    ``fn(items) -> items``, in their order."""
-
-    fn: Callable[[list], list]
-    size: int
-
-
-Stage = Union[Callable, tuple[Callable, int], Batched]
+Stage = Union[Callable, tuple[Callable, int]]
 
 _END = object()
 _POLL_S = 0.1  # how often a blocked thread looks at the stop flag
@@ -82,41 +69,13 @@ def _get(q: queue.Queue, stop: threading.Event):
         return item.result() if isinstance(item, Future) else item  # a parallel stage's result, in order
 
 
-def _waiting(q: queue.Queue, most: int) -> list:
-    """Up to ``most`` items already in ``q``, without waiting (an end marker comes last, if taken)."""
-    items = []
-    while len(items) < most:
-        try:
-            item = q.get_nowait()
-        except queue.Empty:
-            break
-        items.append(item.result() if isinstance(item, Future) else item)
-        if item is _END:
-            break
-    return items
-
-
-def _batch_loop(fn: Callable, size: int, q_in: queue.Queue, q_out: queue.Queue, stop: threading.Event) -> Callable:
-    def body():
-        while (item := _get(q_in, stop)) is not _END:
-            items = [item, *_waiting(q_in, size - 1)]
-            ended = items[-1] is _END
-            for out in fn(items[:-1] if ended else items):
-                _put(q_out, out, stop)
-            if ended:
-                break
-        _put(q_out, _END, stop)
-    return body
-
-
 def run_pipeline(source: Iterable, stages: Sequence[Stage], sink: Callable, queue_size: int = 4,
                  stop: threading.Event | None = None) -> None:
     """Feed every item of ``source`` through ``stages`` (each ``item -> item``; ``(fn, n)`` for n
-    threads; ``Batched(fn, n)`` for up to n items at once) into ``sink`` (called in this thread).
-    Returns when all items are through; raises the first error."""
+    threads) into ``sink`` (called in this thread). Returns when all items are through; raises the
+    first error."""
     stop = stop or threading.Event()
-    batched = {i: s for i, s in enumerate(stages) if isinstance(s, Batched)}
-    stages = [(s.fn, 1) if isinstance(s, Batched) else s if isinstance(s, tuple) else (s, 1) for s in stages]
+    stages = [s if isinstance(s, tuple) else (s, 1) for s in stages]
     pools = {i: ThreadPoolExecutor(n, thread_name_prefix=f"stage-{i}") for i, (_, n) in enumerate(stages) if n > 1}
     queues = [queue.Queue(maxsize=queue_size) for _ in range(len(stages) + 1)]
     errors: list[BaseException] = []
@@ -133,9 +92,8 @@ def run_pipeline(source: Iterable, stages: Sequence[Stage], sink: Callable, queu
             _put(q_out, _END, stop)
         return body
 
-    bodies = [("source", produce)] + [
-        (f"stage-{i}", _batch_loop(fn, batched[i].size, queues[i], queues[i + 1], stop) if i in batched
-         else stage_loop(fn, queues[i], queues[i + 1], pools.get(i))) for i, (fn, _) in enumerate(stages)]
+    bodies = [("source", produce)] + [(f"stage-{i}", stage_loop(fn, queues[i], queues[i + 1], pools.get(i)))
+                                      for i, (fn, _) in enumerate(stages)]
     threads = start_threads(bodies, errors, stop, ignore=(_Stopped,))
     try:
         while (item := _get(queues[-1], stop)) is not _END:

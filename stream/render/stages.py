@@ -2,7 +2,7 @@
 (stream/edit/looks.py), stabilized in frame order, then written, and the flicker readout fed.
 
 On the host: numpy and OpenCV, the engine's own frame calls, one frame per core. On a device
-(``path``, stream/device/path.py): uploaded as 4:2:0 and converted there, stylized by the batch,
+(``path``, stream/device/path.py): uploaded as 4:2:0 and converted there, stylized,
 stabilized by the DeviceStabilizer, its greys measured for the flicker readout and brought down as
 4:2:0 for the encoder, each in a thread of its own so the CPU's decode and encode overlap the GPU.
 At strength 0 the picture is the source's and neither the network nor the stabilizer runs. A new
@@ -14,7 +14,7 @@ from engines import Engine
 from engines.network_cache import NetworkCache
 from engines.style_scale import stylize_scaled
 from stream.core.frame import Frame
-from stream.core.pipeline import Batched, Stage
+from stream.core.pipeline import Stage
 from stream.core.progress import Advance
 from stream.edit.looks import FrameLook, LookTimeline
 from stream.media.decoder import Decoder
@@ -22,7 +22,6 @@ from stream.media.writer import Writer
 from stream.temporal.flicker import FlickerMeter
 from stream.temporal.stabilize import Stabilizer
 
-DEVICE_BATCH = 4  # frames a device stylizes at once, of those already waiting (never waited for)
 
 
 class FrameStages:
@@ -39,7 +38,10 @@ class FrameStages:
         stabilize = [self.stabilize] if steady else []
         if self.path is None:
             return [(self.stylize, self.engine.parallel_frames), *stabilize]
-        return [self.upload, Batched(self.stylize_batch, DEVICE_BATCH), *stabilize, self.download]
+        # a frame at a time through the network: each stage in its own thread keeps several frames in
+        # flight on the GPU; a batch of another size would be a compile and a CUDA graph of its own,
+        # and x264, not the network, sets a render's pace (docs/benchmarks.md)
+        return [self.upload, self.stylize_on_device, *stabilize, self.download]
 
     def where(self) -> str:
         """Where the frames were: "host", or the device's name ("cuda:0", "cpu" for the torch path there)."""
@@ -65,17 +67,11 @@ class FrameStages:
             self.path.upload(item)
         return item
 
-    def stylize_batch(self, items: list) -> list:
-        """The frames among ``items``, those of one look and size one batch each, in place."""
-        groups: dict = {}
-        for item in items:
-            if isinstance(item, Frame) and (look := self._look(item)).controls.strength > 0:
-                groups.setdefault((look.style, look.controls.mix, tuple(item.image.shape)), []).append(item)
-        for (style, mix, _), frames in groups.items():
-            out = self.path.stylize([f.image for f in frames], self.networks.get(style), mix, self.style_scale)
-            for frame, image in zip(frames, out):
-                frame.image = image
-        return items
+    def stylize_on_device(self, item):
+        if isinstance(item, Frame) and (look := self._look(item)).controls.strength > 0:
+            item.image = self.path.stylize([item.image], self.networks.get(look.style), look.controls.mix,
+                                           self.style_scale)[0]
+        return item
 
     def download(self, item):
         if isinstance(item, Frame) and not item.warmup:
