@@ -24,6 +24,7 @@ from __future__ import annotations
 import bisect
 import json
 import math
+import re
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from fractions import Fraction
@@ -254,6 +255,17 @@ def read_looks(path: Path, base: Controls, base_style: Style, rate: Fraction, fi
         raise OptionError(f"{path.name}: {exc}") from None
 
 
+def check_entry(entry: dict, shots: ShotList, folder: Path, where: str) -> None:
+    """One looks file entry checked as a render will read it (its span, fields, keyframes and
+    painted keyframes against ``shots``): OptionError saying what is wrong, the entry named ``where``."""
+    reader = _Reader(where, folder, Controls(), resolve(Controls().style), shots.rate, shots.first, None,
+                     shots.frames, lambda: shots)
+    try:
+        reader.entry(1, entry)
+    except OptionError as exc:  # the reader names an entry of a file: here it is the one look
+        raise OptionError(re.sub(r"entry 1 \([^)]*\)(, |: )|entry 1(, |: )", "", str(exc))) from None
+
+
 def split_per_shot(spec: str) -> list[str]:
     """``starry-night,mosaic,3:0.5,mosaic:0.5`` -> one style per shot: the weighted parts next to
     each other are one blend. ``;`` separates shots when two blends follow each other."""
@@ -269,18 +281,18 @@ def split_per_shot(spec: str) -> list[str]:
 
 
 def carried_looks(shots: ShotList, base: Controls, base_style: Style) -> LookTimeline:
-    """The looks a shot list carries (a timeline's clips): each shot that names one takes it; the
-    others keep the look of the command line."""
+    """The looks a shot list carries (a timeline's clips): each shot that names one takes it, whole
+    (style, strength, keep colours, stability, keyframes); the others keep the command line's look."""
+    reader = _Reader("the shot list", Path("."), base, base_style, shots.rate, shots.first, None, shots.frames,
+                     lambda: shots)
     entries = []
-    for n, text in sorted(shots.looks.items()):
+    for n, look in sorted(shots.looks.items()):
         if not 1 <= n <= len(shots.shots):
             continue
         try:
-            style = resolve(text)
-        except StyleError as exc:
-            raise OptionError(f"shot {n}'s look in the shot list: {exc}") from None
-        shot = shots.shot(n)
-        entries.append(Entry(n, Span(shot.first_frame, shot.last_frame, f"shot {n}"), {"style": [Key(shot.first_frame, style)]}))
+            entries.append(reader.entry(n, {**{k: v for k, v in look.items() if k != "keyframe"}, "shot": n}))
+        except OptionError as exc:
+            raise OptionError(f"shot {n}'s look in the shot list: {str(exc).split(': ', 2)[-1]}") from None
     return LookTimeline(base, base_style, entries)
 
 

@@ -41,11 +41,12 @@ class Shot:
 
 @dataclass
 class ShotList:
-    """``looks``: a style spec by shot number, where the list carries one (a timeline's clips)."""
+    """``looks``: a look by shot number (a looks file entry's fields), where the list carries one (a
+    timeline's clips)."""
 
     shots: list[Shot]
     rate: Fraction
-    looks: dict[int, str] = field(default_factory=dict)
+    looks: dict[int, dict] = field(default_factory=dict)
     first: Timecode | None = None  # the clip's start timecode, where it has one
 
     @property
@@ -83,7 +84,7 @@ class ShotList:
         return out.getvalue()
 
     def write(self, path: Path, overwrite: bool = False, media: Path | None = None,
-              looks: dict[int, str] | None = None) -> None:
+              looks: dict[int, dict | str] | None = None) -> None:
         """As CSV, JSON, OTIO, EDL or FCP XML by the extension (a timeline's clips refer to ``media``
         and carry ``looks`` by shot number); the file appears complete or not at all."""
         fmt = list_format(path)
@@ -122,7 +123,7 @@ class ShotList:
 
     @classmethod
     def _checked(cls, path: Path, starts: list[int], total: int | None, rate: Fraction, first: Timecode | None,
-                 looks: dict[int, str] | None = None) -> ShotList:
+                 looks: dict[int, dict] | None = None) -> ShotList:
         if not starts or starts[0] != 0:
             raise OptionError(f"{path.name}: the first shot must start at frame 0")
         if total is None:

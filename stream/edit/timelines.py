@@ -4,9 +4,12 @@ and PySceneDetect's CSV, read.
 
 A shot list becomes one video track of clips, one per shot, each the shot's frames of the clip
 (its source range, in the clip's own timecode) at the clip's rate. The record side starts at
-01:00:00:00, as an edit's does. A shot's look rides along in the clip's metadata
-(``metadata["stylecast"]["look"]``) and as a ``look:NAME`` marker at its first frame, which an EDL
-keeps as a ``* LOC:`` comment and FCP XML as a marker.
+01:00:00:00, as an edit's does. A shot's look (style, strength, keep colours, stability, keyframes:
+what a looks file entry holds) rides along whole where the format can carry it: in OTIO in the
+clip's metadata (``metadata["stylecast"]["look"]``); in FCP XML in the comment of a ``look:STYLE``
+marker at the shot's first frame; in an EDL as a ``* STYLECAST LOOK:`` comment line under the
+event, beside the ``* LOC:`` marker (which editing programs show; in capitals, the style only).
+A look that is only a style is read back from the marker alone (an editor's own EDL).
 
 The traps, each handled here and tested:
 - rates are kept as the rational they are (23.976 is 24000/1001, 29.97 is 30000/1001), and every
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from fractions import Fraction
 from pathlib import Path
@@ -35,6 +39,7 @@ RECORD_START = "01:00:00:00"  # where an edit's record side starts
 _ADAPTERS = {".otio": "otio_json", ".edl": "cmx_3600", ".xml": "fcp_xml"}
 _TIMECODE = re.compile(r"\b(\d\d):(\d\d):(\d\d)[:;](\d\d)\b")
 _LOOK_MARKER = "look:"
+_EDL_LOOK = "STYLECAST LOOK:"  # an EDL comment line holding a shot's whole look as JSON
 
 
 def _otio():
@@ -47,9 +52,10 @@ def _otio():
 
 
 def timeline_text(cuts: list[int], frames: int, rate: Fraction, first: Timecode | None, suffix: str,
-                  media: Path | None = None, looks: dict[int, str] | None = None, name: str = "stylecast") -> str:
+                  media: Path | None = None, looks: dict[int, dict] | None = None, name: str = "stylecast") -> str:
     """The text of a timeline file (``suffix``: .otio, .edl or .xml) with a clip per shot: shot N
-    runs from ``cuts[N-1]`` to the next cut (the last to ``frames``); ``looks`` by shot number."""
+    runs from ``cuts[N-1]`` to the next cut (the last to ``frames``); ``looks`` by shot number
+    (each a looks file entry's fields: a style alone may be given as its text)."""
     otio = _otio()
     rt, span = otio.opentime.RationalTime, otio.opentime.TimeRange
     fps, start = float(rate), (first.frames if first else 0)
@@ -64,33 +70,41 @@ def timeline_text(cuts: list[int], frames: int, rate: Fraction, first: Timecode 
         clip = otio.schema.Clip(name=f"shot {number}", media_reference=reference.clone(),
                                 source_range=span(rt(start + a, fps), rt(b - a, fps)))
         clip.metadata["stylecast"] = {"shot": number, "first_frame": a, "last_frame": b - 1}
-        look = (looks or {}).get(number)
+        look = as_look((looks or {}).get(number))
         if look:
             clip.metadata["stylecast"]["look"] = look
-            clip.markers.append(otio.schema.Marker(name=_LOOK_MARKER + look, marked_range=span(rt(start + a, fps), rt(0, fps))))
+            marker = otio.schema.Marker(name=_LOOK_MARKER + str(look.get("style", "painted")),
+                                        marked_range=span(rt(start + a, fps), rt(0, fps)))
+            marker.metadata["fcp_xml"] = {"comment": "stylecast " + json.dumps(look)}
+            clip.markers.append(marker)
         track.append(clip)
     if suffix == ".edl":
         text = otio.adapters.write_to_string(timeline, adapter_name="cmx_3600", rate=fps)
-        return _edl_written(text, rate, first)
+        return _edl_written(text, rate, first, [as_look((looks or {}).get(n)) for n in range(1, len(cuts) + 1)])
     return otio.adapters.write_to_string(timeline, adapter_name=_ADAPTERS[suffix])
 
 
-def _edl_written(text: str, rate: Fraction, first: Timecode | None) -> str:
+def _edl_written(text: str, rate: Fraction, first: Timecode | None, looks: list[dict | None]) -> str:
     """The adapter's EDL, mended: an FCM line, every label in the clip's own counting, the record
-    side from 01:00:00:00."""
+    side from 01:00:00:00; and under each event its whole look as a comment line (``looks``, in
+    event order; ASCII, as an EDL is)."""
     drop = _drop(rate, first)
     record = _record_start(rate, first)
-    lines = []
+    lines, events = [], iter(looks)
     for line in text.splitlines():
         fields = _TIMECODE.findall(line)
+        look = None
         if len(fields) == 4 and line[:3].isdigit():  # an event: source in, out, record in, out
             values = [_frames(f, rate) for f in fields]
             values[2:] = [v + record for v in values[2:]]
             stamps = iter(str(Timecode(v, rate, drop)) for v in values)
             line = _TIMECODE.sub(lambda m: next(stamps), line)
+            look = next(events, None)
         elif line.startswith("* LOC:"):
             line = _TIMECODE.sub(lambda m: str(Timecode(_frames(m.groups(), rate), rate, drop)), line, count=1)
         lines.append(line)
+        if look:
+            lines.append(f"* {_EDL_LOOK} {json.dumps(look)}")
         if line.startswith("TITLE:"):
             lines.append(f"FCM: {'DROP FRAME' if drop else 'NON-DROP FRAME'}")
     return "\n".join(lines) + "\n"
@@ -114,7 +128,7 @@ def _frames(fields, rate: Fraction) -> int:
     return Timecode.parse(f"{hh}:{mm}:{ss}{sep}{ff}", rate).frames
 
 
-def read_timeline(path: Path, rate: Fraction, first: Timecode | None) -> tuple[list[int], int | None, dict[int, str]]:
+def read_timeline(path: Path, rate: Fraction, first: Timecode | None) -> tuple[list[int], int | None, dict[int, dict]]:
     """(each shot's first frame, frames in all where the file says, looks by shot number) of a
     timeline file, counted in the clip's frames (its own timecode taken off)."""
     otio = _otio()
@@ -162,15 +176,38 @@ def read_list_text(path: Path) -> str:
         raise InputError(f"cannot read shot list {path}: {exc}") from None
 
 
-def _look_of(clip) -> str | None:
+def _look_of(clip) -> dict | None:
+    """A clip's whole look where its file carried it (OTIO's metadata, FCP XML's marker comment, an
+    EDL's comment line), else its style from a ``look:NAME`` marker."""
     meta = clip.metadata.get("stylecast")
     if isinstance(meta, dict) and meta.get("look"):
-        return str(meta["look"])
+        return as_look(meta["look"])
+    for comment in clip.metadata.get("cmx_3600", {}).get("comments", []):
+        if comment.startswith(_EDL_LOOK):
+            return _json_look(comment[len(_EDL_LOOK):])
     for marker in clip.markers:
+        comment = marker.metadata.get("fcp_xml", {}).get("comment", "") or ""
+        if comment.startswith("stylecast "):
+            return _json_look(comment[len("stylecast "):])
         text = (marker.name or marker.metadata.get("cmx_3600", {}).get("comment", "") or "").strip()
         if text.lower().startswith(_LOOK_MARKER):
-            return text[len(_LOOK_MARKER):].strip().lower()  # an EDL's LOC comment comes back in capitals
+            return {"style": text[len(_LOOK_MARKER):].strip().lower()}  # an EDL's LOC comment comes back in capitals
     return None
+
+
+def as_look(look) -> dict | None:
+    """A look as a looks file entry's fields: a style given as its text becomes {"style": text}."""
+    if not look:
+        return None
+    return dict(look) if isinstance(look, dict) else {"style": str(look)}
+
+
+def _json_look(text: str) -> dict | None:
+    try:
+        look = json.loads(text)
+    except ValueError:
+        return None
+    return look if isinstance(look, dict) else None
 
 
 def _edl_readable(text: str) -> str:

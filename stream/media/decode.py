@@ -23,6 +23,7 @@ from .timecode import Timecode
 
 COPY_TYPES = ("audio", "subtitle")
 YUV420 = ("yuv420p", "yuvj420p", "nv12")  # 8-bit 4:2:0: what the device path takes as it is
+SEEK_AFTER = 50  # frames: a picture further in than this is read from the keyframe before it
 MIN_SIDE = 32
 # Tags that are not valid UTF-8 (a camera's Latin-1 title) must not stop a file from opening. PyAV
 # before 19 decodes tags with one codec per file, strictly unless told: "replace" turns bad bytes
@@ -284,8 +285,13 @@ class FileDecoder(VideoFile):
 
     def frames_at(self, indexes: set[int]) -> dict[int, np.ndarray]:
         """The pictures at ``indexes`` (from the first frame), as this decoder gives them: a second
-        pass over the file from its start, which stops after the last one wanted."""
+        pass over the file, from the keyframe before the first one wanted when that is more than
+        SEEK_AFTER frames in (as a ``--from`` range reads: frames counted by their time), and
+        stopping after the last one wanted."""
         with FileDecoder(self.path, self.max_side, ignore_errors=True) as again:
+            first = min(indexes, default=0)
+            if first > SEEK_AFTER:
+                again.select(TimeRange(start=first / float(again.rate)))
             return collect_frames(again, indexes)
 
     def _damage(self, exc: Exception, where: float | None) -> None:

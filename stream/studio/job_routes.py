@@ -1,5 +1,6 @@
-"""The studio's routes for renders: queue one (checked whole before it is queued), list the jobs,
-cancel one, download its output."""
+"""The studio's routes for renders: queue one (checked whole before it is queued: its output a name
+of FOLDER that nothing has, nor any job will write), list the jobs, cancel, retry or delete one,
+and download or play its own output (and only its own: a file put at its name since is refused)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,36 +14,57 @@ from stream.media.encode import container_format
 from stream.media.time_range import parse_range
 from stream.serve.request_guard import json_error
 
-from .project import Project, checked_name
-from .render_queue import RenderQueue
+from .names import checked_name, fitted, free_output
+from .project import Project
+from .render_queue import RenderQueue, file_stamp
 from .store import Store
+
+ACTIVE = ("queued", "running")
+
+
+def download_header(name: str, inline: bool = False) -> str:
+    """Content-Disposition for any name (RFC 6266: an ASCII fallback, and the name in UTF-8)."""
+    from urllib.parse import quote
+
+    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name)
+    return f'{"inline" if inline else "attachment"}; filename="{fallback}"; filename*=UTF-8\'\'{quote(name)}'
 
 
 class JobRoutes:
     def __init__(self, store: Store, queue: RenderQueue, folder: Path, project: Callable[[int], Project], read_json):
         self.store, self.queue, self.folder, self.project, self.read_json = store, queue, folder, project, read_json
 
+    def taken(self) -> set[str]:
+        """Output names some job will write or has written (its file kept at that name)."""
+        return {j["output"] for j in self.store.jobs() if j["state"] in ACTIVE or j["state"] == "done"}
+
+    def suggested(self, project: Project) -> str:
+        """The name the page offers for a render of ``project``: CLIP-styled.mp4, or the next free -vN."""
+        return free_output(self.folder, fitted(f"{Path(project.media).stem}-styled", ".mp4"), self.taken())
+
     async def queue_render(self, request: web.Request) -> web.Response:
         """``{"output", "codec", "from", "to"}``: the output is a name in FOLDER, by its extension a
-        container stylecast writes, never the clip; ``from``/``to`` as ``render`` takes them."""
+        container stylecast writes, that no file or folder of FOLDER has and no job will write:
+        anything else is refused (409) with the next free name offered; ``from``/``to`` as
+        ``render`` takes them."""
         project = self.project(int(request.match_info["id"]))
         if project.row["state"] != "ready":
             raise OptionError("the shots are not found yet")
         body = await self.read_json(request)
-        output = checked_name(body.get("output") or f"{Path(project.media).stem}-styled.mp4", "output")
+        output = checked_name(body.get("output") or self.suggested(project), "output")
         codec = body.get("codec") or None
         choose_codec(codec, container_format(Path(output)))  # refuses an extension or codec it cannot write
-        if (self.folder / output).resolve() == project.path.resolve():
-            raise OptionError("the output would replace the clip; choose another name")
+        if (self.folder / output).exists() or output in self.taken():
+            what = "the clip" if output == project.media else \
+                "a render's output" if output in self.taken() else "something in the folder"
+            return json_error(409, f"{output} is already {what}: nothing is overwritten; choose another name, "
+                                   f"such as {free_output(self.folder, output, self.taken())}")
         start, end = (None if body.get(k) in (None, "") else str(body[k]) for k in ("from", "to"))
         if start is not None or end is not None:
             shots = project.shots()
             parse_range(start, end, project.rate, shots.first, float(shots.frames / project.rate))
-        busy = [j for j in self.store.jobs() if j["output"] == output and j["state"] in ("queued", "running")]
-        if busy:
-            return json_error(409, f"job {busy[0]['id']} is already rendering {output}")
         job = self.queue.add(project, output, {"codec": codec, "from": start, "to": end})
-        return web.json_response({"job": job}, status=201)
+        return web.json_response({"job": job, "output": output}, status=201)
 
     async def jobs(self, request: web.Request) -> web.Response:
         return web.json_response({"jobs": [self.queue.view(row) for row in self.store.jobs()]})
@@ -58,13 +80,38 @@ class JobRoutes:
         self.queue.cancel(row["id"])
         return web.json_response(self.queue.view(self.store.job(row["id"])))
 
+    async def retry(self, request: web.Request) -> web.Response:
+        row = self._job(request)
+        if row["state"] not in ("failed", "cancelled"):
+            raise OptionError(f"job {row['id']} is {row['state']}: only a failed or cancelled job is tried again")
+        if (self.folder / row["output"]).exists():
+            return json_error(409, f"{row['output']} is in the folder now: nothing is overwritten; render anew "
+                                   "under another name")
+        self.queue.retry(row)
+        return web.json_response(self.queue.view(self.store.job(row["id"])))
+
+    async def delete(self, request: web.Request) -> web.Response:
+        """A finished, failed or cancelled job off the list (a done job's file stays in the folder)."""
+        row = self._job(request)
+        if row["state"] in ACTIVE:
+            raise OptionError(f"job {row['id']} is {row['state']}: cancel it first")
+        self.store.delete_job(row["id"])
+        return web.json_response({"deleted": row["id"]})
+
     async def download(self, request: web.Request) -> web.Response:
+        """The job's own output (``?play=1``: to play in the page)."""
         row = self._job(request)
         path = self.folder / row["output"]
         if row["state"] != "done" or not path.is_file():
             return json_error(409, f"job {row['id']} has no output to download ({row['state']})")
-        return web.FileResponse(path, headers={"Content-Disposition": f'attachment; filename="{row["output"]}"'})
+        if row["stamp"] and file_stamp(path) != row["stamp"]:
+            return json_error(410, f"{row['output']} in the folder is no longer job {row['id']}'s render: it was "
+                                   "changed or replaced since")
+        inline = request.query.get("play") == "1"
+        return web.FileResponse(path, headers={"Content-Disposition": download_header(row["output"], inline)})
 
     def routes(self) -> list[tuple]:
+        job = "/api/jobs/{id:\\d+}"
         return [("POST", "/api/projects/{id:\\d+}/render", self.queue_render), ("GET", "/api/jobs", self.jobs),
-                ("POST", "/api/jobs/{id:\\d+}/cancel", self.cancel), ("GET", "/api/jobs/{id:\\d+}/download", self.download)]
+                ("POST", job + "/cancel", self.cancel), ("POST", job + "/retry", self.retry),
+                ("DELETE", job, self.delete), ("GET", job + "/download", self.download)]

@@ -1,59 +1,44 @@
-"""A studio project: one clip of FOLDER, its cuts (found, then merged or split by hand) and a look
-per shot; and the two files a render reads, written beside the clip, so that a page session can
-be replayed from the shell: ``stylecast render FOLDER/clip.mp4 --looks FOLDER/clip.looks.json``.
+"""A studio project: one clip of FOLDER, its cuts (found, then merged or split by hand), a look per
+shot and the look of shots without one (the project's default), and its history; and the two files
+a render reads, written beside the clip, so that a page session can be replayed from the shell:
+``stylecast render FOLDER/clip.mp4 --looks FOLDER/clip.looks.json``.
 """
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
-from engines import resolve
-from engines.errors import OptionError, StylecastError, StyleError
+from engines import DEFAULT_STYLE
+from engines.errors import OptionError, StylecastError
 from stream.core.progress import Advance
 from stream.edit.cuts import find_shots
 from stream.edit.shots import ShotList
 from stream.media.decoder import open_decoder
 from stream.media.image_sequence import find_sequence
 from stream.media.timecode import Timecode
-from stream.styling.controls import Controls
 
-LOOK_FIELDS = ("style", "strength", "keep_colors", "stability", "keyframes", "keyframe")
-PICTURES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
+from .history import History
+from .look_check import checked_look, style_spec
+from .store import Store
+
 VIDEOS = {".mp4", ".mov", ".mkv", ".mxf", ".webm", ".avi", ".m4v"}
-NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,120}")
+DEFAULT_LOOK = {"style": DEFAULT_STYLE}  # what a shot with no look of its own renders in, until changed
 
 
-def checked_name(name: str, what: str = "file") -> str:
-    """A name in FOLDER from the page: never a path, never hidden."""
-    if not isinstance(name, str) or not NAME.fullmatch(name) or ".." in name:
-        raise OptionError(f"a {what} is named by its name in the folder (letters, digits, . _ - and spaces), got {name!r}")
-    return name
-
-
-def clip_timing(path: Path) -> tuple[Fraction, Timecode | None, int | None]:
-    """A clip's rate, start timecode and frame count (a folder of pictures: 24 frames/s)."""
-    with open_decoder(path) as decoder:
+def clip_timing(path: Path, fps: float | None = None) -> tuple[Fraction, Timecode | None, int | None]:
+    """A clip's rate, start timecode and frame count (a folder of pictures: at ``fps``, default 24)."""
+    with open_decoder(path, fps=fps) as decoder:
         return decoder.rate, decoder.timecode, decoder.expected_frames
 
 
-def find_cuts(store, project: int, path: Path, shot_list: Path | None = None) -> None:
+def find_cuts(store: Store, project: int, path: Path, shot_list: Path | None = None, fps: float | None = None) -> None:
     """Find the clip's shots (as ``stylecast shots`` does), the progress kept in the store as it
     goes; or read them from ``shot_list`` (an editor's EDL, FCP XML or OTIO, a CSV), with the looks
-    its clips carry."""
-    if shot_list is not None:
-        try:
-            shots = ShotList.read(shot_list, *clip_timing(path))
-            store.set_looks(project, {n: {"style": spec} for n, spec in shots.looks.items()})
-            store.update_project(project, rate=str(shots.rate), frames=shots.frames, cuts=shots.starts(),
-                                 timecode=str(shots.first) if shots.first else None, state="ready", progress=1.0)
-        except StylecastError as exc:
-            store.update_project(project, state="failed", error=str(exc))
-        return
+    its clips carry. The project's history starts there."""
     done = [0]
 
     def progress(total: int | None, label: str) -> Advance:  # the project's row (a Progress)
@@ -64,9 +49,11 @@ def find_cuts(store, project: int, path: Path, shot_list: Path | None = None) ->
         return advance
 
     try:
-        shots = find_shots(path, None, progress)
+        shots = ShotList.read(shot_list, *clip_timing(path, fps)) if shot_list is not None else find_shots(path, fps, progress)
+        store.set_looks(project, dict(shots.looks))
         store.update_project(project, rate=str(shots.rate), frames=shots.frames, cuts=shots.starts(),
                              timecode=str(shots.first) if shots.first else None, state="ready", progress=1.0)
+        History(store).start(project, Project(path.parent, store.project(project)).state())
     except StylecastError as exc:
         store.update_project(project, state="failed", error=str(exc))
 
@@ -77,6 +64,7 @@ class Project:
     def __init__(self, folder: Path, row: dict):
         self.folder, self.row = folder, row
         self.id, self.media, self.cuts, self.looks = row["id"], row["media"], row["cuts"], row["looks"]
+        self.default_look = row.get("default_look") or dict(DEFAULT_LOOK)
 
     @property
     def path(self) -> Path:
@@ -113,48 +101,23 @@ class Project:
                 out[n] = self.looks[old]
         return out
 
-    def checked_look(self, look: dict) -> dict:
-        """A look from the page, each field checked as a looks file's would be (a picture or model
-        is a file of FOLDER, by name)."""
-        unknown = sorted(set(look) - set(LOOK_FIELDS))
-        if unknown:
-            raise OptionError(f"unknown look field {unknown[0]!r}; use {', '.join(LOOK_FIELDS)}")
-        out = {k: v for k, v in look.items() if v is not None}
-        if "style" in out:
-            out["style"] = str(out["style"]).strip()
-            resolve(self.style_spec(out["style"]))
-        values = {k: out[k] for k in ("strength", "keep_colors", "stability") if k in out}
-        Controls().updated(**values)
-        if "keyframes" in out and not isinstance(out["keyframes"], list):
-            raise OptionError('"keyframes" is a list, as in a looks file')
-        if "keyframe" in out:
-            out["keyframe"] = self._paintings(out["keyframe"])
-            if "style" in out:
-                raise OptionError("a shot takes its look from a style or from painted keyframes, not both")
-        return out
+    def checked_look(self, look, shot: int | None) -> dict:
+        """A look from the page for shot ``shot`` (None: the default look), checked whole as a
+        render will read it (stream/studio/look_check.py)."""
+        shots = self.shots()
+        return checked_look(self.folder, look, shots, None if shot is None else shots.shot(shot))
 
-    def _paintings(self, value) -> list[dict]:
-        """Painted keyframes (stream/edit/painted.py): frames of the clip, pictures of FOLDER."""
-        out = []
-        for item in value if isinstance(value, list) else [value]:
-            if not isinstance(item, dict) or set(item) != {"frame", "image"}:
-                raise OptionError('a painted keyframe is {"frame": 120, "image": "painted.png"}')
-            frame, image = item["frame"], str(item["image"])
-            if isinstance(frame, bool) or not isinstance(frame, int) or not 0 <= frame < (self.row["frames"] or 0):
-                raise OptionError(f"a painted frame is a frame of the clip, 0 to {(self.row['frames'] or 1) - 1}, got {frame!r}")
-            if "/" in image or "\\" in image or image.startswith(".") or Path(image).suffix.lower() not in PICTURES:
-                raise OptionError(f"a painting is a picture of the folder, by its name, got {image!r}")
-            if not (self.folder / image).is_file():
-                raise OptionError(f"painting not found in the folder: {image}")
-            out.append({"frame": frame, "image": image})
-        return out
+    def renders(self, shot: int) -> dict:
+        """The look shot ``shot`` renders in: its own over the default (a painted one: its own alone)."""
+        own = self.looks.get(shot)
+        if own and "keyframe" in own:
+            return own
+        return {**self.default_look, **(own or {})}
 
-    def style_spec(self, style: str) -> str:
-        """A style as ``render`` takes it: a file of FOLDER by its full path, else as given."""
-        if "/" in style or "\\" in style or style.startswith("."):
-            raise StyleError(f"a style file is named by its name in the folder, got {style!r}")
-        candidate = self.folder / style
-        return str(candidate) if candidate.is_file() else style
+    def state(self) -> dict:
+        """What undo and redo bring back (stream/studio/history.py)."""
+        return {"cuts": self.cuts, "looks": {str(n): look for n, look in self.looks.items()},
+                "default_look": self.default_look}
 
     def write_render_files(self, where: Path | None = None, stem: str | None = None) -> tuple[Path, Path]:
         """``<clip>.shots.csv`` and ``<clip>.looks.json`` beside the clip (or ``where/stem.*``): the
@@ -169,7 +132,7 @@ class Project:
                 continue
             entry = {"shot": shot, **look}
             if "style" in entry:
-                entry["style"] = self.style_spec(entry["style"])
+                entry["style"] = style_spec(self.folder, entry["style"])
             if "keyframe" in entry and where != self.folder:  # found beside the looks file: here, by full path
                 entry["keyframe"] = [{**k, "image": str(self.folder / k["image"])} for k in entry["keyframe"]]
             entries.append(entry)
@@ -178,15 +141,22 @@ class Project:
 
     def export(self, path: Path) -> None:
         """The cut as a shot list or a timeline for an editor (by ``path``'s extension: .otio, .edl,
-        .xml, .csv), each clip carrying its shot's style."""
-        styles = {n: look["style"] for n, look in self.looks.items() if "style" in look and n <= len(self.cuts)}
-        self.shots().write(path, overwrite=True, media=self.path, looks=styles)
+        .xml, .csv), each clip carrying its shot's whole look where the format can (timelines.py;
+        painted keyframes stay with the project: their pictures are files of this folder)."""
+        looks = {n: {k: v for k, v in look.items() if k != "keyframe"} for n, look in self.looks.items()
+                 if n <= len(self.cuts)}
+        self.shots().write(path, overwrite=True, media=self.path, looks={n: v for n, v in looks.items() if v})
 
-    def as_dict(self) -> dict:
-        row = {k: self.row[k] for k in ("id", "media", "state", "progress", "error", "frames")}
+    def as_dict(self, history: tuple[str | None, str | None] = (None, None)) -> dict:
+        """The project as the page shows it: each shot with its own look (``look``, or None) and
+        the look it renders in (``renders``: its own, else the default); what undo and redo would do."""
+        row = {k: self.row[k] for k in ("id", "media", "state", "progress", "error", "frames", "timecode")}
         row["rate"] = str(self.rate) if self.row["rate"] else None
-        row["shots"] = ([dict(asdict(s), look=self.looks.get(s.shot)) for s in self.shots().shots]
-                        if self.row["state"] == "ready" else [])
+        row["sequence"] = self.path.is_dir()
+        row["default_look"] = self.default_look
+        row["shots"] = ([dict(asdict(s), look=self.looks.get(s.shot), renders=self.renders(s.shot))
+                         for s in self.shots().shots] if self.row["state"] == "ready" else [])
+        row["undo"], row["redo"] = history
         return row
 
 
@@ -204,7 +174,7 @@ def _write_if_changed(path: Path, text: str) -> None:
 
 def media_in(folder: Path) -> list[str]:
     """The clips of FOLDER that a project can open (by extension; opening checks them), and its
-    folders of numbered pictures (image sequences, at 24 frames/s)."""
+    folders of numbered pictures (image sequences, at the rate the page gives)."""
     clips = [p.name for p in folder.iterdir() if p.is_file() and p.suffix.lower() in VIDEOS]
     sequences = []
     for sub in (p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):

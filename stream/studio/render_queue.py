@@ -17,12 +17,14 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from engines import DEFAULT_STYLE
 from engines.errors import StylecastError
 from stream.cluster.chunk_plan import ChunkFolder
 from stream.cluster.job import ClusterRenderOptions, render_on_cluster
 from stream.core.progress import Advance
 from stream.render.job import RenderOptions, render
 
+from .look_check import style_spec
 from .project import Project
 from .store import Store
 
@@ -31,6 +33,15 @@ SAVE_EVERY_S = 0.5  # how often a running job's progress is written to the store
 
 class Cancelled(StylecastError):
     """A job cancelled from the page (raised inside the render, between frames)."""
+
+
+def file_stamp(path: Path) -> str | None:
+    """What tells a job's own output from a file put at its name later: its size, time and inode."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
 
 
 class RenderQueue:
@@ -56,6 +67,11 @@ class RenderQueue:
         self._wake.set()
         return job
 
+    def retry(self, row: dict) -> None:
+        """A failed or cancelled job queued again, as it was (its finished chunks kept)."""
+        self.store.update_job(row["id"], state="queued", error=None, finished=None, frames_done=0)
+        self._wake.set()
+
     def cancel(self, job: int) -> None:
         row = self.store.job(job)
         if row and row["state"] == "queued":
@@ -69,7 +85,7 @@ class RenderQueue:
         total, done = out.get("frames_total"), out.get("frames_done") or 0
         out["progress"] = round(done / total, 4) if total else 0.0
         rate = out.pop("rate", None)
-        out["fps"] = round(rate, 2) if rate else None
+        out["fps"] = round(rate, 2) if rate else out.get("fps")
         out["eta_s"] = round((total - done) / rate, 1) if rate and total else None
         return out
 
@@ -93,8 +109,13 @@ class RenderQueue:
         if not looks.is_file() or not row["runs"]:
             project.write_render_files()
             looks, shots = project.write_render_files(own, stem)
+        # the shots without a look of their own render in the project's default look; the output
+        # name was free when the job was queued and is this job's alone (never overwritten)
+        default = {k: v for k, v in project.default_look.items() if k in ("strength", "keep_colors", "stability")}
         base = dict(input=project.path, output=self.folder / row["output"], looks=looks, shots=shots,
-                    codec=settings.get("codec"), overwrite=True, start=settings.get("from"), end=settings.get("to"))
+                    codec=settings.get("codec"), start=settings.get("from"), end=settings.get("to"),
+                    style=style_spec(self.folder, project.default_look.get("style", DEFAULT_STYLE)),
+                    fps=float(project.rate) if project.path.is_dir() else None, **default)
         if base["start"] is not None or base["end"] is not None or project.path.is_dir():
             return RenderOptions(**base)  # one piece: --cluster takes a whole video file
         return ClusterRenderOptions(**base, cluster=self.cluster or "here", chunk_seconds=self.chunk_seconds)
@@ -142,7 +163,8 @@ class RenderQueue:
             opts = self._options(row)
             chunked[0] = isinstance(opts, ClusterRenderOptions)
             result = (render_on_cluster if isinstance(opts, ClusterRenderOptions) else render)(opts, progress)
-            self.store.update_job(job, state="done", frames_done=result.frames, finished=time.time())
+            self.store.update_job(job, state="done", frames_done=result.frames, finished=time.time(),
+                                  fps=result.fps, stamp=file_stamp(self.folder / row["output"]))
         except Cancelled:
             ChunkFolder(self.folder / row["output"]).remove()
             self.store.update_job(job, state="cancelled", finished=time.time())

@@ -1,27 +1,35 @@
 """``stylecast studio [FOLDER]``: a page where a film crew styles a whole cut, with no command line.
 
 Routes (everything under /api/ asks for the token when there is one, as ``stylecast serve``):
-- ``GET /`` the page (``web/``); ``GET /api/media`` the clips and pictures of FOLDER;
-  ``POST /api/upload?name=clip.mp4`` a clip (body) into FOLDER, checked as media before it appears;
+- ``GET /`` the page (``web/``), ``GET /favicon.ico``; ``GET /api/media`` the clips, folders of
+  pictures, pictures, models and shot lists of FOLDER; ``POST /api/upload?name=clip.mp4`` a clip
+  (body) into FOLDER, checked as media before it appears;
 - ``GET /api/styles``, ``GET /api/thumbs/NAME.jpg`` the style gallery;
-- ``POST /api/projects {"media"[, "shots"]}`` opens a clip and finds its shots, or reads them from
-  a shot list of FOLDER (an editor's EDL, FCP XML or OTIO, with the looks its clips carry; a CSV)
-  (``GET /api/projects/ID`` shows the progress, then the shots); ``GET .../cut.otio`` (.edl, .xml,
-  .csv) the cut for an editor, with the looks; ``GET /api/projects/ID/shots/N.jpg`` a thumbnail;
-  ``POST .../merge {"shot"}``, ``POST .../split {"frame"}``; ``PUT .../looks/N {look}``;
-  ``POST .../shots/N/preview {"seconds"}`` renders a few seconds of the shot in its look, stabilized
-  (a video, the first frame before and after, and the flicker readout);
-- ``POST .../render {"output", "codec"}`` queues a render; ``GET /api/jobs``;
-  ``POST /api/jobs/ID/cancel``; ``GET /api/jobs/ID/download``.
+- ``GET /api/projects`` every project (latest changed first); ``POST /api/projects {"media"[,
+  "shots"][, "fps"]}`` opens a clip and finds its shots, or reads them from a shot list of FOLDER
+  (an editor's EDL, FCP XML or OTIO, with the looks its clips carry; a CSV); ``GET
+  /api/projects/ID`` its progress, then its shots, looks, history and the output name offered;
+  ``DELETE /api/projects/ID``; ``GET .../cut.otio`` (.edl, .xml, .csv) the cut for an editor, each
+  clip with its whole look; ``GET .../shots/N.jpg`` a thumbnail; ``GET .../frames/F.jpg[?look=1]``
+  a frame before or in its shot's look; ``POST .../merge {"shot"}``, ``POST .../split {"frame"}``;
+  ``PUT .../looks/N {look}``, ``PUT .../looks {"shots", "look"}``, ``PUT .../default-look {look}``;
+  ``POST .../undo``, ``POST .../redo``; ``POST .../shots/N/preview {"seconds"}`` renders a few
+  seconds of the shot in its look, stabilized (a video, the first frame before and after, and the
+  flicker readout);
+- ``POST .../render {"output", "codec", "from", "to"}`` queues a render (an output name nothing in
+  FOLDER has, nor any job will write); ``GET /api/jobs``; ``POST /api/jobs/ID/cancel``, ``.../retry``;
+  ``DELETE /api/jobs/ID``; ``GET /api/jobs/ID/download[?play=1]`` the job's own output.
 
 Everything the studio keeps is in FOLDER/.stylecast/ (the SQLite store, thumbnails, previews);
 the render's own files (``CLIP.looks.json``, ``CLIP.shots.csv``) and the outputs are in FOLDER.
-Names from the page are names in FOLDER, never paths: anything else is 400. Safe defaults as
-``serve``: bound to 127.0.0.1; any other address needs a token (made and printed when not given).
+Names from the page are names in FOLDER, never paths (stream/studio/names.py): anything else is
+400. Safe defaults as ``serve``: bound to 127.0.0.1; any other address needs a token (made and
+printed when not given).
 """
 from __future__ import annotations
 
 import asyncio
+import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,12 +39,15 @@ from aiohttp import web
 from engines import BUILTIN_NAMES, open_engine
 from engines.errors import InputError, OptionError, StylecastError
 from stream.edit.shots import LIST_SUFFIXES, list_format
+from stream.media.image_sequence import check_rate
 from stream.serve.request_guard import json_error, request_guard
 from stream.serve.site import SiteOptions, open_site, page_address
 from stream.serve.thumbnails import style_thumbnails
 
 from .job_routes import JobRoutes
-from .project import PICTURES, Project, checked_name, find_cuts, media_in
+from .look_check import PICTURES
+from .names import checked_name
+from .project import Project, find_cuts, media_in
 from .render_queue import RenderQueue
 from .shot_routes import ShotRoutes
 from .store import Store
@@ -122,11 +133,15 @@ class Studio:
         return web.FileResponse(WEB / "index.html")
 
     async def media(self, request):
+        """The clips, pictures, models and shot lists of FOLDER (not the looks files renders write)."""
         pictures = sorted(p.name for p in self.folder.iterdir() if p.suffix.lower() in PICTURES)
         models = sorted(p.name for p in self.folder.iterdir() if p.suffix.lower() in (".onnx", ".pth", ".pt"))
-        lists = sorted(p.name for p in self.folder.iterdir() if p.suffix.lower() in LIST_SUFFIXES and p.is_file())
-        return web.json_response({"media": media_in(self.folder), "pictures": pictures, "models": models,
-                                  "shot_lists": lists})
+        lists = sorted(p.name for p in self.folder.iterdir() if p.suffix.lower() in LIST_SUFFIXES and p.is_file()
+                       and not p.name.lower().endswith(".looks.json"))
+        media = media_in(self.folder)
+        return web.json_response({"media": media, "sequences": [m for m in media if (self.folder / m).is_dir()],
+                                  "pictures": pictures, "models": models, "shot_lists": lists,
+                                  "builtin": list(BUILTIN_NAMES)})
 
     async def upload(self, request):
         return await receive_upload(request, self.folder, self.home / "uploads", self.opts.max_upload_mb, self._run)
@@ -143,6 +158,8 @@ class Studio:
         return web.Response(body=data, content_type="image/jpeg", headers={"Cache-Control": "max-age=3600"})
 
     async def open_project(self, request):
+        """``{"media"[, "shots"][, "fps"]}``: a new project of a clip (a folder of pictures at ``fps``,
+        default 24), its shots found or read from a shot list of FOLDER."""
         body = await _json(request)
         path = self._media(body.get("media"))
         shot_list = None
@@ -151,22 +168,42 @@ class Studio:
             list_format(shot_list)
             if not shot_list.is_file():
                 raise InputError(f"shot list not found in the folder: {body['shots']}")
-        project = self.store.add_project(path.name)
-        asyncio.get_running_loop().run_in_executor(self.executor, find_cuts, self.store, project, path, shot_list)
+        fps = body.get("fps")
+        if fps is not None:
+            if isinstance(fps, bool) or not isinstance(fps, (int, float)):
+                raise OptionError(f"a picture sequence's rate is a number of frames a second, got {fps!r}")
+            check_rate(float(fps))
+        project = self.store.add_project(path.name, fps=fps if path.is_dir() else None)
+        asyncio.get_running_loop().run_in_executor(self.executor, find_cuts, self.store, project, path, shot_list,
+                                                   fps if path.is_dir() else None)
         return web.json_response({"id": project}, status=201)
 
     async def get_project(self, request):
-        return web.json_response(self.project(int(request.match_info["id"])).as_dict())
+        project = self.project(int(request.match_info["id"]))
+        reply = json.loads(self.shot_routes.view(project).text)
+        reply["suggested_output"] = self.job_routes.suggested(project) if project.row["state"] == "ready" else None
+        return web.json_response(reply)
+
+    async def delete_project(self, request):
+        project = self.project(int(request.match_info["id"]))
+        if any(j["project"] == project.id and j["state"] in ("queued", "running") for j in self.store.jobs()):
+            raise OptionError(f"project {project.id} has a render queued or running: cancel it first")
+        self.store.delete_project(project.id)
+        return web.json_response({"deleted": project.id})
 
     async def projects(self, request):
         return web.json_response({"projects": self.store.projects()})
+
+    async def favicon(self, request):
+        return web.FileResponse(WEB / "favicon.svg", headers={"Content-Type": "image/svg+xml"})
 
     async def health(self, request):
         return web.json_response({"ok": True})
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[request_guard(self.opts.token), _errors], client_max_size=1 << 20)
-        routes = [("GET", "/", self.page), ("GET", "/api/health", self.health), ("GET", "/api/media", self.media),
+        routes = [("GET", "/", self.page), ("GET", "/favicon.ico", self.favicon), ("GET", "/api/health", self.health),
+                  ("GET", "/api/media", self.media), ("DELETE", "/api/projects/{id:\\d+}", self.delete_project),
                   ("POST", "/api/upload", self.upload), ("GET", "/api/styles", self.styles),
                   ("GET", "/api/thumbs/{name}.jpg", self.thumb), ("GET", "/api/projects", self.projects),
                   ("POST", "/api/projects", self.open_project), ("GET", "/api/projects/{id:\\d+}", self.get_project),

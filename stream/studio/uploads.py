@@ -11,7 +11,8 @@ from engines.errors import OptionError
 from stream.media.decoder import check_video
 from stream.serve.request_guard import json_error
 
-from .project import VIDEOS, checked_name
+from .names import checked_name
+from .project import VIDEOS
 
 
 async def receive_upload(request: web.Request, folder: Path, parts: Path, limit_mb: int, run) -> web.Response:

@@ -53,7 +53,7 @@ def test_a_crew_styles_a_cut_in_the_browser_and_the_download_is_what_render_make
         page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
         page.goto(server.url)
         page.set_input_files("#upload", str(clip))
-        expect(page.locator("#message")).to_contain_text("is in the folder", timeout=20000)
+        expect(page.locator("#open-status")).to_contain_text("cut.mp4 is in the folder", timeout=20000)
         assert (folder / "cut.mp4").read_bytes() == clip.read_bytes()
         page.select_option("#media", "cut.mp4")
         page.click("#open")
@@ -182,7 +182,7 @@ def test_a_good_upload_is_listed(studio, tmp_path):
     ("PUT", "/api/projects/{p}/looks/1", {"style": "../x.png"}, 400, "its name in the folder"),
     ("POST", "/api/projects/{p}/render", {"output": "../out.mp4"}, 400, "name in the folder"),
     ("POST", "/api/projects/{p}/render", {"output": "out.xyz"}, 400, ".xyz"),
-    ("POST", "/api/projects/{p}/render", {"output": "cut.mp4"}, 400, "replace the clip"),
+    ("POST", "/api/projects/{p}/render", {"output": "cut.mp4"}, 409, "cut.mp4 is already the clip"),
     ("POST", "/api/projects/{p}/merge", {"shot": 2}, 400, "no next shot"),
     ("POST", "/api/projects/{p}/split", {"frame": 0}, 400, "split at a frame"),
     ("GET", "/api/jobs/999/download", None, 404, "job 999 not found"),
@@ -245,7 +245,7 @@ def test_a_shot_can_take_a_painted_keyframe_and_the_looks_file_carries_it(studio
     status, reply = studio.request("PUT", f"/api/projects/{pid}/looks/1", json.dumps(look).encode())
     assert status == 200 and reply["shots"][0]["look"]["keyframe"] == [{"frame": 25, "image": "painted.png"}]
     for bad, words in (({"keyframe": {"frame": 25, "image": "missing.png"}}, "not found in the folder"),
-                       ({"keyframe": {"frame": 900, "image": "painted.png"}}, "a frame of the clip"),
+                       ({"keyframe": {"frame": 900, "image": "painted.png"}}, "frame 900 is outside shot 1"),
                        ({"keyframe": {"frame": 25, "image": "painted.png"}, "style": "mosaic"}, "not both")):
         status, reply = studio.request("PUT", f"/api/projects/{pid}/looks/1", json.dumps(bad).encode())
         assert status == 400 and words in reply["error"], reply
