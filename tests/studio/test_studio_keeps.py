@@ -69,7 +69,7 @@ def test_a_bad_look_is_refused_when_saved_in_the_pages_words(studio):
     pid = project["id"]
     for look, words in (({"keyframes": [{"at": 999, "strength": 0.2}]}, "shot 1's look: keyframe 1: \"at\" 999 is outside shot 1"),
                         ({"keyframes": [{"at": 1, "brush": 3}]}, "unknown field 'brush'"),
-                        ({"keyframes": [{"at": 1.5, "strength": 0.2}, {"at": 0.5, "strength": 1}]}, "in time order")):
+                        ({"keyframes": [{"at": 0.8, "strength": 0.2}, {"at": 0.3, "strength": 1}]}, "in time order")):
         status, reply = studio.request("PUT", f"/api/projects/{pid}/looks/1", json.dumps({"style": "mosaic", **look}).encode())
         assert status == 400 and words in reply["error"], reply
         assert ".json" not in reply["error"] and "/" not in reply["error"]  # no file of the server's named
@@ -97,9 +97,10 @@ def test_merge_split_and_looks_undo_and_redo(studio):
     # several shots at once, and the look of shots without one
     _, both = studio.request("PUT", f"/api/projects/{pid}/looks", json.dumps({"shots": [2, 3], "look": {"style": "cubist"}}).encode())
     assert [(s["look"] or {}).get("style") for s in both["shots"]] == ["mosaic", "cubist", "cubist"]
-    _, default = studio.request("PUT", f"/api/projects/{pid}/default-look", json.dumps({"style": "candy"}).encode())
+    _, default = studio.request("PUT", f"/api/projects/{pid}/default-look", json.dumps({"style": "woodcut"}).encode())
+    assert default["default_look"] == {"style": "woodcut"}
     _, cleared = studio.request("PUT", f"/api/projects/{pid}/looks/1", json.dumps({}).encode())
-    assert cleared["shots"][0]["look"] is None and cleared["shots"][0]["renders"]["style"] == "candy"
+    assert cleared["shots"][0]["look"] is None and cleared["shots"][0]["renders"]["style"] == "woodcut"
     # a reopened project has all of it, the history too
     listed = studio.request("GET", "/api/projects")[1]["projects"]
     assert listed[0]["id"] == pid and listed[0]["shots"] == 3 and listed[0]["looks"] == 2
@@ -191,9 +192,10 @@ def test_the_page_comes_back_after_a_reload_undoes_and_shows_each_error_beside_i
         # keys: the playhead to frame 40 and S splits there; Ctrl+Z takes it back
         page.fill("#playhead-frame", "40")
         page.press("#playhead-frame", "Enter")
-        page.click("body")
+        page.focus("#timeline")
         page.keyboard.press("s")
         expect(strip).to_have_count(3)
+        expect(page.locator("#cut-error")).to_have_text("")
         page.keyboard.press("Control+z")
         expect(strip).to_have_count(2)
         page.keyboard.press("ArrowLeft")
