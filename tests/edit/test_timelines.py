@@ -66,17 +66,18 @@ def test_an_avid_edl_with_a_comment_before_its_title_and_drop_frame_written_with
 
 def test_looks_ride_along_in_metadata_and_markers(tmp_path):
     rate = RATES["24"]
-    looks = {1: "mosaic", 3: "cubist", 5: "3:0.5,mosaic:0.5"}
+    looks = {1: "mosaic", 3: {"style": "cubist", "strength": 0.6, "keep_colors": True}, 5: "3:0.5,mosaic:0.5"}
+    whole = {1: {"style": "mosaic"}, 3: looks[3], 5: {"style": "3:0.5,mosaic:0.5"}}  # a style alone is a look
     for suffix in (".otio", ".xml", ".edl"):
         path = tmp_path / f"looks{suffix}"
         _shots(rate, None).write(path, media=tmp_path / "clip.mov", looks=looks)
         back = ShotList.read(path, rate, None, FRAMES)
-        assert back.looks == looks, suffix
+        assert back.looks == whole, suffix
     edl = (tmp_path / "looks.edl").read_text()
     assert edl.count("* LOC:") == 3 and "LOOK:CUBIST" in edl  # the adapter writes markers in capitals
     otio_json = json.loads((tmp_path / "looks.otio").read_text())
     clip = otio_json["tracks"]["children"][0]["children"][2]
-    assert clip["metadata"]["stylecast"]["look"] == "cubist" and clip["markers"][0]["name"] == "look:cubist"
+    assert clip["metadata"]["stylecast"]["look"] == whole[3] and clip["markers"][0]["name"] == "look:cubist"
 
 
 def test_a_pyscenedetect_list_is_read(tmp_path):
