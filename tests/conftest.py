@@ -99,6 +99,12 @@ def free_port(kind=socket.SOCK_DGRAM) -> int:
         return s.getsockname()[1]
 
 
+def udp_bound(port: int) -> bool:
+    """Something on this machine listens on UDP ``port`` (Linux's table of sockets)."""
+    with open("/proc/net/udp") as f:
+        return any(int(line.split()[1].split(":")[1], 16) == port for line in f.readlines()[1:])
+
+
 def control_stats(port: int) -> dict | None:
     """A live job's ``GET /stats`` on its control port, or None while it is not answering yet."""
     try:

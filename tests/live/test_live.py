@@ -10,18 +10,12 @@ import urllib.request
 import av
 import numpy as np
 import pytest
-from conftest import control_stats, free_port, live, one_error_line, run_cli, wait_for
+from conftest import control_stats, free_port, live, one_error_line, run_cli, udp_bound, wait_for
 from loopback import TB, Receiver, publish
 
 from stream.media.testsrc import TestScene
 
 W, H = 192, 112
-
-
-def udp_bound(port: int) -> bool:
-    """Something on this machine listens on UDP ``port`` (Linux's table of sockets)."""
-    with open("/proc/net/udp") as f:
-        return any(int(line.split()[1].split(":")[1], 16) == port for line in f.readlines()[1:])
 
 
 def test_udp_in_stylized_udp_out_with_source_timestamps(tmp_path):

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
-from conftest import free_port, live
+from conftest import free_port, live, udp_bound, wait_for
 from loopback import Receiver, publish
 
 from stream.live.sources import READ_TIMEOUT_S
@@ -49,7 +49,7 @@ def test_udp_source_gone_and_back():
     receiver.start()
     proc = live("--source", f"udp://127.0.0.1:{src}", "--sink", f"udp://127.0.0.1:{dst}",
                 "--duration", str(OUTAGE_S + 10), "--json", "--max-side", "192")
-    time.sleep(1.0)
+    wait_for(lambda: udp_bound(src), 30, "stylecast listening on the source port")  # a slow start on a busy machine
     publish(src, 3.0)
     lost_at = time.monotonic()
     time.sleep(OUTAGE_S)

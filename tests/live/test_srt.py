@@ -12,7 +12,7 @@ import time
 
 import av
 import pytest
-from conftest import one_error_line, run_cli
+from conftest import one_error_line, run_cli, udp_bound, wait_for
 from loopback import Receiver, publish
 
 from stream.live.srt_relay import free_udp_port
@@ -36,7 +36,7 @@ def test_a_publisher_calls_in_goes_away_and_comes_back(tmp_path):
     listen, publisher_udp = free_udp_port(), free_udp_port()
     job = live("--source", f"srt://127.0.0.1:{listen}?mode=listener&{LATENCY}", "--sink", str(tmp_path / "out.ts"),
                "--duration", "12", "--trace", str(tmp_path / "trace.csv"))
-    time.sleep(1.5)
+    wait_for(lambda: udp_bound(listen), 30, "the job's SRT listener up")  # a slow start on a busy machine
     caller = relay(f"udp://127.0.0.1:{publisher_udp}", f"srt://127.0.0.1:{listen}?mode=caller&{LATENCY}")
     time.sleep(0.5)
     publish(publisher_udp, 3)
