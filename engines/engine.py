@@ -10,6 +10,9 @@ Contract (every engine, CPU or GPU):
 - many users of one engine (the sessions of a server) each keep their own network from
   ``network(style)`` and their own mix, and pass them to ``stylize``; the engine's sessions and
   buffers are shared.
+- an engine that can run frames of different styles in one batch says so with ``batch_key``
+  (a family and a look per style) and runs them with ``run_batch`` (a server's viewers together,
+  stream/serve/batcher.py); the others run each frame alone.
 """
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ class Engine(ABC):
     name: ClassVar[str]
     parallel_frames: int = 1  # how many stylize() calls may usefully run at once (from separate threads)
     precision: str = "fp32"   # the number format the built-in styles run in
+    batches: bool = False     # runs frames of different styles in one batch (``batch_key``, ``run_batch``)
     device = None             # the torch device whose tensors its networks take (``network.on_device``), or
                               # None: host frames only (the device frame path goes round by the host)
 
@@ -62,6 +66,16 @@ class Engine(ABC):
     def stylize_one(self, frame: np.ndarray, network: Network | None = None, mix: Mix | None = None) -> np.ndarray:
         """Convenience for a single uint8 HWC RGB frame."""
         return self.stylize(frame[None], network, mix)[0]
+
+    def batch_key(self, style: Style) -> tuple[str, object] | None:
+        """(family, look) when frames of ``style`` can share a batch with other styles of the same
+        family (``run_batch``); None where they run alone (the default)."""
+        return None
+
+    def run_batch(self, family: str, frames: np.ndarray, looks: list) -> np.ndarray:
+        """uint8 RGB [N, H, W, 3], frame i in the style whose ``batch_key`` gave ``looks[i]`` ->
+        stylized, the same shape (no mix: each caller applies its own)."""
+        raise NotImplementedError(f"the {self.name} engine runs each frame alone")
 
     def precision_for(self, style: Style) -> str:
         """The number format ``style`` actually runs in on this engine (summaries say this)."""

@@ -1,9 +1,12 @@
 """The networks of the styles a render moves through, each built once (the steps of a crossfade,
-a look per shot); the least recently used is dropped past ``size``. Safe from several threads."""
+a look per shot); the least recently used is dropped past ``size``. Safe from several threads.
+``build`` makes a network of a style (``engine.network`` by default; a server's batcher gives its
+viewers networks that run in its batches, stream/serve/batcher.py)."""
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from typing import Callable
 
 from .catalog import Style
 from .engine import Engine, Network
@@ -15,15 +18,17 @@ def style_key(style: Style) -> tuple:
 
 
 class NetworkCache:
-    def __init__(self, engine: Engine, size: int = 64):
+    def __init__(self, engine: Engine, size: int = 64, build: Callable[[Style], Network] | None = None):
         self.engine, self.size = engine, size
-        self._own = style_key(engine.style)
+        self._build = build or engine.network
+        self._own = style_key(engine.style) if build is None else None
         self._networks: OrderedDict[tuple, Network] = OrderedDict()
         self._lock = threading.Lock()
         self.built = 0
 
     def get(self, style: Style) -> Network | None:
-        """The network of ``style``; None for the engine's own style (``Engine.stylize`` runs that)."""
+        """The network of ``style``; None for the engine's own style (``Engine.stylize`` runs that),
+        unless a ``build`` of its own was given."""
         key = style_key(style)
         if key == self._own:
             return None
@@ -31,7 +36,7 @@ class NetworkCache:
             if key in self._networks:
                 self._networks.move_to_end(key)
                 return self._networks[key]
-            network = self._networks[key] = self.engine.network(style)
+            network = self._networks[key] = self._build(style)
             self.built += 1
             if len(self._networks) > self.size:
                 self._networks.popitem(last=False)

@@ -176,6 +176,11 @@ def _add_serve(sub) -> None:
     sv.add_argument("--max-side", type=int, default=640, help="scale camera frames to at most N pixels (default 640)")
     _add_engine_args(sv)
     _add_adapt(sv)
+    sv.add_argument("--batch", choices=("auto", "on", "off"), default="auto",
+                    help="every viewer's frame through the network in one batch, each in its own style (auto: on "
+                         "a GPU engine; on the CPU it gains nothing)")
+    sv.add_argument("--batch-wait", type=float, default=4.0, metavar="MS", dest="batch_wait_ms",
+                    help="the longest a viewer's frame waits for others to join its batch (default 4 ms)")
     sv.add_argument("--offer-rate", type=int, default=10, metavar="N", dest="offers_per_window",
                     help="offers one address may make per 10 s; more get 429 (default 10)")
     sv.add_argument("--stun", action="append", default=[], metavar="URL",

@@ -12,10 +12,26 @@ The browser shares the machine's cores with the server, so these figures include
 (VP8 encode of the camera, decode of the stylized stream).
 
     python tools/bench_serve.py --runs 3 --seconds 10 [--max-side 640] [--json]
+
+4. ``--clients N``: many viewers at once, N scripted aiortc viewers (tools/webrtc_client.py, each
+   its own camera and a style of its own) against one server, run with each ``--batch`` mode given
+   side by side (``--batch-modes off,on``: serve's batcher, issue #38): frames per second each
+   viewer gets (median and worst), the server's p95 capture-to-send latency, and the batches' sizes.
+   The clients run in this one process and share the machine with the server.
+
+    python tools/bench_serve.py --clients 8 --seconds 10 --engine cuda --batch-modes off,on [--json]
+
+5. ``--batches``: the torch engine's network alone, N frames in N styles as one batch against the
+   same N frames one at a time, side by side (median of --runs), on ``--device`` (cuda, or cpu to
+   see whether batching pays on this machine's cores; the CPU engine's ONNX Runtime one at a time
+   beside it).
+
+    python tools/bench_serve.py --batches --device cpu --max-side 640 --runs 5 [--json]
 """
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import statistics
 import sys
@@ -73,6 +89,76 @@ def capacity(browser, url: str, target: float, seconds: float, limit: int) -> di
             v.close()
 
 
+async def _many(base: str, token: str | None, n: int, seconds: float, fps: float) -> list[float]:
+    from webrtc_client import Client
+
+    from engines import BUILTIN_NAMES
+
+    viewers = [Client(base, token, fps=fps, style=BUILTIN_NAMES[i % len(BUILTIN_NAMES)]) for i in range(n)]
+    try:
+        for viewer in viewers:
+            await viewer.connect()
+        await asyncio.gather(*(v.wait_frames(5, timeout=120) for v in viewers))
+        counts = [len(v.received) for v in viewers]
+        await asyncio.sleep(seconds)
+        return [(len(v.received) - c) / seconds for v, c in zip(viewers, counts)]
+    finally:
+        await asyncio.gather(*(v.close() for v in viewers), return_exceptions=True)
+
+
+def many_clients(n: int, batch: str, engine: str, max_side: int, seconds: float, fps: float) -> dict:
+    """N aiortc viewers on one server with ``--batch batch``."""
+    with ServerProcess("--max-side", str(max_side), "--max-sessions", str(n), "--offer-rate", "100000",
+                       "--engine", engine, "--batch", batch, "--adapt", "off") as server:
+        rates = asyncio.run(_many(server.base, server.token, n, seconds, fps))
+        stats = server.stats()
+    p95 = [v["latency_p95_ms"] for v in stats["viewers"]]
+    return {"batch": batch, "viewers": n, "fps_median": round(statistics.median(rates), 2),
+            "fps_worst": round(min(rates), 2), "server_p95_ms": max(p95) if p95 else None,
+            "batches": stats.get("batches")}
+
+
+def batches(device: str, max_side: int, runs: int, most: int) -> dict:
+    import numpy as np
+
+    from engines import BUILTIN_NAMES, resolve
+    from engines.runtimes.cuda import CudaEngine
+    from stream.media.decode import output_size
+    from stream.media.testsrc import TestScene
+
+    def median_ms(fn):
+        fn()
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - started) * 1000)
+        return round(statistics.median(times), 1)
+
+    engine = CudaEngine("mosaic", device=device, compile=device != "cpu")
+    width, height = output_size(1280, 720, max_side)
+    scene = TestScene(width, height)
+    rows, n = [], 1
+    while n <= most:
+        styles = [resolve(BUILTIN_NAMES[i % len(BUILTIN_NAMES)]) for i in range(n)]
+        frames = np.stack([scene.frame(i / 25) for i in range(n)])
+        looks = [engine.batch_key(style)[1] for style in styles]
+        networks = [engine.network(style) for style in styles]
+        together = median_ms(lambda: engine.run_batch("builtin", frames, looks))
+        alone = median_ms(lambda: [net(frame) for net, frame in zip(networks, frames)])
+        rows.append({"frames": n, "batch_ms": together, "one_at_a_time_ms": alone, "ratio": round(alone / together, 2)})
+        print(rows[-1], file=sys.stderr)
+        n *= 2
+    result = {"device": device, "width": width, "height": height, "rows": rows}
+    if device == "cpu":
+        from engines.runtimes.cpu import CpuEngine
+
+        cpu = CpuEngine("mosaic")
+        frame = scene.frame(0)
+        result["onnx_one_frame_ms"] = median_ms(lambda: cpu.stylize_one(frame))
+    return result
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
@@ -82,7 +168,24 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=6, help="most viewers to try")
     parser.add_argument("--skip-capacity", action="store_true")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--clients", type=int, help="N aiortc viewers at once (part 4) instead of parts 1-3")
+    parser.add_argument("--batch-modes", default="off,on", help="with --clients: serve's --batch modes, side by side")
+    parser.add_argument("--engine", default="auto", help="with --clients: serve's --engine")
+    parser.add_argument("--fps", type=float, default=30.0, help="with --clients: each viewer's camera rate")
+    parser.add_argument("--batches", action="store_true", help="the network in batches against one at a time (part 5)")
+    parser.add_argument("--device", default="cuda", help="with --batches: cuda or cpu")
+    parser.add_argument("--most", type=int, default=4, help="with --batches: the largest batch")
     args = parser.parse_args()
+    if args.batches:
+        result = batches(args.device, args.max_side, args.runs, args.most)
+        print(json.dumps(result) if args.json else json.dumps(result, indent=2))
+        return 0
+    if args.clients:
+        runs = [many_clients(args.clients, mode, args.engine, args.max_side, args.seconds, args.fps)
+                for mode in args.batch_modes.split(",")]
+        result = {"max_side": args.max_side, "camera_fps": args.fps, "engine": args.engine, "runs": runs}
+        print(json.dumps(result) if args.json else json.dumps(result, indent=2))
+        return 0
     if browser_missing():
         sys.exit(f"bench_serve: {browser_missing()}")
     from playwright.sync_api import sync_playwright

@@ -9,6 +9,11 @@ a plain bias. Once a style is chosen every layer is a convolution and a (scale, 
 ``FoldedLayer``. ``FoldedNet`` runs such a stack in any float type on any device: the GPU engines'
 network (engines/runtimes/cuda.py, the graph TensorRT compiles); engines/runtimes/bf16_network.py runs the same
 layers on a CPU in bf16.
+
+Styles of one network differ only in their norms' scale and shift, so one batch can carry a style
+per frame: ``looks_of(layers)`` packs a style's scales and shifts into one vector, and
+``FoldedNet(image, looks)`` with ``looks`` [N, looks_width] runs each frame with its own (a server's
+viewers in one batch, stream/serve/batcher.py).
 """
 from __future__ import annotations
 
@@ -85,7 +90,8 @@ class _FastLayer(_Layer):
         if upsample:
             self.weight = nn.Parameter(_phase_weights(self.weight.detach()), requires_grad=False)
 
-    def forward(self, x: torch.Tensor, relu: bool = False) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, relu: bool = False, look: torch.Tensor | None = None) -> torch.Tensor:
+        """``look``: [N, 2C] float32, each frame's own scale then shift (else the layer's own)."""
         if self.upsample:
             x = F.pixel_shuffle(F.conv2d(_edge_repeated(x), self.weight), 2)
         else:
@@ -93,9 +99,12 @@ class _FastLayer(_Layer):
         if not self.normed:
             x = x + self.shift.to(x.dtype)[:, None, None]
             return F.relu(x) if relu else x
+        scale, shift = (self.scale, self.shift) if look is None else look[:, :, None, None].chunk(2, dim=1)
+        if look is None:
+            scale, shift = scale[:, None, None], shift[:, None, None]
         var, mean = torch.var_mean(x.float(), dim=(2, 3), correction=0, keepdim=True)
-        gain = self.scale[:, None, None] * torch.rsqrt(var + EPS)                  # [N, C, 1, 1], float32
-        x = torch.addcmul((self.shift[:, None, None] - mean * gain).to(x.dtype), x, gain.to(x.dtype))
+        gain = scale * torch.rsqrt(var + EPS)                                     # [N, C, 1, 1], float32
+        x = torch.addcmul((shift - mean * gain).to(x.dtype), x, gain.to(x.dtype))
         return F.relu(x) if relu else x
 
 
@@ -135,17 +144,44 @@ class FoldedNet(nn.Module):
         make = (lambda name, layer: _FastLayer(layer, upsample=name in EXPAND[:2])) if fast else (lambda _, layer: _Layer(layer))
         self.layers = nn.ModuleDict({name.replace(".", "_"): make(name, layer) for name, layer in layers.items()})
 
-    def _run(self, name: str, x: torch.Tensor, relu: bool = False) -> torch.Tensor:
-        return self.layers[name.replace(".", "_")](x, relu)
+        self._spans = _look_spans(layers)
+        self.looks_width = sum(b - a for a, b in self._spans.values())
 
-    def forward(self, image: torch.Tensor) -> torch.Tensor:
+    def _run(self, name: str, x: torch.Tensor, looks: torch.Tensor | None, relu: bool = False) -> torch.Tensor:
+        layer = self.layers[name.replace(".", "_")]
+        if looks is None or name not in self._spans:
+            return layer(x, relu)
+        a, b = self._spans[name]
+        return layer(x, relu, looks[:, a:b])
+
+    def forward(self, image: torch.Tensor, looks: torch.Tensor | None = None) -> torch.Tensor:
+        """``looks``: [N, looks_width] float32, a style per frame (``looks_of``); else the one fixed in."""
+        if looks is not None and not self.fast:
+            raise ValueError("a look per frame needs the fast form")
         x = image
         for name in CONTRACT:
-            x = self._run(name, x, relu=True)
+            x = self._run(name, x, looks, relu=True)
         for i in range(self.blocks):
-            x = x + self._run(f"res.{i}.1", self._run(f"res.{i}.0", x, relu=True))
+            x = x + self._run(f"res.{i}.1", self._run(f"res.{i}.0", x, looks, relu=True), looks)
         for name in EXPAND[:2]:
             if not self.fast:  # the fast layers enlarge inside their convolution
                 x = F.interpolate(x, scale_factor=2.0, mode="nearest")
-            x = self._run(name, x, relu=True)
-        return torch.sigmoid(self._run(EXPAND[2], x))
+            x = self._run(name, x, looks, relu=True)
+        return torch.sigmoid(self._run(EXPAND[2], x, looks))
+
+
+def _look_spans(layers: dict[str, FoldedLayer]) -> dict[str, tuple[int, int]]:
+    """Where each normed layer's scale and shift lie in a packed look."""
+    spans, at = {}, 0
+    for name, layer in layers.items():
+        if layer.scale is not None:
+            spans[name] = (at, at + 2 * layer.scale.numel())
+            at += 2 * layer.scale.numel()
+    return spans
+
+
+def looks_of(layers: dict[str, FoldedLayer]) -> torch.Tensor:
+    """A style's look packed for ``FoldedNet(image, looks)``: each normed layer's scale, then its
+    shift, in the order the layers run; float32 [looks_width]."""
+    return torch.cat([torch.cat([layer.scale, layer.shift]).float() for layer in layers.values()
+                      if layer.scale is not None])

@@ -49,16 +49,17 @@ class CompiledNetwork:
             return "compiled"
         return "compiling" if key in self._started and not self.failed else "eager"
 
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        key = _key(x)
+    def __call__(self, x: torch.Tensor, *rest: torch.Tensor) -> torch.Tensor:
+        """``rest``: more inputs of the network (a look per frame), part of the shape compiled for."""
+        key = _key(x, *rest)
         if self._ready.get(key):
-            return self._compiled(x)
+            return self._compiled(x, *rest)
         with self._lock:
             if self.failed is None and key not in self._started:
                 self._started[key] = time.monotonic()
-                example = x.detach().clone()
+                example = (x.detach().clone(), *(r.detach().clone() for r in rest))
                 threading.Thread(target=self._compile, args=(key, example), name="compile", daemon=True).start()
-        return self.net(x)
+        return self.net(x, *rest)
 
     def wait(self, x: torch.Tensor, timeout: float | None = None) -> str:
         """Block until the compiled form of ``x``'s shape is ready or given up (benchmarks, tests)."""
@@ -68,7 +69,7 @@ class CompiledNetwork:
             time.sleep(0.05)
         return self.state(x)
 
-    def _compile(self, key: tuple, example: torch.Tensor) -> None:
+    def _compile(self, key: tuple, example: tuple[torch.Tensor, ...]) -> None:
         started = self._started[key]
         try:
             _cache()
@@ -76,9 +77,9 @@ class CompiledNetwork:
                 if self._compiled is None:
                     self._compiled = torch.compile(self.net, mode=self.mode, dynamic=False)
             with torch.inference_mode():
-                self._compiled(example)
-                if example.is_cuda:
-                    torch.cuda.synchronize(example.device)
+                self._compiled(*example)
+                if example[0].is_cuda:
+                    torch.cuda.synchronize(example[0].device)
         except Exception as exc:  # the eager network stays; the reason is told once
             self.failed = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
             self._tell(f"the network runs uncompiled: torch.compile failed ({self.failed})")
@@ -97,8 +98,9 @@ class CompiledNetwork:
             self.notes(line)
 
 
-def _key(x: torch.Tensor) -> tuple:
-    return tuple(x.shape), x.dtype, x.device, x.is_contiguous(memory_format=torch.channels_last)
+def _key(x: torch.Tensor, *rest: torch.Tensor) -> tuple:
+    return tuple(x.shape), x.dtype, x.device, x.is_contiguous(memory_format=torch.channels_last), \
+        tuple(tuple(r.shape) for r in rest)
 
 
 def _shape(key: tuple) -> str:

@@ -11,19 +11,29 @@ then, and for good if it fails, with the reason told), on the frame buffers of
 engines/runtimes/gpu_network.py: CUDA graphs per batch and size, frames from the host (one upload,
 one download) or already on the device (the device frame path, stream/device/). User models run on
 the CPU engine.
+
+Frames of different styles share a batch (``run_batch``, a server's viewers): the built-in styles
+and blends are one network and the pictures another, differing per style only in their norms'
+scales and shifts, so each family has one network taking a look per frame. A batch is padded to
+the next power of two, so a handful of sizes are compiled and captured, not one per viewer count.
 """
 from __future__ import annotations
+
+import threading
+
+import numpy as np
 
 from engines.catalog import Style
 from engines.engine import Engine, Network
 from engines.mix import Mix
-from engines.networks.style_layers import style_layers
+from engines.networks.style_layers import TORCH_KINDS, style_layers
 
 from .gpu_network import GpuNetwork
 
 
 class CudaEngine(Engine):
     name = "cuda"
+    batches = True
 
     def __init__(self, style: Style | str, mix: Mix = Mix(), device: str = "cuda", half: bool | None = None,
                  graphs: bool = True, compile: bool | None = None, notes=None):
@@ -38,18 +48,43 @@ class CudaEngine(Engine):
         self.compile = on_gpu if compile is None else compile
         self.notes = notes
         self.compiled: list = []  # each style's CompiledNetwork, for doctor and the summaries
+        self._families: dict[str, GpuNetwork] = {}  # style kind -> its network taking a look per frame
+        self._family_lock = threading.Lock()
         super().__init__(style, mix)
 
     def _load(self, style: Style) -> Network:
+        return self._gpu_network(style_layers(style, self.name))
+
+    def _gpu_network(self, layers) -> GpuNetwork:
         import torch
 
         from engines.networks.folded_net import FoldedNet
 
-        run = FoldedNet(style_layers(style, self.name)).to(device=self.device, dtype=self.dtype,
-                                                            memory_format=torch.channels_last).eval()
+        run = FoldedNet(layers).to(device=self.device, dtype=self.dtype, memory_format=torch.channels_last).eval()
         if self.compile:
             from .compiled import CompiledNetwork
 
             run = CompiledNetwork(run, self.notes)
             self.compiled.append(run)
         return GpuNetwork(run, self.device, self.dtype, self.graphs, channels_last=True)
+
+    def batch_key(self, style: Style) -> tuple[str, object] | None:
+        if style.kind not in TORCH_KINDS:
+            return None
+        from engines.networks.folded_net import looks_of
+
+        layers = style_layers(style, self.name)
+        with self._family_lock:
+            if style.kind not in self._families:
+                self._families[style.kind] = self._gpu_network(layers)
+        return style.kind, looks_of(layers)
+
+    def run_batch(self, family: str, frames: np.ndarray, looks: list) -> np.ndarray:
+        import torch
+
+        n = len(frames)
+        padded = 1 << (n - 1).bit_length()  # the next power of two: the last frame repeated
+        if padded > n:
+            frames = np.concatenate([frames, np.repeat(frames[-1:], padded - n, axis=0)])
+            looks = [*looks, *[looks[-1]] * (padded - n)]
+        return self._families[family].batch(frames, torch.stack(looks))[:n]

@@ -8,6 +8,10 @@ there. Buffers are made once per (batch, height, width); on a CUDA device the wh
 captured as a CUDA graph per (batch, size) and replayed, on a stream of its own, and captured anew
 when the network under it changes (its compiled form taking over: engines/runtimes/compiled.py).
 On the CPU (device "cpu") the same arithmetic runs as it is, which is how it is tested here.
+
+``batch(frames, looks)`` runs a batch with a style per frame (each frame's packed scales and shifts,
+engines/networks/folded_net.py): the looks are one more buffer of the batch, copied in before the
+graph replays, so one graph serves every mix of styles.
 """
 from __future__ import annotations
 
@@ -23,8 +27,9 @@ class FrameBuffers:
     """Device buffers (and the CUDA graph, when ``graphs``) for one batch of one frame size."""
 
     def __init__(self, run: Callable, n: int, h: int, w: int, device: torch.device, dtype, stream, graphs: bool,
-                 channels_last: bool):
+                 channels_last: bool, looks_width: int = 0):
         self.n, self.h, self.w, self.pad = n, h, w, (-h % 4, -w % 4)
+        self.dev_looks = torch.empty((n, looks_width), dtype=torch.float32, device=device) if looks_width else None
         self.run_network, self.dtype, self.stream, self.channels_last = run, dtype, stream, channels_last
         self.cuda = device.type == "cuda"
         self.dev_in = torch.empty((n, h, w, 3), dtype=torch.uint8, device=device)
@@ -37,7 +42,8 @@ class FrameBuffers:
         if any(self.pad):
             x = F.pad(x, (0, self.pad[1], 0, self.pad[0]), mode="reflect")
         x = x.contiguous(memory_format=torch.channels_last if self.channels_last else torch.contiguous_format)
-        y = self.run_network(x)[:, :, : self.h, : self.w]
+        y = self.run_network(x) if self.dev_looks is None else self.run_network(x, self.dev_looks)
+        y = y[:, :, : self.h, : self.w]
         self.dev_out.copy_(y.mul(255).add_(0.5).clamp_(0, 255).to(torch.uint8).permute(0, 2, 3, 1))
 
     def _capture(self) -> None:
@@ -74,8 +80,11 @@ class FrameBuffers:
         here.wait_stream(self.stream)           # and the caller's next work sees the result
         return self.dev_out.clone()
 
-    def from_host(self, frames: np.ndarray) -> np.ndarray:
-        """uint8 [n, h, w, 3] on the host -> stylized on the host: one upload, one download."""
+    def from_host(self, frames: np.ndarray, looks: torch.Tensor | None = None) -> np.ndarray:
+        """uint8 [n, h, w, 3] on the host -> stylized on the host: one upload, one download (and
+        ``looks``, [n, looks_width] on the host, where the buffers take a look per frame)."""
+        if looks is not None:
+            self.dev_looks.copy_(looks, non_blocking=self.cuda)
         if not self.cuda:
             return self.on_device(torch.from_numpy(frames)).numpy()
         if self.host_in is None:
@@ -102,17 +111,24 @@ class GpuNetwork:
         self._sizes: dict[tuple[int, int, int], FrameBuffers] = {}
         self._lock = threading.Lock()  # one batch at a time on the shared buffers
 
-    def _buffers(self, n: int, h: int, w: int) -> FrameBuffers:
-        buffers = self._sizes.get((n, h, w))
+    def _buffers(self, n: int, h: int, w: int, looks_width: int = 0) -> FrameBuffers:
+        buffers = self._sizes.get((n, h, w, looks_width))
         if buffers is None:
-            buffers = self._sizes[(n, h, w)] = FrameBuffers(self.run, n, h, w, self.device, self.dtype, self.stream,
-                                                            self.graphs, self.channels_last)
+            buffers = self._sizes[(n, h, w, looks_width)] = FrameBuffers(
+                self.run, n, h, w, self.device, self.dtype, self.stream, self.graphs, self.channels_last, looks_width)
         return buffers
 
     def __call__(self, frame: np.ndarray) -> np.ndarray:
         h, w = frame.shape[:2]
         with self._lock, torch.inference_mode():
             return self._buffers(1, h, w).from_host(frame[None])[0]
+
+    def batch(self, frames: np.ndarray, looks: torch.Tensor) -> np.ndarray:
+        """uint8 [N, H, W, 3] on the host, each frame in its own style (``looks``: [N, looks_width]
+        float32, engines/networks/folded_net.py's ``looks_of``) -> stylized, on the host."""
+        with self._lock, torch.inference_mode():
+            n, h, w = frames.shape[:3]
+            return self._buffers(n, h, w, looks.shape[1]).from_host(frames, looks)
 
     def on_device(self, frames: torch.Tensor) -> torch.Tensor:
         """uint8 [N, H, W, 3] (or one [H, W, 3]) on this network's device -> stylized, the same shape."""

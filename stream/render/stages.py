@@ -23,7 +23,6 @@ from stream.temporal.flicker import FlickerMeter
 from stream.temporal.stabilize import Stabilizer
 
 
-
 class FrameStages:
     def __init__(self, decoder: Decoder, engine: Engine, timeline: LookTimeline, stabilizer: Stabilizer,
                  writer: Writer, flicker: FlickerMeter, advance: Advance, style_scale: float = 1.0, path=None):

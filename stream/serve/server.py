@@ -3,7 +3,8 @@
 Its parts, a file each: stream/serve/request_guard.py (origin and token), stream/serve/offer_body.py and
 stream/serve/offer_limiter.py (offers), stream/serve/session.py (a viewer), stream/serve/sessions.py (the viewers and
 their memory), stream/serve/uploads.py (pictures as styles), stream/serve/thumbnails.py, stream/serve/diagnostics.py,
-stream/serve/capacity.py (how many viewers to admit, measured at start-up).
+stream/serve/capacity.py (how many viewers to admit, measured at start-up), stream/serve/batcher.py (every
+viewer's frame through one network, where the engine batches: ``--batch``).
 
 Routes (everything under /api/ asks for the token when there is one: ``Authorization: Bearer T``
 or ``?token=T``):
@@ -29,12 +30,13 @@ from pathlib import Path
 
 from aiohttp import web
 
-from engines import BUILTIN_NAMES, open_engine, resolve
+from engines import BUILTIN_NAMES, Engine, open_engine, resolve
 from engines.errors import OptionError, StylecastError
 from engines.runtimes.cpu import usable_cores
 from stream.core.notes import note
 from stream.styling.options import StyleOptions
 
+from .batcher import MAX_BATCH, MAX_WAIT_MS, WAIT_MS, Batcher
 from .capacity import Capacity
 from .capacity import measure as measure_capacity
 from .diagnostics import TaskErrors, media_tasks, open_fds, resident_mb
@@ -50,6 +52,7 @@ from .thumbnails import style_thumbnails
 from .uploads import UploadStore
 
 WEB = Path(__file__).with_name("web")
+BATCH_CHOICES = ("auto", "on", "off")
 MAX_IMAGE = 8 * 1024 * 1024
 
 
@@ -61,6 +64,8 @@ class ServeOptions(StyleOptions, SiteOptions):
     ice_addresses: list[str] | None = None
     offers_per_window: int = 10       # per client address per offer_limiter.WINDOW_S; more get 429
     adapt: bool = True                # each viewer's network size follows what the machine keeps up with
+    batch: str = "auto"               # viewers' frames in batches: on, off, auto (where the engine batches, on a GPU)
+    batch_wait_ms: float = WAIT_MS    # the longest a viewer's frame waits for others to join its batch
 
     def check(self) -> None:
         StyleOptions.check(self)
@@ -72,6 +77,10 @@ class ServeOptions(StyleOptions, SiteOptions):
         for url in self.stun:
             if not url.startswith(("stun:", "turn:", "turns:")):
                 raise OptionError(f"--stun takes a stun: or turn: URL, got {url!r}")
+        if self.batch not in BATCH_CHOICES:
+            raise OptionError(f"--batch takes {', '.join(BATCH_CHOICES)}, got {self.batch!r}")
+        if not 0 <= self.batch_wait_ms <= MAX_WAIT_MS:
+            raise OptionError(f"--batch-wait must be 0 to {MAX_WAIT_MS:g} ms, got {self.batch_wait_ms:g}")
         if resolve(self.style).kind != "builtin":
             raise OptionError("serve's --style takes a built-in style or blend (viewers upload their own pictures)")
 
@@ -80,13 +89,17 @@ class StyleServer:
     """Open with the options (checked, the engine loaded), then ``run``: it measures what a viewer
     costs (unless ``max_sessions`` is given), listens, and serves until stopped."""
 
-    def __init__(self, opts: ServeOptions):
+    def __init__(self, opts: ServeOptions, engine: Engine | None = None):
+        """``engine``: one already open (a benchmark's or test's), else the options' is opened."""
         opts.check()
         self.opts = opts = opts.with_token()
         # single-thread runs, several frames at once: more frames per second than one frame on all cores
-        self.engine = open_engine(opts.engine, opts.style, throughput=True, max_side=opts.max_side, notes=note,
-                                  precision=opts.precision)
-        self.executor = ThreadPoolExecutor(max_workers=self.engine.parallel_frames + 1, thread_name_prefix="stylize")
+        self.engine = engine or open_engine(opts.engine, opts.style, throughput=True, max_side=opts.max_side,
+                                            notes=note, precision=opts.precision)
+        self.batcher = _batcher(opts, self.engine)
+        # batched, each viewer's thread waits on the batch: threads for a full batch (made as needed)
+        workers = self.engine.parallel_frames + 1 + (2 * MAX_BATCH if self.batcher else 0)
+        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stylize")
         self.capacity: Capacity | None = None
         self.max_sessions = opts.max_sessions
         self.sessions = Sessions()
@@ -100,7 +113,8 @@ class StyleServer:
     def measure(self) -> None:
         """Start-up: how many viewers this machine holds at the server's size (stream/serve/capacity.py)."""
         if self.max_sessions is None:
-            self.capacity = measure_capacity(self.engine, self.opts.max_side, usable_cores())
+            self.capacity = measure_capacity(self.engine, self.opts.max_side, usable_cores(),
+                                             batched=bool(self.batcher))
             note(self.capacity.line(self.opts.adapt))
             self.max_sessions = self.capacity.admitted
 
@@ -136,7 +150,7 @@ class StyleServer:
             return json_error(503, f"the server is full ({self.max_sessions} viewers); try again later")
         try:
             session = Session(self.engine, self.executor, style, self.opts.max_side, self.uploads.viewer_style,
-                              self.sessions.closed, self.opts.stun, self.opts.adapt)
+                              self.sessions.closed, self.opts.stun, self.opts.adapt, self.batcher)
         except StylecastError as exc:
             return json_error(400, str(exc))
         self.sessions.add(session)
@@ -166,6 +180,7 @@ class StyleServer:
             "sessions": len(self.sessions),
             "max_sessions": self.max_sessions,
             "capacity": self.capacity.as_dict() if self.capacity else None,
+            "batches": self.batcher.figures() if self.batcher else None,
             "peer_connections": len(self.sessions.connections),
             "sessions_in_memory": len(self.sessions.in_memory),
             "tasks": len(media_tasks()),
@@ -210,5 +225,19 @@ class StyleServer:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await runner.cleanup()
+        if self.batcher:
+            self.batcher.close()
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.uploads.close()
+
+
+def _batcher(opts: ServeOptions, engine: Engine) -> Batcher | None:
+    """The viewers' batcher: ``auto`` where the engine runs styles together on a GPU (on the CPU's
+    cores a batch costs what its frames cost one by one: docs/benchmarks.md)."""
+    choice = opts.batch
+    if choice == "on" and not engine.batches:
+        raise OptionError(f"--batch on needs an engine that runs viewers' frames together (cuda); the {engine.name} "
+                          "engine runs each frame alone")
+    on_gpu = getattr(engine.device, "type", None) == "cuda"
+    wanted = choice == "on" or (choice == "auto" and engine.batches and on_gpu)
+    return Batcher(engine, opts.batch_wait_ms) if wanted else None

@@ -5,7 +5,8 @@ Each :class:`Session` owns an aiortc peer connection (stream/serve/peer.py), the
 style, strength, stabilizer) on the engine every session shares, and every task it starts. The
 page changes the look over a data channel (``{"style", "strength", "keep_colors", "stability"}``,
 any subset; the reply is ``{"state": ...}`` or ``{"error": ...}``) and gets the session's figures
-on it each second. A session ends, releasing everything, when the browser closes it, when ICE
+on it each second. With a batcher (stream/serve/batcher.py) its frames go through the network in
+batches with every other viewer's. A session ends, releasing everything, when the browser closes it, when ICE
 fails, or after ``IDLE_S`` seconds without a camera frame (the watchdog).
 """
 from __future__ import annotations
@@ -25,6 +26,7 @@ from stream.styling.controls import Controls, parse_controls
 from stream.styling.stats import LiveStats
 from stream.styling.stylist import Stylist
 
+from .batcher import Batcher
 from .peer import answer_offer, peer_connection, release
 from .stylized_track import StylizedTrack
 
@@ -39,10 +41,11 @@ class Session:
 
     def __init__(self, engine: Engine, executor: Executor, style: str, max_side: int | None,
                  styles: Callable[[str], Style], on_closed: Callable[[Session], None], ice_servers=(),
-                 adapt: bool = False):
+                 adapt: bool = False, batcher: Batcher | None = None):
         self.id = secrets.token_hex(8)
-        self.executor, self._on_closed = executor, on_closed
-        self.stylist = Stylist(engine, Controls(style=style), LiveStats(), styles, adapt=adapt)
+        self.executor, self._on_closed, self.batcher = executor, on_closed, batcher
+        self.stylist = Stylist(engine, Controls(style=style), LiveStats(), styles, adapt=adapt,
+                               networks=batcher.networks(self) if batcher else None)
         self.stats = self.stylist.stats
         self.pc = peer_connection(ice_servers)
         self.track = StylizedTrack(self.stylist, executor, max_side, self._spawn)
@@ -142,6 +145,8 @@ class Session:
             return
         self._closing = True
         self.closed.set()
+        if self.batcher is not None:  # a frame of this viewer's waiting for a batch is let go now
+            self.batcher.leave(self)
         current = asyncio.current_task()
         tasks = [t for t in self.tasks if t is not current]
         for task in tasks:

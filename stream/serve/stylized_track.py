@@ -3,7 +3,9 @@
 A reader keeps only the newest camera frame (older ones are dropped and counted). When aiortc's
 sender asks for the next frame, up to ``engine.parallel_frames`` frames are being stylized at once,
 each started on the newest camera frame of its moment; stabilization, which needs them in order,
-runs as each is taken. Output frames keep the camera frame's pts.
+runs as each is taken. Output frames keep the camera frame's pts. A frame the network lets go (a
+shared batch's stale frame, stream/serve/batcher.py) is counted as dropped, and the newest camera
+frame taken instead.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
 from stream.media.decode import upright_rgb
-from stream.styling.stylist import Stylist
+from stream.styling.stylist import FrameDropped, Stylist
 
 
 class StylizedTrack(MediaStreamTrack):
@@ -66,13 +68,18 @@ class StylizedTrack(MediaStreamTrack):
         return out
 
     async def _stylize_newest(self):
-        while self._latest is None:
-            self._fresh.clear()
-            await self._fresh.wait()
-        (frame, captured_at), self._latest = self._latest, None
-        started = time.perf_counter()
-        source, stylized = await asyncio.get_running_loop().run_in_executor(self.executor, self._stylize, frame)
-        return frame, captured_at, started, source, stylized
+        while True:
+            while self._latest is None:
+                self._fresh.clear()
+                await self._fresh.wait()
+            (frame, captured_at), self._latest = self._latest, None
+            started = time.perf_counter()
+            try:
+                source, stylized = await asyncio.get_running_loop().run_in_executor(self.executor, self._stylize, frame)
+            except FrameDropped:
+                self.stats.dropped += 1
+                continue
+            return frame, captured_at, started, source, stylized
 
     def _stylize(self, frame: av.VideoFrame):
         source = upright_rgb(frame, self.max_side)

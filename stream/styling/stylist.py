@@ -57,18 +57,25 @@ class _Move:
         return b.updated(style=style.name, **values), style
 
 
+class FrameDropped(Exception):
+    """A network let this frame go (a server's shared batch: it waited too long, or its viewer left).
+    ``Stylist.stylize`` passes it on; the caller takes a newer frame."""
+
+
 class Stylist:
     """``styles`` turns a style spec into a Style (raising StyleError for one not allowed here):
-    ``resolve`` by default; a server passes its own, which allows viewers no server files."""
+    ``resolve`` by default; a server passes its own, which allows viewers no server files.
+    ``networks``: where the styles' networks come from (built on ``engine`` by default; a server's
+    batcher passes its own, stream/serve/batcher.py)."""
 
     def __init__(self, engine: Engine, controls: Controls, stats: LiveStats | None = None,
                  styles: Callable[[str], Style] = resolve, style_scale: float = 1.0, adapt: bool = False,
-                 fps: float | None = None, path=None):
+                 fps: float | None = None, path=None, networks: NetworkCache | None = None):
         self.engine, self.stats, self._styles = engine, stats or LiveStats(), styles
         self.path = path  # a DevicePath (stream/device/path.py): pictures are then tensors on its device
         # the network's size; ``fps``, the rate to hold, lets the first frames set the first size
         self.governor = ScaleGovernor(style_scale, engine.parallel_frames, adapt, fps)
-        self.networks = NetworkCache(engine, LIVE_NETWORKS)
+        self.networks = networks or NetworkCache(engine, LIVE_NETWORKS)
         style = styles(controls.style)
         self._now = (controls, style, self.networks.get(style))
         self._move: _Move | None = None
@@ -145,6 +152,8 @@ class Stylist:
                 stylized = self.engine.stylize_one(small, network, Mix())
             else:
                 stylized = stylize_scaled(self.engine, image, network, controls.mix, scale)
+        except FrameDropped:
+            raise
         except Exception as exc:  # counted and reported; the picture passes through, never a freeze
             self.stats.frame_failed(exc, DEGRADED_AFTER)
             return image
