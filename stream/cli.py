@@ -94,6 +94,9 @@ def _add_render(sub) -> None:
     r.add_argument("--keyframe", action="append", default=[], metavar="FRAME=PAINTED.png", dest="keyframes",
                    help="the shot holding FRAME (from 0, or a timecode) takes the look of this painting of it: a "
                         "network is trained from it (cached); repeat for more (README: Painted keyframes)")
+    r.add_argument("--carry", choices=("on", "off"), default="on",
+                   help="on (default): a painted shot takes the painting itself, carried along the motion, and "
+                        "its network only where the picture is new; off: the shot's network on every frame")
     r.add_argument("--keyframe-steps", type=int, metavar="N",
                    help="training steps for a painted shot (default 2700: 4-4.5 min on 2 cores with AMX)")
     r.add_argument("--cluster", metavar="ADDRESS",
@@ -155,6 +158,10 @@ def _add_live(sub) -> None:
     lv.add_argument("--control", metavar="HOST:PORT", help="HTTP control endpoint: POST /style, GET /stats")
     lv.add_argument("--trace", metavar="FILE", help="write a CSV line per frame sent: pts, capture and send times")
     _add_adapt(lv)
+    lv.add_argument("--paint", metavar="FRAME.png=PAINTED.png",
+                    help="follow a painting: a frame of this camera and the artist's painting of it train a network "
+                         "(the plain style until it is ready; cached); README: Painted keyframes")
+    lv.add_argument("--keyframe-steps", type=int, metavar="N", help="training steps for --paint (default 2700)")
     lv.add_argument("--json", action="store_true", help="print one JSON summary at exit")
 
 
@@ -219,13 +226,14 @@ def _add_doctor(sub) -> None:
 
 def _options(cls, args: argparse.Namespace):
     """A job's options (a dataclass) from the parsed arguments whose names match its fields;
-    ``--no-stabilize`` is stability 0; ``--adapt on|off`` a bool."""
+    ``--no-stabilize`` is stability 0; ``--adapt on|off`` and ``--carry on|off`` bools."""
     names = {f.name for f in dataclasses.fields(cls)}
     given = {k: v for k, v in vars(args).items() if k in names}
     if vars(args).get("no_stabilize"):
         given["stability"] = 0.0
-    if "adapt" in given:
-        given["adapt"] = given["adapt"] == "on"
+    for switch in ("adapt", "carry"):
+        if switch in given:
+            given[switch] = given[switch] == "on"
     return cls(**given)
 
 

@@ -1,4 +1,5 @@
-"""Training a shot's network from its painted keyframes (engines/networks/keyframe_net.py), on the CPU.
+"""Training a shot's network from its painted keyframes (engines/networks/keyframe_net.py), on a CUDA
+GPU where there is one (bf16 autocast; seconds), else on the CPU.
 
 Few-shot patch training (Texler et al. 2020): each step takes random 48x48 patches of the
 keyframes' (source, painted) pairs and fits the network to paint the source's patch as the artist
@@ -85,7 +86,7 @@ def flow_pair(a: np.ndarray, b: np.ndarray, flow) -> tuple[np.ndarray, np.ndarra
 
 def _sobel(x: torch.Tensor) -> torch.Tensor:
     kx = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
-    kernel = torch.stack([kx, kx.T])[:, None].repeat(3, 1, 1, 1)
+    kernel = torch.stack([kx, kx.T])[:, None].repeat(3, 1, 1, 1).to(x.device)
     return F.conv2d(x, kernel, groups=3)
 
 
@@ -128,28 +129,29 @@ def train_keyframe_net(keyframes: list[PaintedFrame], neighbours: list[tuple[np.
     rng = np.random.default_rng(seed)
     threads = torch.get_num_threads()
     torch.set_num_threads(usable_cores())
-    bf16 = bf16_usable()
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")  # a GPU trains in seconds
+    bf16 = bf16_usable() or device.type == "cuda"
     labelled = _Patches([_as_stack(k.source, k.painted) for k in keyframes], rng)
     flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
     unlabelled = _Patches([_as_stack(a, *flow_pair(a, b, flow)) for a, b in neighbours], rng) if neighbours else None
-    net = KeyframeNet().to(memory_format=torch.channels_last)
+    net = KeyframeNet().to(device, memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(net.parameters(), PEAK_LR / 10)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, PEAK_LR, total_steps=max(steps, 2), pct_start=0.1)
 
     def paint(x: torch.Tensor) -> torch.Tensor:
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
             return net(x.contiguous(memory_format=torch.channels_last)).float()
 
     recent: list[float] = []
     try:
         for step in range(1, steps + 1):
-            batch = labelled.take(BATCH)
+            batch = labelled.take(BATCH).to(device, non_blocking=True)
             source, painted = batch[:, :3], batch[:, 3:]
             out = paint(source + torch.randn_like(source) * NOISE)
             loss = ((out - painted).abs().mean() + (_sobel(out) - _sobel(painted)).abs().mean()
                     + TEXTURE * (_grain(out) - _grain(painted)).abs().mean())
             if unlabelled is not None:
-                pair = unlabelled.take(NEIGHBOUR_BATCH)
+                pair = unlabelled.take(NEIGHBOUR_BATCH).to(device, non_blocking=True)
                 both = paint(torch.cat([pair[:, :3], pair[:, 3:6]]))
                 before, after = both.chunk(2)
                 loss = loss + CONSISTENCY * ((before - after).abs() * pair[:, 6:]).mean()
@@ -162,7 +164,7 @@ def train_keyframe_net(keyframes: list[PaintedFrame], neighbours: list[tuple[np.
                 progress(step, float(np.mean(recent)))
     finally:
         torch.set_num_threads(threads)
-    return net.eval(), float(np.mean(recent)) if recent else float("nan")
+    return net.cpu().eval(), float(np.mean(recent)) if recent else float("nan")
 
 
 def training_key(keyframes: list[PaintedFrame], neighbours: list[tuple[np.ndarray, np.ndarray]], steps: int) -> str:
@@ -175,10 +177,13 @@ def training_key(keyframes: list[PaintedFrame], neighbours: list[tuple[np.ndarra
 
 
 def keyframe_model(keyframes: list[PaintedFrame], neighbours: list[tuple[np.ndarray, np.ndarray]],
-                   steps: int = STEPS, progress: Callable[[int, float], None] | None = None) -> Trained:
-    """The network of these keyframes: from the cache when they trained one before, else trained
-    now and kept there."""
-    path = cache_dir("keyframes") / f"{training_key(keyframes, neighbours, steps)}.pt"
+                   steps: int = STEPS, progress: Callable[[int, float], None] | None = None,
+                   folder: Path | None = None) -> Trained:
+    """The network of these keyframes: from the cache (or ``folder``: a cluster render's, which
+    every node reads) when they trained one before, else trained now and kept there."""
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+    path = (folder or cache_dir("keyframes")) / f"{training_key(keyframes, neighbours, steps)}.pt"
     if path.is_file():
         try:
             load_keyframe_net(path)

@@ -24,14 +24,14 @@ from pathlib import Path
 from typing import Callable
 
 from engines import open_engine, resolve
-from engines.errors import OptionError, OutputError, StylecastError
+from engines.errors import OutputError, StylecastError
 from stream.core.notes import note
 from stream.core.progress import Advance, Progress, quiet
 from stream.edit.cuts import find_shots
 from stream.edit.shots import ShotList
 from stream.media.decoder import open_decoder
 from stream.media.testsrc import write_test_clip
-from stream.render.job import RenderOptions, RenderResult, prepare, render
+from stream.render.job import RenderOptions, RenderResult, prepare, render, train_paintings
 
 from .address import check_cluster, check_reachable, connect, parse_cluster
 from .chunk_join import join_chunks
@@ -42,7 +42,8 @@ CHUNK_RETRIES = 2        # renders of a chunk after its first, when its file fai
 WORKER_RESTARTS = 2      # Ray restarts a dead worker this often, and runs its chunk again
 POLL_S = 0.5
 _PLAN_FIELDS = ("style", "strength", "keep_colors", "stability", "max_side", "style_scale", "engine", "precision", "crf",
-                "preset", "codec", "looks", "style_per_shot", "shots", "chunk_seconds", "ignore_errors")
+                "preset", "codec", "looks", "style_per_shot", "shots", "chunk_seconds", "ignore_errors",
+                "keyframes", "keyframe_steps", "carry")
 
 
 @dataclass(kw_only=True)
@@ -55,8 +56,6 @@ class ClusterRenderOptions(RenderOptions):
 
     def check(self) -> None:
         super().check()
-        if self.keyframes:
-            raise OptionError("--keyframe renders on one machine for now: leave out --cluster")
         check_cluster(self)
 
 
@@ -200,9 +199,13 @@ def render_on_cluster(opts: ClusterRenderOptions, progress: Progress = quiet):
     shots = _shots(opts, source, times, rate)
     chunks = plan_chunks(times, opts.chunk_seconds, shots.starts())
     done = folder.open(plan_key(source, {f: getattr(opts, f) for f in _PLAN_FIELDS}), chunks)
-    if opts.shots is None and (opts.looks is not None or opts.style_per_shot is not None):
+    if opts.shots is None and (opts.looks is not None or opts.style_per_shot is not None or opts.keyframes):
         shots.write(folder.path / "shots.csv", overwrite=True)  # the workers count shots in this list
         opts = replace(opts, shots=folder.path / "shots.csv")
+    painted = []
+    if opts.keyframes:  # each painted shot trained once, here; the workers find its network in the folder
+        opts = replace(opts, keyframe_cache=folder.path / "keyframes", input=source)
+        painted = train_paintings(opts, progress)
     if done:
         note(f"{len(done)} of {len(chunks)} chunks were already rendered: rendering the other {len(chunks) - len(done)}")
     advance = progress(len(times), "render")
@@ -225,5 +228,5 @@ def render_on_cluster(opts: ClusterRenderOptions, progress: Progress = quiet):
                         fragmented=fragmented, copied_packets=writer.copied_packets, skipped_streams=writer.skipped,
                         timecode=str(writer.timecode) if writer.timecode else None,
                         shots=len(shots.shots), chunks=len(chunks), workers=len(workers),
-                        retries=retries)
+                        retries=retries, painted=painted)
 

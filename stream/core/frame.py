@@ -50,6 +50,7 @@ class Frame:
     number: int | None = None
     warmup: bool = False
     look: object | None = None  # the FrameLook a render's looks file gave it (stream/edit/looks.py)
+    carried: bool = False       # a painted shot's frame, carried along the motion (stream/edit/carry.py)
     yuv: Yuv420 | None = None
     rotation: int = 0
     small_grey: np.ndarray | None = None

@@ -81,11 +81,12 @@ def _neighbours(entry: Entry, frames: int | None) -> list[int]:
 
 
 def paint_timeline(timeline: LookTimeline, frames_of: Callable[[set[int]], dict[int, np.ndarray]],
-                   frames: int | None, steps: int | None, progress: Progress = quiet) -> list[dict]:
+                   frames: int | None, steps: int | None, progress: Progress = quiet, folder=None) -> list[dict]:
     """Train the network of every entry with paintings (or take it from the cache) and give the
     entry its look. ``frames_of(indexes)`` decodes those source frames (uint8 HWC RGB, at the size
     the network sees: a decoder's ``frames_at``); ``progress`` hears each training ("painting shot
-    2", with its loss). One row per trained entry, for the summary."""
+    2", with its loss); ``folder``: where the networks are kept (a cluster render's folder that every
+    node reads; the user's cache by default). One row per trained entry, for the summary."""
     painted = [e for e in timeline.entries if e.paintings]
     if not painted:
         return []
@@ -122,7 +123,7 @@ def paint_timeline(timeline: LookTimeline, frames_of: Callable[[set[int]], dict[
             advance(step - done[0], f"loss {loss:.3f}")
             done[0] = step
 
-        trained = keyframe_model(keyframes, pairs, total, heard)
+        trained = keyframe_model(keyframes, pairs, total, heard, folder)
         style = Style("keyframe", f"painted {entry.span.label}", path=trained.path)
         entry.tracks["style"] = [Key(entry.span.first, style)]
         rows.append({"entry": entry.number, "span": entry.span.label, "keyframes": [p.frame for p in entry.paintings],

@@ -8,6 +8,8 @@ up. Frames leave the network in order or not at all (stream/live/in_order.py), s
 the sink always see time moving forward. Sound passes from the capture thread straight to the
 sink. The look (style, strength, keep_colors, stability) changes while running through the job's
 :class:`~stream.styling.stylist.Stylist`: ``control`` in Python, or the HTTP control endpoint.
+With ``paint`` (``--paint FRAME.png=PAINTED.png``) a painting's network trains beside the feed
+(stream/edit/painting_trainer.py) and the look switches to it when it is ready.
 """
 from __future__ import annotations
 
@@ -15,11 +17,12 @@ import threading
 import time
 from dataclasses import dataclass
 
-from engines import open_engine
+from engines import Style, open_engine, resolve
 from engines.errors import OptionError
 from stream.core.frame import Frame
 from stream.core.notes import note
 from stream.core.pipeline import LatestSlot, start_threads
+from stream.edit.painting_trainer import PaintingTrainer
 from stream.styling.options import StyleOptions
 from stream.styling.stats import LiveStats
 from stream.styling.stylist import Stylist
@@ -45,6 +48,8 @@ class LiveOptions(StyleOptions):
     control: str | None = None        # HOST:PORT of the HTTP control endpoint
     trace: str | None = None          # a CSV file: one line per frame sent (stream/live/trace.py)
     adapt: bool = True                # the network's size follows what the machine keeps up with (stream/styling/adapt.py)
+    paint: str | None = None          # FRAME.png=PAINTED.png: follow this painting once trained
+    keyframe_steps: int | None = None  # its training steps (default: the painted shots')
 
     def check(self) -> None:
         super().check()
@@ -52,6 +57,8 @@ class LiveOptions(StyleOptions):
             raise OptionError(f"--fps must be between 1 and 240, got {self.fps:g}")
         if self.duration is not None and self.duration <= 0:
             raise OptionError(f"--duration must be above 0 seconds, got {self.duration:g}")
+        if self.keyframe_steps is not None and not 1 <= self.keyframe_steps <= 100_000:
+            raise OptionError(f"--keyframe-steps must be between 1 and 100000, got {self.keyframe_steps}")
 
 
 class LiveJob:
@@ -62,6 +69,7 @@ class LiveJob:
                  stop: threading.Event, trace: FrameTrace | None = None):
         self.opts, self.stylist, self.source, self.sink, self.stop, self.trace = opts, stylist, source, sink, stop, trace
         self.stats, self.server = stylist.stats, None  # server: the control endpoint (ControlServer), if asked for
+        self.trainer: PaintingTrainer | None = None  # --paint: the painting's network, training
         self._frames, self._stylized, self._outputs = LatestSlot(), LatestSlot(), LatestSlot()
         self._in_order = InOrder(self._stylized.put, REORDER_WAIT_FRAMES / opts.fps, stop)
         self._source_done = threading.Event()
@@ -74,6 +82,14 @@ class LiveJob:
         opts.check()
         stop = stop or threading.Event()
         controls = opts.controls()
+        painted: dict[str, Style] = {}  # --paint: the painting's style once trained, by name
+        job: LiveJob | None = None
+
+        def follow(style: Style) -> None:
+            painted[style.name] = style
+            job.control(style=style.name)
+
+        trainer = PaintingTrainer(opts.paint, opts.max_side, opts.keyframe_steps, follow) if opts.paint else None
         # one core per frame and a frame per core (parallel_frames), as in render and serve
         engine = open_engine(opts.engine, controls.style, controls.mix, throughput=True, max_side=opts.max_side,
                              notes=note, precision=opts.precision)
@@ -83,9 +99,10 @@ class LiveJob:
         try:
             sink = open_sink(opts.sink, opts.fps, source)
             path = None if device is None else _device_path(engine, device, source, sink, opts.max_side)
-            stylist = Stylist(engine, controls, LiveStats(), style_scale=opts.style_scale, adapt=opts.adapt,
-                              fps=opts.fps, path=path)
+            stylist = Stylist(engine, controls, LiveStats(), lambda spec: painted.get(spec) or resolve(spec),
+                              style_scale=opts.style_scale, adapt=opts.adapt, fps=opts.fps, path=path)
             job = cls(opts, stylist, source, sink, stop, FrameTrace(opts.trace) if opts.trace else None)
+            job.trainer = trainer
             if opts.control:
                 job.server = ControlServer(opts.control, job)
         except BaseException:  # what was opened is closed again (an SRT relay, a sink's child)
@@ -104,7 +121,7 @@ class LiveJob:
         path = self.stylist.path
         return {**self.stats.snapshot(), **self.stylist.state(), "engine": self.stylist.engine.name,
                 "precision": self.stylist.precision, "frame_path": "host" if path is None else str(path.device),
-                **_sink_dropped(self.sink)}
+                **_sink_dropped(self.sink), **({"painting": self.trainer.figures()} if self.trainer else {})}
 
     # -- the threads: capture, inference (one per core), stabilization, output -------------
     def _capture(self) -> None:
@@ -165,6 +182,8 @@ class LiveJob:
         threads = start_threads([("capture", self._capture), *infer, ("stabilize", self._stabilize),
                                  ("output", feed.run)], errors, self.stop)
         deadline = time.monotonic() + self.opts.duration if self.opts.duration else None
+        if self.trainer:
+            self.trainer.start()
         try:
             while not self.stop.wait(0.25):
                 if deadline and time.monotonic() >= deadline:
@@ -173,7 +192,8 @@ class LiveJob:
                     break
                 self.stylist.adapt()
                 if status:
-                    status(self.stats.line())
+                    training = self.trainer and self.trainer.state == "training"
+                    status(self.stats.line() + (f"  {self.trainer.line()}" if training else ""))
         finally:
             self._close(threads)
         if errors:

@@ -20,6 +20,7 @@ from engines.registry import GPU_ENGINES, choose_engine
 from stream.core.notes import note
 from stream.core.pipeline import run_pipeline
 from stream.core.progress import Progress, quiet
+from stream.edit.carry import carry_timeline
 from stream.edit.cuts import find_shots
 from stream.edit.looks import LookTimeline, carried_looks, per_shot_looks, read_looks
 from stream.edit.painted import add_paintings, paint_timeline
@@ -66,6 +67,8 @@ class RenderOptions(StyleOptions):
     shots: Path | None = None
     keyframes: list[str] = field(default_factory=list)  # --keyframe FRAME=PAINTED.png (stream/edit/painted.py)
     keyframe_steps: int | None = None  # training steps of a painted shot's network (default: engines' STEPS)
+    carry: bool = True  # a painted shot carries its paintings along the motion (stream/edit/carry.py)
+    keyframe_cache: Path | None = None  # where painted shots' networks are kept (a cluster's shared folder)
     video_only: bool = False         # a chunk of a cluster render: the picture alone, no B-frames, so chunks
     warm_up: bool = True             # join by stream copy; False for a chunk that starts at a cut
 
@@ -147,15 +150,21 @@ def render(opts: RenderOptions, progress: Progress = quiet, engine: Engine | Non
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         decoder = stack.enter_context(open_input(opts, scratch, plan.keeps_alpha(), device_frames))
         timeline, shots = _timeline(opts, decoder, controls, style)
-        painted = paint_timeline(timeline, decoder.frames_at, decoder.expected_frames, opts.keyframe_steps, progress)
+        painted = paint_timeline(timeline, decoder.frames_at, decoder.expected_frames, opts.keyframe_steps, progress,
+                                 opts.keyframe_cache)
         timecode = _start_timecode(opts, decoder, controls.stability)
         fragmented, lost = plan.fragments(decoder.duration), (lambda: decoder.lost)
         writer = plan.open(stack, decoder, timecode, overwrite=opts.overwrite, crf=opts.crf, preset=opts.preset,
                            ignore_errors=opts.ignore_errors, chunk=opts.video_only)
         engine = engine or open_engine(opts.engine, style, controls.mix, throughput=True,
                                        max_side=opts.max_side, notes=note, precision=opts.precision)
+        started = time.perf_counter()  # carrying a painting is part of the render's time
+        carried = carry_timeline(timeline, decoder.frames_at, engine.network, painted, progress) \
+            if painted and opts.carry else {}
+        carry_s = time.perf_counter() - started
         stages = _stages(opts, decoder, engine, timeline, writer, progress, device_frames)
-        seconds = _run(decoder, stages, writer)
+        stages.carried = carried
+        seconds = carry_s + _run(decoder, stages, writer)
     return RenderResult(frames=writer.frames, seconds=round(seconds, 3),
                         fps=round(writer.frames / max(seconds, 1e-9), 2), engine=engine.name,
                         precision=engine.precision_for(style), style=style.name, output=str(opts.output),
@@ -166,6 +175,19 @@ def render(opts: RenderOptions, progress: Progress = quiet, engine: Engine | Non
                         first_frame=writer.first_number, last_frame=writer.last_number,
                         looks=len(timeline.entries), shots=shots, painted=painted,
                         frame_path=stages.where(), **stages.flicker.overall())
+
+
+def train_paintings(opts: RenderOptions, progress: Progress = quiet) -> list[dict]:
+    """Train (or find) the networks of a render's painted shots and nothing more: a cluster's driver
+    does this once, into ``opts.keyframe_cache``, before its workers render the chunks."""
+    opts = prepare(opts)
+    controls = opts.controls()
+    with ExitStack() as stack:
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        decoder = stack.enter_context(open_input(opts, scratch))
+        timeline, _ = _timeline(opts, decoder, controls, resolve(controls.style))
+        return paint_timeline(timeline, decoder.frames_at, decoder.expected_frames, opts.keyframe_steps, progress,
+                              opts.keyframe_cache)
 
 
 def _stages(opts: RenderOptions, decoder: Decoder, engine: Engine, timeline: LookTimeline, writer: Writer,

@@ -6,7 +6,9 @@ On the host: numpy and OpenCV, the engine's own frame calls, one frame per core.
 stabilized by the DeviceStabilizer, its greys measured for the flicker readout and brought down as
 4:2:0 for the encoder, each in a thread of its own so the CPU's decode and encode overlap the GPU.
 At strength 0 the picture is the source's and neither the network nor the stabilizer runs. A new
-look that is not a crossfade (a cut, an entry of its own) starts the stabilizer afresh.
+look that is not a crossfade (a cut, an entry of its own) starts the stabilizer afresh. A painted
+shot's frames come ready from ``carried`` (the painting carried along the motion,
+stream/edit/carry.py, steady already): only the look's strength and keep-colours apply to them.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ class FrameStages:
         self.decoder, self.engine, self.timeline, self.stabilizer = decoder, engine, timeline, stabilizer
         self.writer, self.flicker, self.advance, self.style_scale, self.path = writer, flicker, advance, style_scale, path
         self.networks = NetworkCache(engine)
+        self.carried: dict = {}  # source frame index -> a painted shot's frame (stream/edit/carry.py)
         self._before: tuple = (None, None)  # the entry and style of the frame before
 
     def stages(self) -> list[Stage]:
@@ -55,7 +58,11 @@ class FrameStages:
         if isinstance(item, Frame):
             item.original = item.image
             look = self._look(item)
-            if look.controls.strength > 0:
+            painted = self.carried.get(self.decoder.source_index(item))
+            if painted is not None and painted.shape == item.image.shape:
+                item.carried = True
+                item.image = painted if look.controls.mix.is_plain else look.controls.mix.apply(painted, item.original)
+            elif look.controls.strength > 0:
                 item.image = stylize_scaled(self.engine, item.image, self.networks.get(look.style), look.controls.mix,
                                             self.style_scale)
         return item
@@ -84,7 +91,8 @@ class FrameStages:
             if look.entry != self._before[0] and look.style != self._before[1]:
                 self.stabilizer.reset()
             self._before = (look.entry, look.style)
-            self.stabilizer.set_stability(look.controls.stability if look.controls.strength > 0 else 0.0)
+            steady = look.controls.strength > 0 and not item.carried  # carried: steady already
+            self.stabilizer.set_stability(look.controls.stability if steady else 0.0)
             item.image = self.stabilizer(item.original, item.image, item.small_grey)
         return item
 

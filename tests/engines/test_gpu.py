@@ -99,3 +99,16 @@ def test_a_batch_of_styles_on_the_gpu_gives_each_frame_its_own_style():
         alone = engine.stylize_one(frame, engine.network(style)).astype(int)
         diff = np.abs(image.astype(int) - alone)  # fp16 sums in another order at another batch size
         assert np.percentile(diff, 99.9) <= 1 and diff.max() <= 3
+
+
+def test_a_painted_shot_trains_on_the_gpu():
+    """Issue #39: the keyframe network trains on the GPU where there is one, and comes back to the
+    CPU to be saved and run."""
+    from engines.training.keyframe_training import PaintedFrame, train_keyframe_net
+
+    frame = TestScene(320, 180).frame(0.0)
+    painted = 255 - frame  # any painting: the loss must fall towards it
+    losses = []
+    net, loss = train_keyframe_net([PaintedFrame(frame, painted)], [], 200, lambda step, l: losses.append(l))
+    assert next(net.parameters()).device.type == "cpu"
+    assert losses[-1] < 0.7 * losses[0]

@@ -1,0 +1,194 @@
+"""A painted keyframe carried along the motion (issue #39): the artist's strokes where the frame
+shows what the painting showed, the shot's trained network only where it shows something new.
+
+A shot network (stream/edit/painted.py) sees one frame at a time, so it paints what a frame's
+content suggests, not where the artist put the strokes. Here, as EbSynth and Jamriška et al. 2019
+do, the painting itself is moved with the picture:
+
+1. optical flow (OpenCV's DIS, at the stabilizer's flow size) between every pair of neighbouring
+   frames of the shot, both ways, and where the two ways agree; zero where standing still explains
+   the picture clearly better (DIS drags a still background along with an object moving over it);
+2. from each keyframe, a pass forward to the next keyframe (or the shot's end) and one backward to
+   the one before (or its start). Each pass keeps, for every pixel of the frame it has reached, where
+   that pixel lies in the keyframe (the flows composed frame by frame), and samples the painting
+   there once: resampled from the keyframe along the accumulated flow, never a warp of a warp, so
+   the strokes do not blur or drift however far the pass goes;
+3. a pixel is trusted while the flow that brought it agreed both ways, stayed inside the picture,
+   and the keyframe's own frame, taken from there, still looks like this frame (a photometric check
+   against the keyframe, so drift is caught where it happens); once lost, it stays lost for the
+   rest of the pass;
+4. where no pass is trusted (occluded, new content coming into view, after a cut), the frame takes
+   the shot network's painting, stabilized along the motion (stream/temporal/stabilize.py), so it
+   too is carried on from there rather than repainted each frame;
+5. between two keyframes the forward pass of the first and the backward pass of the second are
+   blended per pixel by their trust, their error against their keyframe and their distance to it
+   (the nearer keyframe counts more; at a keyframe only its own painting counts), so the shot ends
+   in the second painting without a jump.
+
+``carried`` in the result is the share of the shot's pixels the paintings gave (the rest the
+network), reported per painted shot in ``render --json``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import cv2
+import numpy as np
+
+from engines.catalog import Style
+from stream.core.progress import Progress, quiet
+from stream.temporal.stabilize import CONSISTENCY_PX, DEFAULT_STABILITY, Stabilizer, flow_grey, pixel_grid
+
+from .looks import LookTimeline
+from .painted import read_painting
+
+ERROR_TOLERANCE = 0.12  # grey mismatch (0..1) against the keyframe's frame at which trust falls to zero
+ERROR_SIGMA = 2.0       # flow-size pixels: the mismatch is judged over a small neighbourhood
+STILL_MARGIN = 0.5      # grey levels by which standing still must explain a pixel better than the flow does
+FEATHER_SIGMA = 1.5     # flow-size pixels: the edge between the painting and the network's fill is soft
+
+
+@dataclass
+class _Pass:
+    """One keyframe's painting carried to one frame: the picture, and its trust (flow size, 0..1)."""
+
+    key: int
+    image: np.ndarray
+    trust: np.ndarray
+
+
+@dataclass
+class Carried:
+    frames: list[np.ndarray]  # the shot's frames, in order, uint8 HWC RGB
+    carried: float            # share of the shot's pixels that came from the paintings
+
+
+class _Flows:
+    """The shot's flows at flow size: ``step(t, d)`` is, for each pixel of frame t, where it lies in
+    frame t - d (d = +1: the frame before; -1: the frame after), and whether both ways agreed."""
+
+    def __init__(self, greys: list[np.ndarray]):
+        dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+        self.grid = pixel_grid(*greys[0].shape, {})
+        self._back, self._fwd = [None], [None]  # [t]: t -> t-1, and t-1 -> t
+        for before, now in zip(greys, greys[1:]):
+            self._back.append(self._still_kept(dis.calc(now, before, None), now, before))
+            self._fwd.append(self._still_kept(dis.calc(before, now, None), before, now))
+
+    def _still_kept(self, flow: np.ndarray, now: np.ndarray, before: np.ndarray) -> np.ndarray:
+        """``flow`` (from ``now`` into ``before``) set to zero where standing still explains the
+        picture clearly better: DIS's smoothing drags a still background along with an object
+        moving over it, and carried frame after frame that drag would move the strokes off it."""
+        def mismatch(where):
+            seen = cv2.remap(before, where, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            return cv2.GaussianBlur(cv2.absdiff(seen, now).astype(np.float32), (0, 0), ERROR_SIGMA)
+
+        still = mismatch(self.grid) + STILL_MARGIN < mismatch(self.grid + flow)
+        flow[still] = 0
+        return flow
+
+    def step(self, t: int, d: int) -> tuple[np.ndarray, np.ndarray]:
+        flow, other = (self._back[t], self._fwd[t]) if d == 1 else (self._fwd[t + 1], self._back[t + 1])
+        where = self.grid + flow
+        there = cv2.remap(other, where, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        disagree = np.sum((flow + there) ** 2, axis=2)
+        h, w = flow.shape[:2]
+        inside = cv2.inRange(where, (-1, -1), (w, h)) > 0  # (a border pixel's flow may stray a little)
+        return where, ((disagree < CONSISTENCY_PX ** 2) & inside).astype(np.float32)
+
+
+def _passes(key: int, end: int, painting: np.ndarray, greys: list[np.ndarray], flows: _Flows) -> dict[int, _Pass]:
+    """The painting of frame ``key`` carried frame by frame towards ``end`` (inclusive), either way."""
+    d = 1 if end > key else -1
+    h, w = painting.shape[:2]
+    fh, fw = greys[0].shape
+    scale = np.float32((w / fw + h / fh) / 2)
+    coords, chain = flows.grid.copy(), np.ones((fh, fw), np.float32)  # chain: never lost on the way here
+    key_grey = greys[key].astype(np.float32)
+    out = {key: _Pass(key, painting, chain)}
+    for t in range(key + d, end + d, d):
+        where, agreed = flows.step(t, d)
+        coords = cv2.remap(coords, where, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        # nearest: a bilinear carry would blur a lost pixel's 0 into its neighbours, frame after frame
+        chain = cv2.remap(chain, where, None, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE) * agreed
+        seen = cv2.remap(key_grey, coords, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        error = cv2.GaussianBlur(np.abs(seen - greys[t]), (0, 0), ERROR_SIGMA) / 255
+        chain *= error < ERROR_TOLERANCE  # lost for good; how well it matches now only weighs this frame
+        trust = chain * np.clip(1 - error / ERROR_TOLERANCE, 0, 1)
+        # flow-size pixel centres to full-size ones: (c + 0.5) * scale - 0.5
+        full = (cv2.resize(coords, (w, h), interpolation=cv2.INTER_LINEAR) + np.float32(0.5)) * scale - np.float32(0.5)
+        image = cv2.remap(painting, full, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        out[t] = _Pass(key, image, trust)
+    return out
+
+
+def _blend(t: int, passes: list[_Pass], fill: np.ndarray) -> tuple[np.ndarray, float]:
+    """Frame t from the passes that reach it (by trust and nearness) over the network's fill."""
+    h, w = fill.shape[:2]
+    weights = []
+    for p in passes:
+        others = [abs(q.key - t) for q in passes if q is not p]
+        nearness = 1.0 if not others else others[0] / (abs(p.key - t) + others[0])
+        weights.append(p.trust * np.float32(nearness) + np.float32(1e-6))
+    total = sum(weights)
+    alpha = 1 - np.prod([1 - p.trust for p in passes], axis=0)  # trusted by any pass
+    alpha = cv2.GaussianBlur(alpha.astype(np.float32), (0, 0), FEATHER_SIGMA)
+    mixed = np.zeros((h, w, 3), np.float32)
+    for p, weight in zip(passes, weights):
+        mixed += p.image * cv2.resize(weight / total, (w, h), interpolation=cv2.INTER_LINEAR)[..., None]
+    a = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_LINEAR)[..., None]
+    return np.clip(mixed * a + fill * (1 - a) + 0.5, 0, 255).astype(np.uint8), float(alpha.mean())
+
+
+def carry_shot(frames: list[np.ndarray], paintings: dict[int, np.ndarray],
+               network: Callable[[np.ndarray], np.ndarray], stability: float = 0.8) -> Carried:
+    """The shot's ``frames`` (uint8 HWC RGB, in order) with ``paintings`` {index in ``frames``:
+    painting of that frame, the same size} carried along the motion; ``network`` paints the rest."""
+    greys = [flow_grey(f) for f in frames]
+    flows = _Flows(greys)
+    keys = sorted(paintings)
+    reach: dict[int, list[_Pass]] = {t: [] for t in range(len(frames))}
+    for i, key in enumerate(keys):
+        ends = (keys[i - 1] if i else 0, keys[i + 1] if i + 1 < len(keys) else len(frames) - 1)
+        for end in ends:
+            if end != key:
+                for t, p in _passes(key, end, paintings[key], greys, flows).items():
+                    if t != key:
+                        reach[t].append(p)
+    stabilizer, out, shares = Stabilizer(stability), [], []
+    for t, frame in enumerate(frames):
+        fill = stabilizer(frame, network(frame))
+        if t in paintings:
+            image, share = paintings[t], 1.0
+        else:
+            image, share = _blend(t, reach[t], fill)
+        out.append(image)
+        shares.append(share)
+    return Carried(out, round(float(np.mean(shares)), 3))
+
+
+def carry_timeline(timeline: LookTimeline, frames_of: Callable[[set[int]], dict[int, np.ndarray]],
+                   network_of: Callable[[Style], Callable], rows: list[dict], progress: Progress = quiet
+                   ) -> dict[int, np.ndarray]:
+    """Every painted entry of ``timeline`` (trained by ``paint_timeline``, whose ``rows`` get each
+    entry's ``carried`` share) carried along its motion: {source frame index: picture}, at the size
+    ``frames_of`` decodes (the network's). ``network_of(style)`` runs the entry's trained network."""
+    carried: dict[int, np.ndarray] = {}
+    for entry in (e for e in timeline.entries if e.paintings):
+        decoded = frames_of(set(range(entry.span.first, entry.span.last + 1)))
+        indexes = sorted(decoded)
+        if not indexes:
+            continue
+        advance = progress(len(indexes), f"carrying the painting of {entry.span.label}")
+        frames = [decoded[i] for i in indexes]
+        size = frames[0].shape[1::-1]
+        paintings = {indexes.index(p.frame): read_painting(p, size) for p in entry.paintings if p.frame in decoded}
+        network = network_of(entry.tracks["style"][0].value)
+        result = carry_shot(frames, paintings, network, timeline.base.stability or DEFAULT_STABILITY)
+        advance(len(indexes))
+        carried.update(zip(indexes, result.frames))
+        for row in rows:
+            if row["entry"] == entry.number:
+                row["carried"], row["network"] = result.carried, round(1 - result.carried, 3)
+    return carried

@@ -1,0 +1,99 @@
+"""A live feed that follows a painting (issue #39): ``stylecast live --paint FRAME.png=PAINTED.png``.
+
+The artist grabs a frame of the camera and paints it; the pair trains a shot network
+(engines/training/keyframe_training.py, cached as every painted shot's) in a thread of its own while
+the feed runs on in its plain style. When the network is ready, ``on_ready(style)`` switches the
+feed to it (the live job's stylist). ``figures()`` says where training is, for the status line and
+``--json``; a failure is told there too, and the plain style simply stays.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from engines.catalog import Style
+from engines.errors import InputError, OptionError
+from stream.media.decode import output_size
+
+from .painted import ASPECT_TOLERANCE
+
+
+def parse_paint(text: str) -> tuple[Path, Path]:
+    """``FRAME.png=PAINTED.png`` -> the two paths (checked: both readable pictures)."""
+    frame, sep, painted = text.partition("=")
+    if not sep or not frame or not painted:
+        raise OptionError(f"--paint takes FRAME.png=PAINTED.png (a frame of this camera and its painting), "
+                          f"got {text!r}")
+    return Path(frame), Path(painted)
+
+
+def _read(path: Path, size: tuple[int, int] | None = None) -> np.ndarray:
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            img = ImageOps.exif_transpose(img).convert("RGB")
+            if size and img.size != size:
+                if abs(img.size[0] / img.size[1] / (size[0] / size[1]) - 1) > ASPECT_TOLERANCE:
+                    raise OptionError(f"--paint: {path.name} is {img.size[0]}x{img.size[1]}, not the shape of the "
+                                      f"frame it paints ({size[0]}x{size[1]})")
+                img = img.resize(size, Image.LANCZOS)
+            return np.asarray(img, np.uint8).copy()
+    except FileNotFoundError:
+        raise InputError(f"--paint: no such picture: {path}") from None
+    except (UnidentifiedImageError, OSError) as exc:
+        raise InputError(f"--paint: cannot read {path} as a picture: {exc}") from None
+
+
+class PaintingTrainer:
+    """``paint``: FRAME.png=PAINTED.png; ``max_side``: the size the live network runs at; ``steps``:
+    training steps (default: the painted shots'). Pictures are read and checked here (one clear
+    error before anything runs); ``start`` trains in a thread."""
+
+    def __init__(self, paint: str, max_side: int | None, steps: int | None, on_ready: Callable[[Style], None]):
+        frame_path, painted_path = parse_paint(paint)
+        frame = _read(frame_path)
+        size = output_size(frame.shape[1], frame.shape[0], max_side)
+        self.frame = _read(frame_path, size) if size != frame.shape[1::-1] else frame
+        self.painting = _read(painted_path, size)
+        try:
+            from engines.training.keyframe_training import STEPS
+        except ImportError:
+            raise OptionError("--paint trains a network with torch, which is not installed "
+                              "(pip install torch==2.13.0; see README)") from None
+        self.name = f"painted {painted_path.name}"
+        self.total, self.on_ready = steps or STEPS, on_ready
+        self.state, self.step, self.loss, self.seconds, self.error = "training", 0, None, 0.0, None
+        self._thread = threading.Thread(target=self._train, name="paint-training", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _heard(self, step: int, loss: float) -> None:
+        self.step, self.loss = step, round(loss, 4)
+
+    def _train(self) -> None:
+        from engines.training.keyframe_training import PaintedFrame, keyframe_model
+
+        started = time.perf_counter()
+        try:
+            trained = keyframe_model([PaintedFrame(self.frame, self.painting)], [], self.total, self._heard)
+            self.on_ready(Style("keyframe", self.name, path=trained.path))
+            self.step, self.state = self.total, "ready"
+        except Exception as exc:  # the feed keeps its plain style; the reason is in the figures
+            self.state, self.error = "failed", f"{type(exc).__name__}: {exc}"
+        self.seconds = round(time.perf_counter() - started, 1)
+
+    def figures(self) -> dict:
+        return {"state": self.state, "steps": self.step, "of": self.total, "loss": self.loss,
+                "seconds": self.seconds or None, "error": self.error}
+
+    def line(self) -> str:
+        """For the live status line, while training."""
+        if self.state == "training":
+            return f"painting: training {self.step}/{self.total} steps (the plain style until it is ready)"
+        return "painting: ready" if self.state == "ready" else f"painting: failed ({self.error})"

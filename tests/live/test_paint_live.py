@@ -1,0 +1,48 @@
+"""A live feed that follows a painting (issue #39): ``live --paint FRAME.png=PAINTED.png`` runs in its
+plain style while the painting's network trains beside it, then switches to it."""
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import numpy as np
+import pytest
+from conftest import one_error_line, run_cli, video_frames
+from PIL import Image
+
+from engines import open_engine
+from stream.media.testsrc import TestScene
+
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="training a painting's network needs torch")
+def test_the_feed_runs_plain_until_the_painting_is_trained_then_follows_it(tmp_path):
+    frame = TestScene(192, 108).frame(0.0)
+    Image.fromarray(frame).save(tmp_path / "frame.png")
+    painting = open_engine("cpu", "mosaic").stylize_one(frame)
+    Image.fromarray(painting).save(tmp_path / "painted.png")
+    out = tmp_path / "out.mkv"
+    code, stdout, err = run_cli("live", "--duration", "45", "--max-side", "192", "--style", "starry-night",
+                                "--paint", f"{tmp_path / 'frame.png'}={tmp_path / 'painted.png'}",
+                                "--keyframe-steps", "8", "--sink", out, "--json")
+    assert code == 0, err
+    summary = json.loads(stdout)
+    assert summary["painting"]["state"] == "ready" and summary["painting"]["steps"] == 8
+    assert summary["style"] == "painted painted.png"  # the look switched to the painting's network
+    _, frames = video_frames(out)
+    plain_colour = open_engine("cpu", "starry-night").stylize_one(frame).reshape(-1, 3).mean(0)
+    painted_colour = painting.reshape(-1, 3).mean(0)
+    colour = [f.reshape(-1, 3).mean(0) for f in (frames[3], frames[-1])]
+    near = [(np.abs(c - plain_colour).sum(), np.abs(c - painted_colour).sum()) for c in colour]
+    print(near)
+    assert near[0][0] < near[0][1]  # the first frames: the plain style's colours
+    assert near[1][1] < near[1][0]  # the last: the painting's
+
+
+@pytest.mark.parametrize("paint, words", [("just-one.png", "--paint takes FRAME.png=PAINTED.png"),
+                                          ("missing.png=also-missing.png", "--paint: no such picture")])
+def test_a_bad_paint_option_is_one_clear_line(tmp_path, paint, words):
+    code, _, err = run_cli("live", "--duration", "1", "--paint", str(tmp_path / paint) if "=" not in paint else
+                           f"{tmp_path / 'missing.png'}={tmp_path / 'also-missing.png'}")
+    assert code == 2 and words in one_error_line(err)
