@@ -186,6 +186,8 @@ def _add_serve(sub) -> None:
     sv.add_argument("--batch", choices=("auto", "on", "off"), default="auto",
                     help="every viewer's frame through the network in one batch, each in its own style (auto: on "
                          "a GPU engine; on the CPU it gains nothing)")
+    sv.add_argument("--keyframe-steps", type=int, metavar="N",
+                    help="training steps of a painting a viewer uploads of their camera's frame (default 2700)")
     sv.add_argument("--batch-wait", type=float, default=4.0, metavar="MS", dest="batch_wait_ms",
                     help="the longest a viewer's frame waits for others to join its batch (default 4 ms)")
     sv.add_argument("--offer-rate", type=int, default=10, metavar="N", dest="offers_per_window",

@@ -30,6 +30,7 @@ network), reported per painted shot in ``render --json``.
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
 
@@ -38,7 +39,13 @@ import numpy as np
 
 from engines.catalog import Style
 from stream.core.progress import Progress, quiet
-from stream.temporal.stabilize import CONSISTENCY_PX, DEFAULT_STABILITY, Stabilizer, flow_grey, pixel_grid
+from stream.temporal.stabilize import (
+    CONSISTENCY_PX,
+    DEFAULT_STABILITY,
+    Stabilizer,
+    flow_grey,
+    pixel_grid,
+)
 
 from .looks import LookTimeline
 from .painted import read_painting
@@ -144,27 +151,31 @@ def _blend(t: int, passes: list[_Pass], fill: np.ndarray) -> tuple[np.ndarray, f
 def carry_shot(frames: list[np.ndarray], paintings: dict[int, np.ndarray],
                network: Callable[[np.ndarray], np.ndarray], stability: float = 0.8) -> Carried:
     """The shot's ``frames`` (uint8 HWC RGB, in order) with ``paintings`` {index in ``frames``:
-    painting of that frame, the same size} carried along the motion; ``network`` paints the rest."""
-    greys = [flow_grey(f) for f in frames]
-    flows = _Flows(greys)
-    keys = sorted(paintings)
-    reach: dict[int, list[_Pass]] = {t: [] for t in range(len(frames))}
-    for i, key in enumerate(keys):
-        ends = (keys[i - 1] if i else 0, keys[i + 1] if i + 1 < len(keys) else len(frames) - 1)
-        for end in ends:
-            if end != key:
-                for t, p in _passes(key, end, paintings[key], greys, flows).items():
-                    if t != key:
-                        reach[t].append(p)
-    stabilizer, out, shares = Stabilizer(stability), [], []
-    for t, frame in enumerate(frames):
-        fill = stabilizer(frame, network(frame))
-        if t in paintings:
-            image, share = paintings[t], 1.0
-        else:
-            image, share = _blend(t, reach[t], fill)
-        out.append(image)
-        shares.append(share)
+    painting of that frame, the same size} carried along the motion; ``network`` paints the rest
+    (on two threads, while the flows are measured here)."""
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="carry-network") as pool:
+        painted_by_network = pool.map(network, frames)  # in order, as they are needed
+        greys = [flow_grey(f) for f in frames]
+        flows = _Flows(greys)
+        keys = sorted(paintings)
+        reach: dict[int, list[_Pass]] = {t: [] for t in range(len(frames))}
+        for i, key in enumerate(keys):
+            ends = (keys[i - 1] if i else 0, keys[i + 1] if i + 1 < len(keys) else len(frames) - 1)
+            for end in ends:
+                if end != key:
+                    for t, p in _passes(key, end, paintings[key], greys, flows).items():
+                        if t != key:
+                            reach[t].append(p)
+        # the network's painting, carried along the motion too: the live stabilizer's quick form
+        stabilizer, out, shares = Stabilizer(stability, thorough=False), [], []
+        for t, (frame, stylized) in enumerate(zip(frames, painted_by_network)):
+            fill = stabilizer(frame, stylized)
+            if t in paintings:
+                image, share = paintings[t], 1.0
+            else:
+                image, share = _blend(t, reach[t], fill)
+            out.append(image)
+            shares.append(share)
     return Carried(out, round(float(np.mean(shares)), 3))
 
 

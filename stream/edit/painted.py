@@ -14,6 +14,7 @@ but the same shape is scaled; one of another shape is an error.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -51,22 +52,29 @@ def add_paintings(timeline: LookTimeline, paintings: list[Painting], shots: Call
 
 def read_painting(painting: Painting, size: tuple[int, int]) -> np.ndarray:
     """The painting as uint8 HWC RGB at ``size`` (width, height) of the frames."""
-    from PIL import Image, UnidentifiedImageError
+    return read_picture(painting.image, size, painting.where)
+
+
+def read_picture(path: Path, size: tuple[int, int] | None, where: str) -> np.ndarray:
+    """A picture as uint8 HWC RGB (EXIF orientation applied), at ``size`` (width, height) when given:
+    one of another size but the same shape is scaled, another shape is an error. Errors begin with
+    ``where`` (the option or looks entry that named it)."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
-        with Image.open(painting.image) as img:
-            img = img.convert("RGB")
-            if img.size != size:
+        with Image.open(path) as img:
+            img = ImageOps.exif_transpose(img).convert("RGB")
+            if size is not None and img.size != size:
                 aspect, want = img.size[0] / img.size[1], size[0] / size[1]
                 if abs(aspect / want - 1) > ASPECT_TOLERANCE:
-                    raise OptionError(f"{painting.where}: {painting.image.name} is {img.size[0]}x{img.size[1]}; "
+                    raise OptionError(f"{where}: {path.name} is {img.size[0]}x{img.size[1]}; "
                                       f"paint the frame at {size[0]}x{size[1]} (or that shape)")
                 img = img.resize(size, Image.LANCZOS)
             return np.asarray(img, np.uint8).copy()
     except FileNotFoundError:
-        raise InputError(f"{painting.where}: painted keyframe not found: {painting.image}") from None
+        raise InputError(f"{where}: picture not found: {path}") from None
     except (UnidentifiedImageError, OSError) as exc:
-        raise InputError(f"{painting.where}: cannot read {painting.image.name} as a picture: {exc}") from None
+        raise InputError(f"{where}: cannot read {path.name} as a picture: {exc}") from None
 
 
 def _neighbours(entry: Entry, frames: int | None) -> list[int]:
@@ -107,7 +115,11 @@ def paint_timeline(timeline: LookTimeline, frames_of: Callable[[set[int]], dict[
     size = decoded[painted[0].paintings[0].frame].shape[1::-1]
     paintings = {id(p): read_painting(p, size) for e in painted for p in e.paintings}  # every painting checked first
     try:
-        from engines.training.keyframe_training import STEPS, PaintedFrame, keyframe_model
+        from engines.training.keyframe_training import (
+            STEPS,
+            PaintedFrame,
+            keyframe_model,
+        )
     except ImportError:
         raise OptionError("painted keyframes train a network with torch, which is not installed "
                           "(pip install torch==2.13.0; see README)") from None

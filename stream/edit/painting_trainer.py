@@ -13,13 +13,11 @@ import time
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-
 from engines.catalog import Style
-from engines.errors import InputError, OptionError
+from engines.errors import OptionError
 from stream.media.decode import output_size
 
-from .painted import ASPECT_TOLERANCE
+from .painted import read_picture
 
 
 def parse_paint(text: str) -> tuple[Path, Path]:
@@ -31,24 +29,6 @@ def parse_paint(text: str) -> tuple[Path, Path]:
     return Path(frame), Path(painted)
 
 
-def _read(path: Path, size: tuple[int, int] | None = None) -> np.ndarray:
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as img:
-            img = ImageOps.exif_transpose(img).convert("RGB")
-            if size and img.size != size:
-                if abs(img.size[0] / img.size[1] / (size[0] / size[1]) - 1) > ASPECT_TOLERANCE:
-                    raise OptionError(f"--paint: {path.name} is {img.size[0]}x{img.size[1]}, not the shape of the "
-                                      f"frame it paints ({size[0]}x{size[1]})")
-                img = img.resize(size, Image.LANCZOS)
-            return np.asarray(img, np.uint8).copy()
-    except FileNotFoundError:
-        raise InputError(f"--paint: no such picture: {path}") from None
-    except (UnidentifiedImageError, OSError) as exc:
-        raise InputError(f"--paint: cannot read {path} as a picture: {exc}") from None
-
-
 class PaintingTrainer:
     """``paint``: FRAME.png=PAINTED.png; ``max_side``: the size the live network runs at; ``steps``:
     training steps (default: the painted shots'). Pictures are read and checked here (one clear
@@ -56,10 +36,10 @@ class PaintingTrainer:
 
     def __init__(self, paint: str, max_side: int | None, steps: int | None, on_ready: Callable[[Style], None]):
         frame_path, painted_path = parse_paint(paint)
-        frame = _read(frame_path)
+        frame = read_picture(frame_path, None, "--paint")
         size = output_size(frame.shape[1], frame.shape[0], max_side)
-        self.frame = _read(frame_path, size) if size != frame.shape[1::-1] else frame
-        self.painting = _read(painted_path, size)
+        self.frame = read_picture(frame_path, size, "--paint") if size != frame.shape[1::-1] else frame
+        self.painting = read_picture(painted_path, size, "--paint")
         try:
             from engines.training.keyframe_training import STEPS
         except ImportError:

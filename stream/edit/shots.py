@@ -21,7 +21,13 @@ from engines.errors import InputError, OptionError
 from stream.media.output_file import AtomicOutput
 from stream.media.timecode import Timecode
 
-from .timelines import TIMELINE_SUFFIXES, read_list_text, read_timeline, scenedetect_starts, timeline_text
+from .timelines import (
+    TIMELINE_SUFFIXES,
+    read_list_text,
+    read_timeline,
+    scenedetect_starts,
+    timeline_text,
+)
 
 LIST_SUFFIXES = (".csv", ".json", *TIMELINE_SUFFIXES)
 COLUMNS = ("shot", "first_frame", "last_frame", "frames", "start", "end", "timecode_in", "timecode_out")

@@ -66,6 +66,7 @@ class ServeOptions(StyleOptions, SiteOptions):
     adapt: bool = True                # each viewer's network size follows what the machine keeps up with
     batch: str = "auto"               # viewers' frames in batches: on, off, auto (where the engine batches, on a GPU)
     batch_wait_ms: float = WAIT_MS    # the longest a viewer's frame waits for others to join its batch
+    keyframe_steps: int | None = None  # training steps of a viewer's painting (default: the painted shots')
 
     def check(self) -> None:
         StyleOptions.check(self)
@@ -150,7 +151,8 @@ class StyleServer:
             return json_error(503, f"the server is full ({self.max_sessions} viewers); try again later")
         try:
             session = Session(self.engine, self.executor, style, self.opts.max_side, self.uploads.viewer_style,
-                              self.sessions.closed, self.opts.stun, self.opts.adapt, self.batcher)
+                              self.sessions.closed, self.opts.stun, self.opts.adapt, self.batcher,
+                              self.uploads.picture, self.opts.keyframe_steps)
         except StylecastError as exc:
             return json_error(400, str(exc))
         self.sessions.add(session)

@@ -5,7 +5,9 @@ Each :class:`Session` owns an aiortc peer connection (stream/serve/peer.py), the
 style, strength, stabilizer) on the engine every session shares, and every task it starts. The
 page changes the look over a data channel (``{"style", "strength", "keep_colors", "stability"}``,
 any subset; the reply is ``{"state": ...}`` or ``{"error": ...}``) and gets the session's figures
-on it each second. With a batcher (stream/serve/batcher.py) its frames go through the network in
+on it each second. ``{"paint": {"frame": "upload:ID", "painting": "upload:ID"}}`` (two uploaded
+pictures: a frame of this camera and its painting) trains that painting's network beside the call
+(stream/edit/painting_trainer.py; its progress in the figures) and switches to it when ready. With a batcher (stream/serve/batcher.py) its frames go through the network in
 batches with every other viewer's. A session ends, releasing everything, when the browser closes it, when ICE
 fails, or after ``IDLE_S`` seconds without a camera frame (the watchdog).
 """
@@ -16,12 +18,14 @@ import json
 import secrets
 import time
 from concurrent.futures import Executor
+from pathlib import Path
 from typing import Callable
 
 from aiortc import RTCSessionDescription
 
 from engines import Engine, Style
-from engines.errors import StylecastError
+from engines.errors import OptionError, StylecastError
+from stream.edit.painting_trainer import PaintingTrainer
 from stream.styling.controls import Controls, parse_controls
 from stream.styling.stats import LiveStats
 from stream.styling.stylist import Stylist
@@ -41,10 +45,15 @@ class Session:
 
     def __init__(self, engine: Engine, executor: Executor, style: str, max_side: int | None,
                  styles: Callable[[str], Style], on_closed: Callable[[Session], None], ice_servers=(),
-                 adapt: bool = False, batcher: Batcher | None = None):
+                 adapt: bool = False, batcher: Batcher | None = None, pictures: Callable[[str], Path] | None = None,
+                 keyframe_steps: int | None = None):
         self.id = secrets.token_hex(8)
         self.executor, self._on_closed, self.batcher = executor, on_closed, batcher
-        self.stylist = Stylist(engine, Controls(style=style), LiveStats(), styles, adapt=adapt,
+        self._painted: dict[str, Style] = {}  # this viewer's trained paintings, by name
+        self._pictures, self._steps, self._paint_side = pictures, keyframe_steps, max_side
+        self.trainer: PaintingTrainer | None = None
+        self.stylist = Stylist(engine, Controls(style=style), LiveStats(),
+                               lambda spec: self._painted.get(spec) or styles(spec), adapt=adapt,
                                networks=batcher.networks(self) if batcher else None)
         self.stats = self.stylist.stats
         self.pc = peer_connection(ice_servers)
@@ -95,7 +104,8 @@ class Session:
             self.close_soon("the viewer said goodbye")
             return
         try:
-            reply = {"state": await self.control(**parse_controls(message))}
+            paint = _paint_request(message)
+            reply = {"painting": self.paint(**paint)} if paint else {"state": await self.control(**parse_controls(message))}
         except StylecastError as exc:
             reply = {"error": str(exc)}
         self._send(reply)
@@ -104,6 +114,23 @@ class Session:
         """Change the look between frames (a new style's network is built off the event loop)."""
         await asyncio.get_running_loop().run_in_executor(self.executor, lambda: self.stylist.control(**fields))
         return self.state()
+
+    def paint(self, frame: str, painting: str) -> dict:
+        """Train the network of ``painting`` (an upload) of ``frame`` (an upload: a frame of this
+        camera) beside the call; the look switches to it when it is ready. Its figures now."""
+        if self._pictures is None:
+            raise OptionError("this server does not take paintings")
+        if self.trainer is not None and self.trainer.state == "training":
+            raise OptionError("a painting is training already; wait for it")
+
+        def ready(style: Style) -> None:
+            self._painted[style.name] = style
+            self.stylist.control(style=style.name)
+
+        spec = f"{self._pictures(frame)}={self._pictures(painting)}"
+        self.trainer = PaintingTrainer(spec, self._paint_side, self._steps, ready)
+        self.trainer.start()
+        return self.trainer.figures()
 
     def state(self) -> dict:
         return {"session": self.id, **self.stylist.state()}
@@ -115,7 +142,8 @@ class Session:
     async def _send_stats(self) -> None:
         while not self.closed.is_set():
             await asyncio.sleep(STATS_EVERY_S)
-            self._send({"stats": self.stats.snapshot()})
+            self._send({"stats": self.stats.snapshot(),
+                        **({"painting": self.trainer.figures()} if self.trainer else {}), "state": self.state()})
 
     # -- ending --------------------------------------------------------------------------------
     async def _watchdog(self) -> None:
@@ -156,6 +184,19 @@ class Session:
             await release(self.pc)
         finally:
             self._on_closed(self)
+
+
+def _paint_request(message) -> dict | None:
+    """``{"paint": {"frame": ..., "painting": ...}}`` -> its two fields; None for any other message."""
+    if not isinstance(message, str) or "paint" not in message:
+        return None
+    try:
+        paint = json.loads(message).get("paint")
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(paint, dict) or set(paint) != {"frame", "painting"}:
+        return None if paint is None else {"frame": None, "painting": None}
+    return paint
 
 
 def _is_goodbye(message) -> bool:

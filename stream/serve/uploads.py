@@ -61,5 +61,12 @@ class UploadStore:
             raise StyleError("pick a built-in style or blend, or upload a picture")
         return resolve(spec)
 
+    def picture(self, spec: str) -> Path:
+        """The file of an upload (``upload:ID``): a painted frame and its painting (``paint``)."""
+        path = self._files.get(spec[len(PREFIX):]) if isinstance(spec, str) and spec.startswith(PREFIX) else None
+        if path is None:
+            raise StyleError("upload the frame and its painting first (they are no longer on the server)")
+        return path
+
     def close(self) -> None:
         self._dir.cleanup()

@@ -41,7 +41,7 @@ def test_the_feed_runs_plain_until_the_painting_is_trained_then_follows_it(tmp_p
 
 
 @pytest.mark.parametrize("paint, words", [("just-one.png", "--paint takes FRAME.png=PAINTED.png"),
-                                          ("missing.png=also-missing.png", "--paint: no such picture")])
+                                          ("missing.png=also-missing.png", "--paint: picture not found")])
 def test_a_bad_paint_option_is_one_clear_line(tmp_path, paint, words):
     code, _, err = run_cli("live", "--duration", "1", "--paint", str(tmp_path / paint) if "=" not in paint else
                            f"{tmp_path / 'missing.png'}={tmp_path / 'also-missing.png'}")

@@ -3,6 +3,7 @@ plays the moving test scene: the call connects, frames come back stylized, style
 are separate sessions, closing the page frees everything."""
 from __future__ import annotations
 
+import importlib.util
 import os
 import urllib.request
 from pathlib import Path
@@ -11,14 +12,17 @@ import cv2
 import numpy as np
 import pytest
 from conftest import serve_fixture, wait_for
+from PIL import Image
 from server_process import ServerProcess
 from viewer import Viewer, browser_missing, launch, write_camera
+
+from engines import open_engine
 
 pytestmark = pytest.mark.skipif(browser_missing() is not None, reason=str(browser_missing()))
 SHOTS = Path(os.environ.get("STYLECAST_SCREENSHOTS", "test-screenshots"))
 
 
-server = serve_fixture("--max-sessions", "3", "--offer-rate", "1000")
+server = serve_fixture("--max-sessions", "3", "--offer-rate", "1000", "--keyframe-steps", "6")
 
 
 @pytest.fixture(scope="module")
@@ -107,4 +111,34 @@ def test_page_without_token_is_refused_and_with_it_streams(browser):
         refused.close()
         viewer = Viewer(browser, f"{url}/?token={srv.token}")
         viewer.page.wait_for_function("window.stylecast.metrics.framesDecoded > 3", timeout=20000)
+        viewer.close()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="training needs torch")
+def test_a_grabbed_frame_and_its_painting_become_the_call_s_look(server, browser, tmp_path):
+    """Paint a frame, get a live filter (issue #39): the viewer grabs a frame of their camera, a
+    painting of it is uploaded, the server trains its network beside the call and switches to it."""
+    viewer = Viewer(browser, server.url, "autostart=1&style=starry-night")
+    try:
+        viewer.page.wait_for_function("window.stylecast.metrics.framesDecoded > 3", timeout=20000)
+        viewer.page.click("#grab")
+        viewer.page.wait_for_selector("#grabbed:not([hidden])", timeout=10000)
+        frame = viewer.picture("preview")  # what was grabbed: the camera's picture
+        painting = open_engine("cpu", "crimson-poster").stylize_one(frame)
+        Image.fromarray(painting).save(tmp_path / "painting.png")
+        viewer.page.set_input_files("#painting", str(tmp_path / "painting.png"))
+        viewer.page.wait_for_function("window.stylecast.painting && window.stylecast.painting.state === 'ready'",
+                                      timeout=120000)
+        assert "live" in viewer.page.inner_text("#paint-status")
+        wait_for(lambda: any(v["style"].startswith("painted ") for v in server.stats()["viewers"]), 10,
+                 "the call took the painting")
+        painted_colour = painting.reshape(-1, 3).mean(0)
+        plain_colour = open_engine("cpu", "starry-night").stylize_one(frame).reshape(-1, 3).mean(0)
+
+        def follows_the_painting() -> bool:
+            mean = viewer.picture().reshape(-1, 3).mean(0)
+            return np.abs(mean - painted_colour).sum() < np.abs(mean - plain_colour).sum()
+
+        wait_for(follows_the_painting, 10, "the picture came back in the painting's colours")
+    finally:
         viewer.close()

@@ -9,7 +9,8 @@ const token = params.get("token") || "";
 const probe = params.get("camera") === "probe";
 const $ = (id) => document.getElementById(id);
 const ui = { output: $("output"), preview: $("preview"), overlay: $("overlay"), status: $("status"),
-             start: $("start"), stop: $("stop"), strength: $("strength"), upload: $("upload"), styles: $("styles") };
+             start: $("start"), stop: $("stop"), strength: $("strength"), upload: $("upload"), styles: $("styles"),
+             grab: $("grab"), grabbed: $("grabbed"), painting: $("painting"), paintStatus: $("paint-status") };
 
 // What tests and benchmarks read: the state, the latest figures and the measured latencies.
 const app = window.stylecast = { state: "idle", pc: null, channel: null, style: params.get("style") || "",
@@ -76,6 +77,40 @@ ui.upload.onchange = async () => {
     fail(err);
   }
 };
+
+// ---- a painting of a frame: grab the camera's frame, paint it anywhere, upload the painting --------
+ui.grab.onclick = async () => {
+  const video = ui.preview;
+  const canvas = Object.assign(document.createElement("canvas"), { width: video.videoWidth, height: video.videoHeight });
+  canvas.getContext("2d").drawImage(video, 0, 0);
+  const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+  try {
+    app.grabbedFrame = (await api("/api/style-image", { method: "POST", body: blob })).style;
+    ui.grabbed.href = URL.createObjectURL(blob);
+    ui.grabbed.hidden = false;
+    ui.painting.disabled = false;
+    ui.paintStatus.textContent = "Save frame.png, paint over it, then upload the painting.";
+  } catch (err) {
+    fail(err);
+  }
+};
+
+ui.painting.onchange = async () => {
+  const file = ui.painting.files[0];
+  if (!file || !app.grabbedFrame) return;
+  try {
+    const { style } = await api("/api/style-image", { method: "POST", body: file });
+    send({ paint: { frame: app.grabbedFrame, painting: style } });
+  } catch (err) {
+    fail(err);
+  }
+};
+
+function showPainting(p) {
+  app.painting = p;
+  ui.paintStatus.textContent = p.state === "training" ? `Training ${p.steps}/${p.of} steps (your style until it is ready)`
+    : p.state === "ready" ? "Your painting is live." : `Training failed: ${p.error}`;
+}
 
 // ---- the camera ----------------------------------------------------------------------------------
 function probeCamera() {
@@ -171,6 +206,7 @@ async function start() {
     app.session = answer.session;
     await pc.setRemoteDescription(answer);
     ui.stop.disabled = false;
+    ui.grab.disabled = false;
     watchStats(pc);
   } catch (err) {
     fail(err);
@@ -208,6 +244,7 @@ function fail(err) {
 function onServerMessage(message) {
   if (message.stats) app.server = message.stats;
   if (message.state) app.serverState = message.state;
+  if (message.painting) showPainting(message.painting);
   if (message.error) app.errors.push(message.error), ui.status.textContent = `Server: ${message.error}`;
 }
 
