@@ -20,7 +20,7 @@ def style_key(style: Style) -> tuple:
 class NetworkCache:
     def __init__(self, engine: Engine, size: int = 64, build: Callable[[Style], Network] | None = None):
         self.engine, self.size = engine, size
-        self._build = build or engine.network
+        self._build = build
         self._own = style_key(engine.style) if build is None else None
         self._networks: OrderedDict[tuple, Network] = OrderedDict()
         self._lock = threading.Lock()
@@ -36,7 +36,7 @@ class NetworkCache:
             if key in self._networks:
                 self._networks.move_to_end(key)
                 return self._networks[key]
-            network = self._networks[key] = self._build(style)
+            network = self._networks[key] = (self._build or self.engine.network)(style)
             self.built += 1
             if len(self._networks) > self.size:
                 self._networks.popitem(last=False)

@@ -29,6 +29,7 @@ Targets (#39): seen PSNR >= 28 dB and texture >= 0.90; new no worse than the net
 >= 0.92; temporal error <= 1.0; render >= 10 frames/s after training.
 
     python tools/bench_keyframe.py --motion zoom --steps 1000 --runs 1 [--json]
+    python tools/bench_keyframe.py --motion rotate --in-memory     # the carry alone, before the encoder
 """
 from __future__ import annotations
 
@@ -121,6 +122,22 @@ def picture(path: Path, canvas, key: int, later: int, carried, network, builtin)
     Image.fromarray(np.concatenate([np.concatenate(top, 1), np.concatenate(bottom, 1)], 0)).save(path)
 
 
+def carried_in_memory(canvas, key: int, fps: int, stand_in: str) -> dict:
+    """The carry alone, before any encoder: ``carry_shot`` on the canvas's frames, the shot
+    network's part played by a built-in style (no training); PSNR where the keyframe saw the
+    picture, 1-2 s away, and the temporal error."""
+    from engines import open_engine
+    from stream.edit.carry import carry_shot
+
+    frames = [canvas.source(i) for i in range(canvas.frames)]
+    result = carry_shot(frames, {key: canvas.answer(key)}, open_engine("cpu", stand_in).stylize_one)
+    far = [i for i in range(canvas.frames) if fps <= abs(i - key) <= 2 * fps]
+    seen = [canvas.seen(i, key) for i in far]
+    return {"psnr_seen_db": round(float(np.mean([_psnr(result.frames[i][m], canvas.answer(i)[m])
+                                                 for i, m in zip(far, seen)])), 2),
+            "temporal": round(canvas.temporal_error(result.frames), 2), "carried": result.carried}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", default="640x360")
@@ -132,12 +149,18 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--picture", type=Path, help="write the keyframe and a frame 1.5 s on, side by side, as a PNG")
+    ap.add_argument("--in-memory", action="store_true",
+                    help="the carry alone, before any encoder, with a built-in style (mosaic) as the network's stand-in")
     args = ap.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
     count = round(args.seconds * args.fps)
     key = count // 2
     canvas = PaintedCanvas(width, height, count, args.fps, style=args.style) if args.motion == "pan" else \
         MovingCanvas(width, height, count, args.motion, args.fps, style=args.style)
+    if args.in_memory:
+        print(json.dumps({"cpu": cpu_name(), "size": args.size, "motion": args.motion,
+                          **carried_in_memory(canvas, key, args.fps, "mosaic")}))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         os.environ["STYLECAST_CACHE"] = str(tmp / "cache")  # a fresh cache: the first run trains
