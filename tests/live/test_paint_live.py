@@ -35,7 +35,6 @@ def test_the_feed_runs_plain_until_the_painting_is_trained_then_follows_it(tmp_p
     painted_colour = painting.reshape(-1, 3).mean(0)
     colour = [f.reshape(-1, 3).mean(0) for f in (frames[3], frames[-1])]
     near = [(np.abs(c - plain_colour).sum(), np.abs(c - painted_colour).sum()) for c in colour]
-    print(near)
     assert near[0][0] < near[0][1]  # the first frames: the plain style's colours
     assert near[1][1] < near[1][0]  # the last: the painting's
 
