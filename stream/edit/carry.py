@@ -106,7 +106,7 @@ class _Flows:
         nudge = self._dis.calc(grey, seen, None)
         nudge[np.sum(nudge ** 2, axis=2) > REGISTER_MAX_PX ** 2] = 0
         nudged = cv2.remap(coords, self.grid + nudge, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        better = _mismatch(key_grey, grey, nudged) < _mismatch(key_grey, grey, coords)
+        better = _mismatch(key_grey, grey, nudged) < _blurred_difference(seen, grey)
         coords[better] = nudged[better]
         return coords
 
@@ -122,7 +122,10 @@ class _Flows:
 
 def _mismatch(before: np.ndarray, now: np.ndarray, where: np.ndarray) -> np.ndarray:
     """How far ``before`` sampled at ``where`` is from ``now`` (grey levels, over a small neighbourhood)."""
-    seen = cv2.remap(before, where, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return _blurred_difference(cv2.remap(before, where, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE), now)
+
+
+def _blurred_difference(seen: np.ndarray, now: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(cv2.absdiff(seen, now).astype(np.float32), (0, 0), ERROR_SIGMA)
 
 

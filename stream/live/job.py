@@ -17,7 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from engines import Style, open_engine, resolve
+from engines import open_engine
 from engines.errors import OptionError
 from stream.core.frame import Frame
 from stream.core.notes import note
@@ -82,14 +82,9 @@ class LiveJob:
         opts.check()
         stop = stop or threading.Event()
         controls = opts.controls()
-        painted: dict[str, Style] = {}  # --paint: the painting's style once trained, by name
-        job: LiveJob | None = None
-
-        def follow(style: Style) -> None:
-            painted[style.name] = style
-            job.control(style=style.name)
-
-        trainer = PaintingTrainer(opts.paint, opts.max_side, opts.keyframe_steps, follow) if opts.paint else None
+        job: LiveJob | None = None  # --paint: the feed follows the painting once trained
+        trainer = PaintingTrainer(opts.paint, opts.max_side, opts.keyframe_steps,
+                                  lambda style: job.stylist.follow(style)) if opts.paint else None
         # one core per frame and a frame per core (parallel_frames), as in render and serve
         engine = open_engine(opts.engine, controls.style, controls.mix, throughput=True, max_side=opts.max_side,
                              notes=note, precision=opts.precision)
@@ -99,8 +94,8 @@ class LiveJob:
         try:
             sink = open_sink(opts.sink, opts.fps, source)
             path = None if device is None else _device_path(engine, device, source, sink, opts.max_side)
-            stylist = Stylist(engine, controls, LiveStats(), lambda spec: painted.get(spec) or resolve(spec),
-                              style_scale=opts.style_scale, adapt=opts.adapt, fps=opts.fps, path=path)
+            stylist = Stylist(engine, controls, LiveStats(), style_scale=opts.style_scale, adapt=opts.adapt,
+                              fps=opts.fps, path=path)
             job = cls(opts, stylist, source, sink, stop, FrameTrace(opts.trace) if opts.trace else None)
             job.trainer = trainer
             if opts.control:

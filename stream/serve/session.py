@@ -49,11 +49,10 @@ class Session:
                  keyframe_steps: int | None = None):
         self.id = secrets.token_hex(8)
         self.executor, self._on_closed, self.batcher = executor, on_closed, batcher
-        self._painted: dict[str, Style] = {}  # this viewer's trained paintings, by name
         self._pictures, self._steps, self._paint_side = pictures, keyframe_steps, max_side
         self.trainer: PaintingTrainer | None = None
         self.stylist = Stylist(engine, Controls(style=style), LiveStats(),
-                               lambda spec: self._painted.get(spec) or styles(spec), adapt=adapt,
+                               styles, adapt=adapt,
                                networks=batcher.networks(self) if batcher else None)
         self.stats = self.stylist.stats
         self.pc = peer_connection(ice_servers)
@@ -123,12 +122,8 @@ class Session:
         if self.trainer is not None and self.trainer.state == "training":
             raise OptionError("a painting is training already; wait for it")
 
-        def ready(style: Style) -> None:
-            self._painted[style.name] = style
-            self.stylist.control(style=style.name)
-
         spec = f"{self._pictures(frame)}={self._pictures(painting)}"
-        self.trainer = PaintingTrainer(spec, self._paint_side, self._steps, ready)
+        self.trainer = PaintingTrainer(spec, self._paint_side, self._steps, self.stylist.follow)
         self.trainer.start()
         return self.trainer.figures()
 

@@ -56,6 +56,14 @@ class _Move:
         values = {f: value_at(keys(getattr(a, f), getattr(b, f)), now) for f in ("strength", "keep_colors", "stability")}
         return b.updated(style=style.name, **values), style
 
+    def state(self, now: float) -> dict | None:
+        """The look of this moment and the seconds left; None once it is there."""
+        if now >= self.start + self.span:
+            return None
+        current, style = self.at(now)
+        return {"seconds_left": round(self.start + self.span - now, 2), "style": style.name,
+                "strength": round(current.strength, 4), "stability": round(current.stability, 4)}
+
 
 class FrameDropped(Exception):
     """A network let this frame go (a server's shared batch: it waited too long, or its viewer left).
@@ -63,10 +71,9 @@ class FrameDropped(Exception):
 
 
 class Stylist:
-    """``styles`` turns a style spec into a Style (raising StyleError for one not allowed here):
-    ``resolve`` by default; a server passes its own, which allows viewers no server files.
-    ``networks``: where the styles' networks come from (built on ``engine`` by default; a server's
-    batcher passes its own, stream/serve/batcher.py)."""
+    """``styles`` turns a style spec into a Style (raising StyleError for one not allowed here): ``resolve``
+    by default; a server passes its own, which allows viewers no server files. ``networks``: where the
+    styles' networks come from (built on ``engine`` by default; a server's batcher passes its own)."""
 
     def __init__(self, engine: Engine, controls: Controls, stats: LiveStats | None = None,
                  styles: Callable[[str], Style] = resolve, style_scale: float = 1.0, adapt: bool = False,
@@ -82,8 +89,7 @@ class Stylist:
         # live: the frame rate first (the quick stabilizer); on a device, its full-size work there
         self.stabilizer = Stabilizer(controls.stability, thorough=False) if path is None else \
             path.stabilizer(controls.stability, thorough=False)
-        self._calibrated = False
-        self._restyled = False
+        self._calibrated = self._restyled = False
 
     @property
     def controls(self) -> Controls:
@@ -112,6 +118,12 @@ class Stylist:
         self._restyled = self._restyled or (restyled and span == 0)  # the stabilizer forgets the old style
         return self.state()
 
+    def follow(self, style: Style) -> dict:
+        """Switch to ``style``, made beside the feed (a painting's network), known by name from now on."""
+        styles = self._styles
+        self._styles = lambda spec: style if spec == style.name else styles(spec)
+        return self.control(style=style.name)
+
     def _look(self, now: float) -> tuple[Controls, Style, object]:
         """The controls, style and network of this moment (part of the way, while a look moves)."""
         move = self._move
@@ -126,11 +138,9 @@ class Stylist:
         controls, style, _ = self._now
         state = {"style": style.name, "strength": controls.strength, "keep_colors": controls.keep_colors,
                  "stability": controls.stability, "style_scale": self.governor.scale}
-        now, move = time.monotonic(), self._move
-        if move is not None and now < move.start + move.span:
-            current, current_style, _ = self._look(now)
-            state["moving"] = {"seconds_left": round(move.start + move.span - now, 2), "style": current_style.name,
-                               "strength": round(current.strength, 4), "stability": round(current.stability, 4)}
+        moving = self._move and self._move.state(time.monotonic())
+        if moving:
+            state["moving"] = moving
         return state
 
     @property
@@ -162,11 +172,10 @@ class Stylist:
         return stylized
 
     def calibrate(self, size: tuple[int, int] | None) -> float | None:
-        """Before the first frame: run the network and the stabilizer on a picture of the frames'
-        ``size`` (width, height; the built-in scene), so the first frames do not pay the network's
-        warm-up and, where the size adapts, start at the size the machine holds
-        (stream/styling/adapt.py). Once: the size the network then runs at, when it changed; nothing
-        where the size is not known, or after the first time."""
+        """Before the first frame: run the network and the stabilizer on a picture of the frames' ``size``
+        (width, height; the built-in scene), so the first frames do not pay the network's warm-up and, where
+        the size adapts, start at the size the machine holds (stream/styling/adapt.py). Once: the size the
+        network then runs at, when it changed; nothing where the size is not known, or after the first time."""
         if not size or self._calibrated:
             return None
         self._calibrated = True
