@@ -1,11 +1,17 @@
 """How a long step reports how far it got: the :class:`Progress` protocol every long step takes
 (a render, finding shots, training a painted shot, a cluster's chunks), ``quiet`` where nobody
-listens, and a terminal's bars (rich) with frames/s and ETA, nothing when stderr is not a TTY."""
+listens, a terminal's bars (rich) with frames/s and ETA, nothing when stderr is not a TTY, and
+:class:`Tracker`, what a page shows of a job (the piece of work under way, how far, how fast, the
+time left) with the job's stop: ``cancel`` makes the work stop at its next step."""
 from __future__ import annotations
 
 import sys
+import threading
+import time
 from contextlib import ExitStack, contextmanager
-from typing import Iterator, Protocol
+from typing import Callable, Iterator, Protocol
+
+from engines.errors import StylecastError
 
 
 class Advance(Protocol):
@@ -86,3 +92,73 @@ def spinner(label: str, enabled: bool | None = None) -> Iterator[None]:
 
     with Console(stderr=True).status(label):
         yield
+
+
+class Cancelled(StylecastError):
+    """Work stopped from outside (a page's cancel, a server stopping): raised from its next step."""
+
+
+class Tracker:
+    """A :class:`Progress` that keeps how far the work got, for a page to show: the piece under way
+    (``phase``: "render", "painting shot 2"), units done of its total, its ``info`` (a training's
+    loss), units a second since the piece started and the seconds left. ``cancel(why)`` is the
+    work's stop: its next ``advance`` raises :class:`Cancelled` (a render checks between frames,
+    a training between steps). ``on_piece(total, label)`` and ``on_advance(n)`` hear the work as
+    it goes (a job's row in a store)."""
+
+    def __init__(self, on_piece: Callable[[int | None, str], None] | None = None,
+                 on_advance: Callable[[int], None] | None = None):
+        self._on_piece, self._on_advance = on_piece, on_advance
+        self._stop = threading.Event()
+        self.reason: str | None = None
+        self.phase: str | None = None
+        self.total: int | None = None
+        self.done = 0
+        self.info: str | None = None
+        self._started = self._first = 0.0
+        self._first_done = 0
+
+    def __call__(self, total: int | None, label: str) -> Advance:
+        self.check()
+        self.phase, self.total, self.done, self.info = label, total, 0, None
+        self._started, self._first, self._first_done = time.monotonic(), 0.0, 0
+        if self._on_piece is not None:
+            self._on_piece(total, label)
+        return self.advance
+
+    def advance(self, n: int = 1, info: str | None = None) -> None:
+        self.check()
+        if not self._first:  # the rate counts from the first unit (what came before it was set-up)
+            self._first, self._first_done = time.monotonic(), self.done + n
+        self.done += n
+        if info is not None:
+            self.info = info
+        if self._on_advance is not None:
+            self._on_advance(n)
+
+    def check(self) -> None:
+        """Raise :class:`Cancelled` once the work is cancelled."""
+        if self._stop.is_set():
+            raise Cancelled(self.reason or "cancelled")
+
+    def cancel(self, why: str = "cancelled") -> None:
+        if not self._stop.is_set():
+            self.reason = why
+            self._stop.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def rate(self) -> float | None:
+        """Units a second since the piece's first unit (None until there is half a second of it)."""
+        spent = time.monotonic() - self._first if self._first else 0.0
+        return (self.done - self._first_done) / spent if spent > 0.5 and self.done > self._first_done else None
+
+    def figures(self) -> dict:
+        """What a page shows: phase, done, total, info, rate (units/s) and eta_s (seconds left)."""
+        rate = self.rate
+        eta = (self.total - self.done) / rate if rate and self.total else None
+        return {"phase": self.phase, "done": self.done, "total": self.total, "info": self.info,
+                "rate": round(rate, 3) if rate else None, "eta_s": round(eta, 1) if eta is not None else None}

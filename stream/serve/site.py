@@ -12,6 +12,8 @@ from engines.errors import OptionError
 
 from .ice import is_loopback
 
+SHUTDOWN_S = 2.0  # seconds a request still being answered gets when the server stops (then it is cut)
+
 
 @dataclass(kw_only=True)
 class SiteOptions:
@@ -36,7 +38,7 @@ class SiteOptions:
 async def open_site(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
     """The running application and the port it listens on (``port`` 0 picks a free one); call
     ``runner.cleanup()`` to stop it."""
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=SHUTDOWN_S)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     try:

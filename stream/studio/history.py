@@ -1,11 +1,11 @@
 """A project's history, to undo and redo: each change to its cut (merge, split) or its looks is
-kept with the state it left (cuts, looks, the default look), in the store (stream/studio/store.py),
-so undo and redo survive a reload and a restart. Undo goes back to the state before; redo forward
-again; a new change drops the redo steps beyond it, as an editor's does."""
+kept with the state it left (the cut with its shot ids, looks, the default look), in the store
+(stream/studio/store.py, which writes it with the change, ``Store.commit``), so undo and redo
+survive a reload and a restart. Undo goes back to the state before; redo forward again; a new
+change drops the redo steps beyond it, as an editor's does."""
 from __future__ import annotations
 
 import json
-import time
 
 from .store import Store
 
@@ -29,22 +29,18 @@ class History:
                        (project, json.dumps(state)))
             db.execute("UPDATE projects SET position = 0 WHERE id = ?", (project,))
 
-    def record(self, project: int, what: str, state: dict) -> None:
-        """A change made (``what``, in words) and the project's state after it."""
-        with self.store.transaction() as db:
-            position = db.execute("SELECT position FROM projects WHERE id = ?", (project,)).fetchone()[0] + 1
-            db.execute("DELETE FROM history WHERE project = ? AND position >= ?", (project, position))
-            db.execute("INSERT INTO history (project, position, state, what) VALUES (?, ?, ?, ?)",
-                       (project, position, json.dumps(state), what))
-            db.execute("UPDATE projects SET position = ?, updated = ? WHERE id = ?", (position, time.time(), project))
-
-    def step(self, project: int, back: bool) -> dict | None:
-        """Undo (``back``) or redo: the state to go to (now the project's position), or None."""
-        with self.store.transaction() as db:
-            position = db.execute("SELECT position FROM projects WHERE id = ?", (project,)).fetchone()[0]
-            target = position - 1 if back else position + 1
-            row = db.execute("SELECT state FROM history WHERE project = ? AND position = ?", (project, target)).fetchone()
-            if target < 0 or row is None:
-                return None
-            db.execute("UPDATE projects SET position = ?, updated = ? WHERE id = ?", (target, time.time(), project))
-            return json.loads(row["state"])
+    def target(self, project: int, back: bool) -> tuple[dict, int, str] | None:
+        """Undo (``back``) or redo: the state to go to, its position and what is undone or redone in
+        words; None when there is nothing to undo or redo. The store's ``commit`` moves there."""
+        rows = self.store.rows("SELECT position FROM projects WHERE id = ?", (project,))
+        if not rows:
+            return None
+        position = rows[0]["position"]
+        target = position - 1 if back else position + 1
+        found = {r["position"]: r for r in self.store.rows(
+            "SELECT position, state, what FROM history WHERE project = ? AND position IN (?, ?)",
+            (project, target, position))}
+        if target < 0 or target not in found:
+            return None
+        what = found[position]["what"] if back else found[target]["what"]
+        return json.loads(found[target]["state"]), target, f"{'undo' if back else 'redo'} {what}"

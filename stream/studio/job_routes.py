@@ -14,7 +14,7 @@ from stream.media.encode import container_format
 from stream.media.time_range import parse_range
 from stream.serve.request_guard import json_error
 
-from .names import checked_name, fitted, free_output
+from .names import checked_name, fitted, free_output, taken_as
 from .project import Project
 from .render_queue import RenderQueue, file_stamp
 from .store import Store
@@ -54,11 +54,14 @@ class JobRoutes:
         output = checked_name(body.get("output") or self.suggested(project), "output")
         codec = body.get("codec") or None
         choose_codec(codec, container_format(Path(output)))  # refuses an extension or codec it cannot write
-        if (self.folder / output).exists() or output in self.taken():
-            what = "the clip" if output == project.media else \
-                "a render's output" if output in self.taken() else "something in the folder"
-            return json_error(409, f"{output} is already {what}: nothing is overwritten; choose another name, "
-                                   f"such as {free_output(self.folder, output, self.taken())}")
+        taken = self.taken()
+        holder = taken_as(self.folder, output, taken)
+        if holder is not None:
+            what = "the clip" if holder == project.media else \
+                "a render's output" if holder in taken else "something in the folder"
+            alias = f" (as {holder}: names that differ only by case are one name)" if holder != output else ""
+            return json_error(409, f"{output} is already {what}{alias}: nothing is overwritten; choose another name, "
+                                   f"such as {free_output(self.folder, output, taken)}")
         start, end = (None if body.get(k) in (None, "") else str(body[k]) for k in ("from", "to"))
         if start is not None or end is not None:
             shots = project.shots()
@@ -84,7 +87,7 @@ class JobRoutes:
         row = self._job(request)
         if row["state"] not in ("failed", "cancelled"):
             raise OptionError(f"job {row['id']} is {row['state']}: only a failed or cancelled job is tried again")
-        if (self.folder / row["output"]).exists():
+        if taken_as(self.folder, row["output"]) is not None:
             return json_error(409, f"{row['output']} is in the folder now: nothing is overwritten; render anew "
                                    "under another name")
         self.queue.retry(row)

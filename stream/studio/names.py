@@ -6,6 +6,11 @@ holds them) and checked to be a name in FOLDER and nothing else; it reaches the 
 ``FOLDER / name`` and SQLite only as a bound parameter. An output name is never one that is taken: by a file or folder of FOLDER (a
 clip, an earlier render, anything), or by a job that will write it; ``free_output`` offers the
 next free one (``-v2``, ``-v3`` ...).
+
+Names that differ only by case or by Unicode form (``bikes.mp4``, ``bikes.MP4``; a composed ``Ü``
+and ``U`` with a combining diaeresis, as macOS writes it) are one name, on every file system: a
+folder on macOS or Windows holds only one of them, so one is never written beside the other
+(``taken_as``).
 """
 from __future__ import annotations
 
@@ -33,6 +38,21 @@ def checked_name(name, what: str = "file") -> str:
     return name
 
 
+def folded(name: str) -> str:
+    """What tells names apart on every file system: the Unicode composed form, case folded."""
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def taken_as(folder: Path, name: str, taken: set[str] = frozenset()) -> str | None:
+    """The name in ``folder`` (or in ``taken``) that is ``name`` on some file system, or None."""
+    key = folded(name)
+    try:
+        present = [p.name for p in folder.iterdir()]
+    except OSError:
+        present = []
+    return next((n for n in [*present, *taken] if folded(n) == key), None)
+
+
 def fitted(stem: str, suffix: str) -> str:
     """``stem + suffix`` shortened (the stem, whole characters) to fit MAX_BYTES."""
     while len((stem + suffix).encode()) > MAX_BYTES:
@@ -46,7 +66,7 @@ def free_output(folder: Path, wanted: str, taken: set[str]) -> str:
     path = Path(wanted)
     stem, suffix = path.stem, path.suffix
     candidate, n = fitted(stem, suffix), 1
-    while (folder / candidate).exists() or candidate in taken:
+    while taken_as(folder, candidate, taken) is not None:
         n += 1
         candidate = fitted(stem, f"-v{n}{suffix}")
     return candidate

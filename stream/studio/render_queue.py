@@ -1,14 +1,15 @@
 """The studio's render jobs, one at a time on a thread of their own, kept in the store.
 
-A job renders its project's cut as ``stylecast render CLIP --looks CLIP.looks.json`` does. When
-it first starts, the looks and the cut are written twice: beside the clip (to replay from the
-shell) and as the job's own copy in FOLDER/.stylecast/jobs/, which the render reads, so a look
-changed on the page while a job runs changes the next job, not this one. A whole clip renders in
-chunks (stream/cluster/): on Ray with ``--cluster``, else here one chunk after another; a server
-stopped mid-render finds the job ``running`` in the store when it starts again and renders only
-the chunks not finished. A range (``from``/``to``) or an image sequence renders in one piece and
-starts again from its beginning. Cancel stops between frames and throws the job's chunks away;
-the output appears only when complete.
+A job renders its project's cut as ``stylecast render CLIP --looks LOOKS.json`` does. When it
+first starts, the looks and the cut are written as the job's own copy in FOLDER/.stylecast/jobs/
+(never beside the clip), which the render reads, so a look changed on the page while a job runs
+changes the next job, not this one. A whole clip renders in chunks (stream/cluster/): on Ray with
+``--cluster``, else here one chunk after another; a server stopped mid-render finds the job
+``running`` in the store when it starts again and renders only the chunks not finished. A range
+(``from``/``to``) or an image sequence renders in one piece and starts again from its beginning.
+Cancel stops at the next frame or training step (a Tracker, stream/core/progress.py) and throws
+the job's chunks away; a server stopping stops the job the same way but keeps it to resume. The
+output appears only when complete.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from engines import DEFAULT_STYLE
 from engines.errors import StylecastError
 from stream.cluster.chunk_plan import ChunkFolder
 from stream.cluster.job import ClusterRenderOptions, render_on_cluster
-from stream.core.progress import Advance
+from stream.core.progress import Cancelled, Tracker
 from stream.render.job import RenderOptions, render
 
 from .look_check import style_spec
@@ -29,10 +30,7 @@ from .project import Project
 from .store import Store
 
 SAVE_EVERY_S = 0.5  # how often a running job's progress is written to the store
-
-
-class Cancelled(StylecastError):
-    """A job cancelled from the page (raised inside the render, between frames)."""
+STOPPED = "stopped: the studio stopped"  # a job stopped so; it resumes when the studio starts again
 
 
 def file_stamp(path: Path) -> str | None:
@@ -51,15 +49,17 @@ class RenderQueue:
         self.project = project  # id -> Project
         self._wake = threading.Event()
         self._stop = False
-        self._cancel: set[int] = set()
-        self.live: dict[int, dict] = {}  # the running job's progress between saves
+        self.running: dict[int, Tracker] = {}  # the running job's progress and its stop
         self._thread = threading.Thread(target=self._loop, name="studio-renders", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self) -> None:
+        """The running job stops at its next frame or step (kept as running: it resumes on the next start)."""
         self._stop = True
+        for tracker in list(self.running.values()):
+            tracker.cancel(STOPPED)
         self._wake.set()
 
     def add(self, project: Project, output: str, settings: dict) -> int:
@@ -76,17 +76,29 @@ class RenderQueue:
         row = self.store.job(job)
         if row and row["state"] == "queued":
             self.store.update_job(job, state="cancelled", finished=time.time())
-        elif row and row["state"] == "running":
-            self._cancel.add(job)
+        elif row and row["state"] == "running" and job in self.running:
+            self.running[job].cancel()
 
     def view(self, row: dict) -> dict:
-        """A job as the page shows it: progress 0..1, frames/s and seconds left while it runs."""
-        out = dict(row, **self.live.get(row["id"], {}))
+        """A job as the page shows it: progress 0..1 with frames/s and seconds left while it renders;
+        while a painted shot's network trains first, that phase (``training``: steps, loss, time left)."""
+        out = dict(row, phase=None, training=None, eta_s=None)
         total, done = out.get("frames_total"), out.get("frames_done") or 0
+        tracker = self.running.get(row["id"])
+        if tracker is not None:
+            figures = tracker.figures()
+            if figures["phase"] and figures["phase"] != "render":  # a painted shot's training
+                out["phase"] = f"{figures['phase']}: step {figures['done']} of {figures['total']}" + \
+                    (f", {figures['info']}" if figures["info"] else "")
+                out["training"] = {k: figures[k] for k in ("done", "total", "info", "eta_s")}
+                out["eta_s"] = figures["eta_s"]
+            elif figures["phase"] == "render":
+                done = tracker.done
+                out["frames_done"] = done
+                if figures["rate"]:
+                    out["fps"] = round(figures["rate"], 2)
+                    out["eta_s"] = round((total - done) / figures["rate"], 1) if total else None
         out["progress"] = round(done / total, 4) if total else 0.0
-        rate = out.pop("rate", None)
-        out["fps"] = round(rate, 2) if rate else out.get("fps")
-        out["eta_s"] = round((total - done) / rate, 1) if rate and total else None
         return out
 
     def _loop(self) -> None:
@@ -99,7 +111,7 @@ class RenderQueue:
             self._run(row)
 
     def _options(self, row: dict) -> RenderOptions:
-        """The job's render; its looks and cut are written (beside the clip, and the job's own copy)
+        """The job's render; its looks and cut are written (the job's own copy, in FOLDER/.stylecast/jobs)
         when it first starts, and kept from then on."""
         project, settings = self.project(row["project"]), row["settings"]
         own = self.folder / ".stylecast" / "jobs"
@@ -107,7 +119,7 @@ class RenderQueue:
         stem = f"job-{row['id']}"
         looks, shots = own / f"{stem}.looks.json", own / f"{stem}.shots.csv"
         if not looks.is_file() or not row["runs"]:
-            project.write_render_files()
+            project.write_render_files()  # the project's own (FOLDER/.stylecast/projects/ID/): to replay from a shell
             looks, shots = project.write_render_files(own, stem)
         # the shots without a look of their own render in the project's default look; the output
         # name was free when the job was queued and is this job's alone (never overwritten)
@@ -121,57 +133,39 @@ class RenderQueue:
         return ClusterRenderOptions(**base, cluster=self.cluster or "here", chunk_seconds=self.chunk_seconds)
 
     def _run(self, row: dict) -> None:
-        job, started = row["id"], time.time()
-        self.store.update_job(job, state="running", started=row["started"] or started, runs=row["runs"] + 1)
-        state = {"frames_done": 0, "rate": None, "phase": None}
-        self.live[job] = state
-        first, saved, begun = [True], [0.0], [time.monotonic(), 0]
-        chunked = [False]
+        job = row["id"]
+        self.store.update_job(job, state="running", started=row["started"] or time.time(), runs=row["runs"] + 1)
+        saved, rendering, chunked = [0.0], [False], [False]
 
-        def check() -> None:
-            if job in self._cancel:
-                raise Cancelled("cancelled")
+        def piece(total: int | None, label: str) -> None:
+            rendering[0] = label == "render"
+            if rendering[0]:
+                self.store.update_job(job, frames_total=total)
 
-        def progress(total: int | None, label: str) -> Advance:  # the job's page row (a Progress)
-            if label != "render":  # a painted shot's network training, before the frames
-                def step(n: int = 1, info: str | None = None) -> None:
-                    check()
-                    state["phase"] = f"{label}, {info}" if info else label
-                return step
-            state["phase"] = None
-            self.store.update_job(job, frames_total=total)
+        def advanced(n: int) -> None:
+            if not rendering[0]:
+                return
+            if tracker.done == n and chunked[0]:  # the first report: the chunks finished before, counted not timed
+                self.store.update_job(job, resumed_frames=n)
+            if time.monotonic() - saved[0] >= SAVE_EVERY_S:
+                saved[0] = time.monotonic()
+                self.store.update_job(job, frames_done=tracker.done)
 
-            def advance(n: int = 1, info: str | None = None) -> None:
-                check()
-                if first[0]:  # frames/s count from the first frame (after any training)
-                    begun[0] = time.monotonic()
-                    if chunked[0]:  # the chunks finished before: counted, not timed
-                        self.store.update_job(job, resumed_frames=n)
-                        begun[1] = n
-                first[0] = False
-                state["frames_done"] += n
-                spent = time.monotonic() - begun[0]
-                if spent > 0.5:
-                    state["rate"] = (state["frames_done"] - begun[1]) / spent
-                if time.monotonic() - saved[0] >= SAVE_EVERY_S:
-                    saved[0] = time.monotonic()
-                    self.store.update_job(job, frames_done=state["frames_done"])
-
-            return advance
-
+        tracker = Tracker(piece, advanced)
+        self.running[job] = tracker
         try:
             opts = self._options(row)
             chunked[0] = isinstance(opts, ClusterRenderOptions)
-            result = (render_on_cluster if isinstance(opts, ClusterRenderOptions) else render)(opts, progress)
+            result = (render_on_cluster if chunked[0] else render)(opts, tracker)
             self.store.update_job(job, state="done", frames_done=result.frames, finished=time.time(),
                                   fps=result.fps, stamp=file_stamp(self.folder / row["output"]))
-        except Cancelled:
-            ChunkFolder(self.folder / row["output"]).remove()
-            self.store.update_job(job, state="cancelled", finished=time.time())
+        except Cancelled as exc:
+            if str(exc) != STOPPED:  # cancelled from the page; a stopped job stays running, to resume
+                ChunkFolder(self.folder / row["output"]).remove()
+                self.store.update_job(job, state="cancelled", finished=time.time())
         except StylecastError as exc:
             self.store.update_job(job, state="failed", error=str(exc), finished=time.time())
         except Exception as exc:  # a job's failure is reported on the page; the queue goes on
             self.store.update_job(job, state="failed", error=f"{type(exc).__name__}: {exc}", finished=time.time())
         finally:
-            self._cancel.discard(job)
-            self.live.pop(job, None)
+            self.running.pop(job, None)

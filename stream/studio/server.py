@@ -8,23 +8,31 @@ Routes (everything under /api/ asks for the token when there is one, as ``stylec
 - ``GET /api/projects`` every project (latest changed first); ``POST /api/projects {"media"[,
   "shots"][, "fps"]}`` opens a clip and finds its shots, or reads them from a shot list of FOLDER
   (an editor's EDL, FCP XML or OTIO, with the looks its clips carry; a CSV); ``GET
-  /api/projects/ID`` its progress, then its shots, looks, history and the output name offered;
-  ``DELETE /api/projects/ID``; ``GET .../cut.otio`` (.edl, .xml, .csv) the cut for an editor, each
-  clip with its whole look; ``GET .../shots/N.jpg`` a thumbnail; ``GET .../frames/F.jpg[?look=1]``
-  a frame before or in its shot's look; ``POST .../merge {"shot"}``, ``POST .../split {"frame"}``;
-  ``PUT .../looks/N {look}``, ``PUT .../looks {"shots", "look"}``, ``PUT .../default-look {look}``;
-  ``POST .../undo``, ``POST .../redo``; ``POST .../shots/N/preview {"seconds"}`` renders a few
-  seconds of the shot in its look, stabilized (a video, the first frame before and after, and the
-  flicker readout);
+  /api/projects/ID`` its progress, then its shots (each with its stable ``id``), looks, history,
+  version (its ``ETag``) and the output name offered; ``GET .../events`` its changes as they are
+  made (server-sent events); ``DELETE /api/projects/ID``; ``GET .../cut.otio`` (.edl, .xml, .csv)
+  the cut for an editor, each clip with its whole look, ``GET .../looks.json`` the looks file a
+  render reads; ``GET .../shots/ID.jpg`` a thumbnail; ``GET .../frames/F.jpg[?look=1]`` a frame
+  before or in its shot's look;
+- changes, each with ``If-Match: "VERSION"`` (412 when the project changed since, 428 without):
+  ``POST .../merge {"shot": ID}``, ``POST .../split {"frame"}``; ``PUT .../looks/ID {look}``,
+  ``PUT .../looks {"shots": [ID...], "look"}``, ``PUT .../default-look {look}``; ``POST
+  .../undo``, ``POST .../redo``;
+- ``POST .../shots/ID/preview {"seconds"}`` starts rendering a few seconds of the shot in its look,
+  stabilized (202; 200 when made before); ``GET /api/previews/KEY/state`` its phase (a painted
+  shot's training: steps, loss, time left), then its video, first frame before and after and
+  flicker readout; ``POST /api/previews/KEY/cancel``;
 - ``POST .../render {"output", "codec", "from", "to"}`` queues a render (an output name nothing in
   FOLDER has, nor any job will write); ``GET /api/jobs``; ``POST /api/jobs/ID/cancel``, ``.../retry``;
   ``DELETE /api/jobs/ID``; ``GET /api/jobs/ID/download[?play=1]`` the job's own output.
 
-Everything the studio keeps is in FOLDER/.stylecast/ (the SQLite store, thumbnails, previews);
-the render's own files (``CLIP.looks.json``, ``CLIP.shots.csv``) and the outputs are in FOLDER.
-Names from the page are names in FOLDER, never paths (stream/studio/names.py): anything else is
-400. Safe defaults as ``serve``: bound to 127.0.0.1; any other address needs a token (made and
-printed when not given).
+Everything the studio keeps is in FOLDER/.stylecast/ (the SQLite store, each project's looks and
+shot files, thumbnails, previews, exports); in FOLDER itself it writes only the renders, under
+names nothing has (stream/studio/names.py), and the clips uploaded; it never changes a file it did
+not write. Names from the page are names in FOLDER, never paths: anything else is 400. Safe
+defaults as ``serve``: bound to 127.0.0.1; any other address needs a token (made and printed when
+not given). SIGTERM stops a render and a training at their next step (the render resumes when the
+studio starts again) and the server within seconds.
 """
 from __future__ import annotations
 
@@ -50,8 +58,9 @@ from .names import checked_name
 from .project import Project, find_cuts, media_in
 from .render_queue import RenderQueue
 from .shot_routes import ShotRoutes
-from .store import Store
+from .store import Stale, Store
 from .uploads import receive_upload
+from .versions import VersionMissing, with_etag
 
 WEB = Path(__file__).with_name("web")
 
@@ -90,9 +99,16 @@ async def _json(request: web.Request) -> dict:
 
 @web.middleware
 async def _errors(request: web.Request, handler):
-    """A StylecastError from a handler is a 4xx with its one line: 404 for what is not there."""
+    """A StylecastError from a handler is a 4xx with its one line: 404 for what is not there; a change
+    made on a version that is no longer the project's is 412, with the change that came between."""
     try:
         return await handler(request)
+    except Stale as exc:
+        reply = web.json_response({"error": "changed elsewhere: reload to see it", "version": exc.current,
+                                   "change": {"what": exc.what, "by": exc.by}}, status=412)
+        return with_etag(reply, exc.current)
+    except VersionMissing as exc:
+        return json_error(428, str(exc))
     except InputError as exc:
         return json_error(404 if "not found" in str(exc) else 415, str(exc))
     except StylecastError as exc:
@@ -109,9 +125,10 @@ class Studio:
             (self.home / sub).mkdir(parents=True, exist_ok=True)
         self.store = Store(self.home / "studio.sqlite")
         self.executor = ThreadPoolExecutor(2, thread_name_prefix="studio")
+        self.stopping = asyncio.Event()  # set when the server stops: the pages' event streams end
         self.queue = RenderQueue(self.store, self.folder, opts.cluster, opts.chunk_seconds, self.project)
         self.job_routes = JobRoutes(self.store, self.queue, self.folder, self.project, _json)
-        self.shot_routes = ShotRoutes(self.store, self.home, self.project, self._run, _json)
+        self.shot_routes = ShotRoutes(self.store, self.home, self.project, self._run, _json, self.stopping)
         self._thumbs: dict[str, bytes] | None = None
 
     def project(self, project: int) -> Project:
@@ -182,7 +199,7 @@ class Studio:
         project = self.project(int(request.match_info["id"]))
         reply = json.loads(self.shot_routes.view(project).text)
         reply["suggested_output"] = self.job_routes.suggested(project) if project.row["state"] == "ready" else None
-        return web.json_response(reply)
+        return with_etag(web.json_response(reply), reply["version"])
 
     async def delete_project(self, request):
         project = self.project(int(request.match_info["id"]))
@@ -223,6 +240,8 @@ class Studio:
                 ready(page_address(self.opts.host, port, self.opts.token))
             await stop.wait()
         finally:
-            self.queue.stop()
+            self.stopping.set()          # event streams end
+            self.shot_routes.previews.stop()  # previews and their training stop at their next step
+            self.queue.stop()            # the render too: it resumes when the studio starts again
             await runner.cleanup()
             self.executor.shutdown(wait=False, cancel_futures=True)

@@ -6,6 +6,11 @@ A server killed mid-render finds its job here as ``running`` when it starts agai
 back in the queue; the render then starts from the chunks already finished (stream/cluster/).
 One connection, used under a lock from the server's threads; each change is its own transaction.
 A file made by an earlier studio gains the newer columns as it is opened.
+
+Every change to a project's cut or looks is one ``commit``: made only on the version the change
+was made on (the page's ``If-Match``; a tab that missed a change gets ``Stale``), with the version
+counted up, the history kept and who made it noted, all in one transaction. Project, job and shot
+ids are never given twice, deleted ones included (``counters``).
 """
 from __future__ import annotations
 
@@ -32,12 +37,25 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE TABLE IF NOT EXISTS history (
     project INTEGER NOT NULL, position INTEGER NOT NULL, state TEXT NOT NULL, what TEXT NOT NULL,
     PRIMARY KEY (project, position));
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, last INTEGER NOT NULL);
 """
 # columns added after the first studio: (table, column, declaration)
 LATER_COLUMNS = (("projects", "default_look", "TEXT"), ("projects", "updated", "REAL"),
                  ("projects", "position", "INTEGER NOT NULL DEFAULT 0"), ("projects", "fps", "REAL"),
-                 ("jobs", "stamp", "TEXT"), ("jobs", "fps", "REAL"))
+                 ("jobs", "stamp", "TEXT"), ("jobs", "fps", "REAL"),
+                 ("projects", "name", "TEXT"), ("projects", "shot_ids", "TEXT"), ("projects", "next_shot", "INTEGER"),
+                 ("projects", "version", "INTEGER NOT NULL DEFAULT 1"), ("projects", "changed_by", "TEXT"),
+                 ("projects", "change", "TEXT"))
 JOB_STATES = ("queued", "running", "done", "failed", "cancelled")
+
+
+class Stale(Exception):
+    """A change made on a version of a project that is no longer its version: ``current``, made by
+    the change ``what`` from the tab ``by``."""
+
+    def __init__(self, current: int, what: str | None = None, by: str | None = None):
+        super().__init__(f"the project changed elsewhere (now version {current})")
+        self.current, self.what, self.by = current, what, by
 
 
 class Store:
@@ -74,12 +92,30 @@ class Store:
                 raise
             self._db.execute("COMMIT")
 
+    def _new_id(self, db: sqlite3.Connection, table: str) -> int:
+        """The next id of ``table``: above every id it ever gave (SQLite alone gives a deleted last id again)."""
+        row = db.execute("SELECT last FROM counters WHERE name = ?", (table,)).fetchone()
+        highest = db.execute(f"SELECT MAX(id) FROM {table}").fetchone()[0] or 0
+        new = max(highest, row[0] if row else 0) + 1
+        db.execute("INSERT INTO counters (name, last) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET last = ?",
+                   (table, new, new))
+        return new
+
     # projects
     def add_project(self, media: str, fps: float | None = None, default_look: dict | None = None) -> int:
+        """A new project of ``media``, named after it (``bikes.mp4 (2)`` beside an earlier project of it)."""
         now = time.time()
-        return self._run("INSERT INTO projects (media, state, created, updated, fps, default_look) "
-                         "VALUES (?, 'finding', ?, ?, ?, ?)",
-                         (media, now, now, fps, json.dumps(default_look or {}))).lastrowid
+        with self.transaction() as db:
+            names = {r[0] for r in db.execute("SELECT COALESCE(name, media) FROM projects")}
+            name, n = media, 1
+            while name in names:
+                n += 1
+                name = f"{media} ({n})"
+            project = self._new_id(db, "projects")
+            db.execute("INSERT INTO projects (id, media, name, state, created, updated, fps, default_look, version) "
+                       "VALUES (?, ?, ?, 'finding', ?, ?, ?, ?, 1)",
+                       (project, media, name, now, now, fps, json.dumps(default_look or {})))
+            return project
 
     def project(self, project: int) -> dict | None:
         rows = self.rows("SELECT * FROM projects WHERE id = ?", (project,))
@@ -87,6 +123,8 @@ class Store:
             return None
         row = rows[0]
         row["cuts"] = json.loads(row["cuts"])
+        row["shot_ids"] = json.loads(row["shot_ids"]) if row["shot_ids"] else None
+        row["name"] = row["name"] or row["media"]
         row["default_look"] = json.loads(row["default_look"] or "{}")
         row["looks"] = {r["shot"]: json.loads(r["look"]) for r in
                         self.rows("SELECT shot, look FROM looks WHERE project = ?", (project,))}
@@ -94,7 +132,8 @@ class Store:
 
     def projects(self) -> list[dict]:
         """Every project, the latest changed first, with how many shots and looks it has."""
-        rows = self.rows("SELECT p.id, p.media, p.state, p.frames, p.created, p.updated, p.cuts, "
+        rows = self.rows("SELECT p.id, p.media, COALESCE(p.name, p.media) AS name, p.state, p.frames, p.created, "
+                         "p.updated, p.cuts, "
                           "(SELECT COUNT(*) FROM looks l WHERE l.project = p.id) AS looks FROM projects p "
                           "ORDER BY COALESCE(p.updated, p.created) DESC, p.id DESC")
         for row in rows:
@@ -102,7 +141,8 @@ class Store:
         return rows
 
     def update_project(self, project: int, **fields) -> None:
-        for key in ("cuts", "default_look"):
+        """Fields of a project that are not its cut or looks (finding its shots: state, progress ...)."""
+        for key in ("cuts", "default_look", "shot_ids"):
             if key in fields:
                 fields[key] = json.dumps(fields[key])
         fields["updated"] = time.time()
@@ -116,16 +156,50 @@ class Store:
             db.execute("DELETE FROM projects WHERE id = ?", (project,))
 
     def set_looks(self, project: int, looks: dict[int, dict]) -> None:
-        """Every shot's look at once (after a merge or split renumbers them)."""
+        """Every shot's look at once, by shot id (the shots just found)."""
         with self.transaction() as db:
-            db.execute("DELETE FROM looks WHERE project = ?", (project,))
-            db.executemany("INSERT INTO looks (project, shot, look) VALUES (?, ?, ?)",
-                           [(project, shot, json.dumps(look)) for shot, look in looks.items()])
+            self._looks(db, project, looks)
+
+    @staticmethod
+    def _looks(db: sqlite3.Connection, project: int, looks: dict[int, dict]) -> None:
+        db.execute("DELETE FROM looks WHERE project = ?", (project,))
+        db.executemany("INSERT INTO looks (project, shot, look) VALUES (?, ?, ?)",
+                       [(project, shot, json.dumps(look)) for shot, look in looks.items()])
+
+    def commit(self, project: int, version: int | None, state: dict, what: str, by: str | None,
+               position: int | None = None) -> int:
+        """The project's cut and looks become ``state`` (``cuts``, ``ids``, ``next_id``, ``looks`` by shot
+        id, ``default_look``), if its version is still ``version`` (None: whatever it is), else
+        ``Stale``. The change is kept in the history as ``what`` (undo and redo give the history
+        ``position`` they move to instead). Returns the new version."""
+        with self.transaction() as db:
+            row = db.execute("SELECT version, position, next_shot, change, changed_by FROM projects WHERE id = ?",
+                             (project,)).fetchone()
+            if row is None:
+                raise KeyError(project)
+            if version is not None and row["version"] != version:
+                raise Stale(row["version"], row["change"], row["changed_by"])
+            self._looks(db, project, {int(n): look for n, look in state["looks"].items()})
+            next_id = max(state.get("next_id") or 1, row["next_shot"] or 1)  # an undo never gives an id again
+            kept = {**state, "next_id": next_id}
+            if position is None:
+                position = row["position"] + 1
+                db.execute("DELETE FROM history WHERE project = ? AND position >= ?", (project, position))
+                db.execute("INSERT INTO history (project, position, state, what) VALUES (?, ?, ?, ?)",
+                           (project, position, json.dumps(kept), what))
+            db.execute("UPDATE projects SET cuts = ?, shot_ids = ?, next_shot = ?, default_look = ?, version = ?, "
+                       "position = ?, updated = ?, changed_by = ?, change = ? WHERE id = ?",
+                       (json.dumps(state["cuts"]), json.dumps(state["ids"]), next_id, json.dumps(state["default_look"]),
+                        row["version"] + 1, position, time.time(), by, what, project))
+            return row["version"] + 1
 
     # jobs
     def add_job(self, project: int, output: str, settings: dict) -> int:
-        return self._run("INSERT INTO jobs (project, output, settings, state, created) VALUES (?, ?, ?, 'queued', ?)",
-                         (project, output, json.dumps(settings), time.time())).lastrowid
+        with self.transaction() as db:
+            job = self._new_id(db, "jobs")
+            db.execute("INSERT INTO jobs (id, project, output, settings, state, created) VALUES (?, ?, ?, ?, 'queued', ?)",
+                       (job, project, output, json.dumps(settings), time.time()))
+            return job
 
     def job(self, job: int) -> dict | None:
         rows = self.rows("SELECT * FROM jobs WHERE id = ?", (job,))

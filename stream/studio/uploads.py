@@ -2,6 +2,7 @@
 decodes a video frame of it, then moved into place under its name (never over another file)."""
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from engines.errors import OptionError
 from stream.media.decoder import check_video
 from stream.serve.request_guard import json_error
 
-from .names import checked_name
+from .names import checked_name, taken_as
 from .project import VIDEOS
 
 
@@ -22,8 +23,10 @@ async def receive_upload(request: web.Request, folder: Path, parts: Path, limit_
     if Path(name).suffix.lower() not in VIDEOS:
         raise OptionError(f"upload a video clip ({', '.join(sorted(VIDEOS))}), not {name}")
     target = folder / name
-    if target.exists():
-        return json_error(409, f"{name} is already in the folder")
+    holder = taken_as(folder, name)
+    if holder is not None:
+        return json_error(409, f"{name} is already in the folder" + (f" (as {holder}: names that differ only by case "
+                               "are one name on macOS and Windows)" if holder != name else ""))
     limit, size = limit_mb * 1024 * 1024, 0
     part = parts / f"{secrets.token_hex(8)}{Path(name).suffix}"
     try:
@@ -36,7 +39,14 @@ async def receive_upload(request: web.Request, folder: Path, parts: Path, limit_
         if size == 0:
             raise OptionError("the upload is empty")
         await run(check_video, part, name)
-        part.replace(target)
+        if taken_as(folder, name) is not None:  # came while this one was on its way: never over it
+            return json_error(409, f"{name} is already in the folder")
+        try:
+            os.link(part, target)  # fails, rather than replaces, where a file of that name appeared meanwhile
+        except FileExistsError:
+            return json_error(409, f"{name} is already in the folder")
+        except OSError:  # a file system without hard links (FAT, some network shares)
+            part.replace(target)
     finally:
         part.unlink(missing_ok=True)
     return web.json_response({"media": name, "bytes": size}, status=201)

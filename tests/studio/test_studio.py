@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import time
 import urllib.request
 from pathlib import Path
 
@@ -32,6 +33,14 @@ def _clip(path: Path, seconds: float = 4.0, **kw) -> Path:
 
 def _studio(folder: Path, *args: str) -> ServerProcess:
     return ServerProcess(str(folder), *args, command="studio")
+
+
+def _change(server: ServerProcess, method: str, path: str, body=None, tab: str = "test") -> tuple[int, dict]:
+    """A change to a project, made on its version now (``If-Match`` its ETag), as the page makes it."""
+    pid = path.split("/")[3]
+    version = server.request("GET", f"/api/projects/{pid}")[1]["version"]
+    data = None if body is None else json.dumps(body).encode()
+    return server.request(method, path, data, {"If-Match": f'"{version}"', "X-Stylecast-Tab": tab})
 
 
 def _opened(server: ServerProcess, media: str) -> dict:
@@ -86,11 +95,14 @@ def test_a_crew_styles_a_cut_in_the_browser_and_the_download_is_what_render_make
         downloaded = tmp_path / "downloaded.mp4"
         download.value.save_as(downloaded)
         browser.close()
-    looks = json.loads((folder / "cut.looks.json").read_text())
+    # the looks file a render reads is the project's own, in .stylecast/: nothing is written beside the clip
+    assert sorted(p.name for p in folder.iterdir()) == [".stylecast", "cut-styled.mp4", "cut.mp4"]
+    looks_file = folder / ".stylecast" / "projects" / "1" / "looks.json"
+    looks = json.loads(looks_file.read_text())
     assert looks["looks"] == [{"shot": 1, "style": "mosaic", "strength": 1, "stability": 0.8, "keep_colors": False},
                               {"shot": 2, "style": "starry-night", "strength": 0.7, "stability": 0.8,
                                "keep_colors": False}]
-    code, _, err = run_cli("render", folder / "cut.mp4", "--looks", folder / "cut.looks.json", "-o", tmp_path / "shell.mp4")
+    code, _, err = run_cli("render", folder / "cut.mp4", "--looks", looks_file, "-o", tmp_path / "shell.mp4")
     assert code == 0, err
     times, frames = video_frames(downloaded)
     shell_times, shell = video_frames(tmp_path / "shell.mp4")
@@ -176,7 +188,7 @@ def test_a_good_upload_is_listed(studio, tmp_path):
     ("POST", "/api/projects", {"media": "/etc/passwd"}, 400, "name in the folder"),
     ("GET", "/api/projects/999", None, 404, "project 999 not found"),
     ("PUT", "/api/projects/{p}/looks/1", {"style": "nope"}, 400, "unknown style"),
-    ("PUT", "/api/projects/{p}/looks/9", {"style": "mosaic"}, 400, "shot 9 does not exist"),
+    ("PUT", "/api/projects/{p}/looks/9", {"style": "mosaic"}, 404, "shot 9 not found"),
     ("PUT", "/api/projects/{p}/looks/1", {"brush": 2}, 400, "unknown look field"),
     ("PUT", "/api/projects/{p}/looks/1", {"strength": 3}, 400, "strength"),
     ("PUT", "/api/projects/{p}/looks/1", {"style": "../x.png"}, 400, "its name in the folder"),
@@ -184,6 +196,7 @@ def test_a_good_upload_is_listed(studio, tmp_path):
     ("POST", "/api/projects/{p}/render", {"output": "out.xyz"}, 400, ".xyz"),
     ("POST", "/api/projects/{p}/render", {"output": "cut.mp4"}, 409, "cut.mp4 is already the clip"),
     ("POST", "/api/projects/{p}/merge", {"shot": 2}, 400, "no next shot"),
+    ("POST", "/api/projects/{p}/merge", {"shot": 7}, 404, "no longer in the cut"),
     ("POST", "/api/projects/{p}/split", {"frame": 0}, 400, "split at a frame"),
     ("GET", "/api/jobs/999/download", None, 404, "job 999 not found"),
     ("POST", "/api/projects", {"media": "cut.mp4", "shots": "nope.edl"}, 404, "shot list not found"),
@@ -192,23 +205,29 @@ def test_a_good_upload_is_listed(studio, tmp_path):
 ])
 def test_bad_names_paths_and_looks_are_clear_4xx(studio, method, path, body, status, words):
     project = _opened(studio, "cut.mp4")
-    data = None if body is None else json.dumps(body).encode()
-    got, reply = studio.request(method, path.format(p=project["id"]), data)
+    path = path.format(p=project["id"])
+    if method == "PUT" or path.endswith(("/merge", "/split")):
+        got, reply = _change(studio, method, path, body)
+    else:
+        got, reply = studio.request(method, path, None if body is None else json.dumps(body).encode())
     assert got == status and words in reply.get("error", ""), reply
 
 
 def test_merge_and_split_keep_each_shot_its_look(studio):
     project = _opened(studio, "cut.mp4")
     pid = project["id"]
-    studio.request("PUT", f"/api/projects/{pid}/looks/2", json.dumps({"style": "mosaic"}).encode())
-    status, split = studio.request("POST", f"/api/projects/{pid}/split", json.dumps({"frame": 70}).encode())
+    _change(studio, "PUT", f"/api/projects/{pid}/looks/2", {"style": "mosaic"})
+    status, split = _change(studio, "POST", f"/api/projects/{pid}/split", {"frame": 70})
     assert status == 200 and [s["first_frame"] for s in split["shots"]] == [0, 50, 70]
     assert [(s["look"] or {}).get("style") for s in split["shots"]] == [None, "mosaic", "mosaic"]
-    status, merged = studio.request("POST", f"/api/projects/{pid}/merge", json.dumps({"shot": 1}).encode())
+    assert [s["id"] for s in split["shots"]] == [1, 2, 3]  # the new shot gets a new id
+    status, merged = _change(studio, "POST", f"/api/projects/{pid}/merge", {"shot": 1})
     assert [s["first_frame"] for s in merged["shots"]] == [0, 70]
     assert [(s["look"] or {}).get("style") for s in merged["shots"]] == [None, "mosaic"]
-    thumb = studio.request("GET", f"/api/projects/{pid}/shots/2.jpg")
+    assert [s["id"] for s in merged["shots"]] == [1, 3]  # each shot keeps its id; shot 2's is gone
+    thumb = studio.request("GET", f"/api/projects/{pid}/shots/3.jpg")
     assert thumb[0] == 200 and thumb[1]["bytes"] > 500
+    assert studio.request("GET", f"/api/projects/{pid}/shots/2.jpg")[0] == 404
 
 
 def test_a_range_renders_in_one_piece_and_an_image_sequence_opens_too(studio):
@@ -242,23 +261,26 @@ def test_a_shot_can_take_a_painted_keyframe_and_the_looks_file_carries_it(studio
     project = _opened(studio, "cut.mp4")
     pid = project["id"]
     look = {"keyframe": {"frame": 25, "image": "painted.png"}, "strength": 0.9}
-    status, reply = studio.request("PUT", f"/api/projects/{pid}/looks/1", json.dumps(look).encode())
+    status, reply = _change(studio, "PUT", f"/api/projects/{pid}/looks/1", look)
     assert status == 200 and reply["shots"][0]["look"]["keyframe"] == [{"frame": 25, "image": "painted.png"}]
     for bad, words in (({"keyframe": {"frame": 25, "image": "missing.png"}}, "not found in the folder"),
                        ({"keyframe": {"frame": 900, "image": "painted.png"}}, "frame 900 is outside shot 1"),
                        ({"keyframe": {"frame": 25, "image": "painted.png"}, "style": "mosaic"}, "not both")):
-        status, reply = studio.request("PUT", f"/api/projects/{pid}/looks/1", json.dumps(bad).encode())
+        status, reply = _change(studio, "PUT", f"/api/projects/{pid}/looks/1", bad)
         assert status == 400 and words in reply["error"], reply
     _, body = studio.request("POST", f"/api/projects/{pid}/render", json.dumps({"output": "painted.mp4"}).encode())
     # training takes minutes: the page shows it with its loss; cancelled there, the files are what is checked
-    phase = wait_for(lambda: _job(studio, body["job"]).get("phase"), 60, "the training shown on the job")
-    assert phase.startswith("painting shot 1")
+    phase = wait_for(lambda: "loss" in (_job(studio, body["job"]).get("phase") or "") and _job(studio, body["job"])["phase"],
+                     60, "the training's steps shown on the job")
+    assert phase.startswith("painting shot 1: step") and "of 2700" in phase and "loss" in phase
+    assert _job(studio, body["job"])["training"]["total"] == 2700
+    asked = time.monotonic()
     studio.request("POST", f"/api/jobs/{body['job']}/cancel")
     job = wait_for(lambda: (j := _job(studio, body["job"]))["state"] in ("cancelled", "done", "failed") and j, 60,
                    "the job stopped")
+    assert time.monotonic() - asked <= 2.0  # stopped at the training's next step
     assert job["state"] == "cancelled" and not (studio.folder / "painted.mp4").exists()
-    written = json.loads((studio.folder / "cut.looks.json").read_text())
-    assert written["looks"][0] == {"shot": 1, "keyframe": [{"frame": 25, "image": "painted.png"}], "strength": 0.9}
+    assert not (studio.folder / "cut.looks.json").exists()  # nothing written beside the clip
     own = json.loads((studio.folder / ".stylecast" / "jobs" / f"job-{body['job']}.looks.json").read_text())
     assert own["looks"][0]["keyframe"][0]["image"] == str(studio.folder.resolve() / "painted.png")
 
@@ -267,9 +289,9 @@ def test_a_shot_can_take_a_painted_keyframe_and_the_looks_file_carries_it(studio
 def test_the_cut_goes_to_an_editor_and_comes_back_with_its_looks(studio, fmt):
     project = _opened(studio, "cut.mp4")
     pid = project["id"]
-    studio.request("POST", f"/api/projects/{pid}/split", json.dumps({"frame": 75}).encode())
-    studio.request("PUT", f"/api/projects/{pid}/looks/2", json.dumps({"style": "mosaic"}).encode())
-    studio.request("PUT", f"/api/projects/{pid}/looks/3", json.dumps({"style": "cubist"}).encode())
+    _change(studio, "POST", f"/api/projects/{pid}/split", {"frame": 75})
+    _change(studio, "PUT", f"/api/projects/{pid}/looks/2", {"style": "mosaic"})
+    _change(studio, "PUT", f"/api/projects/{pid}/looks/3", {"style": "cubist"})
     with urllib.request.urlopen(f"{studio.base}/api/projects/{pid}/cut.{fmt}") as reply:
         assert reply.status == 200 and f'filename="cut.{fmt}"' in reply.headers["Content-Disposition"]
         (studio.folder / f"edit.{fmt}").write_bytes(reply.read())

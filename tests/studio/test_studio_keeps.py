@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 from conftest import video_frames, wait_for
-from test_studio import _clip, _job, _opened, _studio
+from test_studio import _change, _clip, _job, _opened, _studio
 from viewer import CHROMIUM, FLAGS, browser_missing
 
 from stream.media.testsrc import write_test_sequence
@@ -70,36 +70,36 @@ def test_a_bad_look_is_refused_when_saved_in_the_pages_words(studio):
     for look, words in (({"keyframes": [{"at": 999, "strength": 0.2}]}, "shot 1's look: keyframe 1: \"at\" 999 is outside shot 1"),
                         ({"keyframes": [{"at": 1, "brush": 3}]}, "unknown field 'brush'"),
                         ({"keyframes": [{"at": 0.8, "strength": 0.2}, {"at": 0.3, "strength": 1}]}, "in time order")):
-        status, reply = studio.request("PUT", f"/api/projects/{pid}/looks/1", json.dumps({"style": "mosaic", **look}).encode())
+        status, reply = _change(studio, "PUT", f"/api/projects/{pid}/looks/1", {"style": "mosaic", **look})
         assert status == 400 and words in reply["error"], reply
         assert ".json" not in reply["error"] and "/" not in reply["error"]  # no file of the server's named
     assert studio.request("GET", f"/api/projects/{pid}")[1]["shots"][0]["look"] is None  # nothing was saved
     good = {"style": "mosaic", "keyframes": [{"at": 0.5, "strength": 0.2}]}
-    assert studio.request("PUT", f"/api/projects/{pid}/looks/1", json.dumps(good).encode())[0] == 200
+    assert _change(studio, "PUT", f"/api/projects/{pid}/looks/1", good)[0] == 200
 
 
 def test_merge_split_and_looks_undo_and_redo(studio):
     project = _opened(studio, "bikes.mp4")
     pid = project["id"]
     assert project["undo"] is None and project["redo"] is None
-    studio.request("PUT", f"/api/projects/{pid}/looks/1", json.dumps({"style": "mosaic"}).encode())
-    _, split = studio.request("POST", f"/api/projects/{pid}/split", json.dumps({"frame": 10}).encode())
+    _change(studio, "PUT", f"/api/projects/{pid}/looks/1", {"style": "mosaic"})
+    _, split = _change(studio, "POST", f"/api/projects/{pid}/split", {"frame": 10})
     assert [s["first_frame"] for s in split["shots"]] == [0, 10, 25] and split["undo"] == "split at frame 10"
-    _, undone = studio.request("POST", f"/api/projects/{pid}/undo")
+    _, undone = _change(studio, "POST", f"/api/projects/{pid}/undo")
     assert [s["first_frame"] for s in undone["shots"]] == [0, 25] and undone["redo"] == "split at frame 10"
-    _, undone = studio.request("POST", f"/api/projects/{pid}/undo")
+    _, undone = _change(studio, "POST", f"/api/projects/{pid}/undo")
     assert undone["shots"][0]["look"] is None and undone["undo"] is None
-    assert studio.request("POST", f"/api/projects/{pid}/undo")[0] == 400
-    _, redone = studio.request("POST", f"/api/projects/{pid}/redo")
+    assert _change(studio, "POST", f"/api/projects/{pid}/undo")[0] == 400
+    _, redone = _change(studio, "POST", f"/api/projects/{pid}/redo")
     assert redone["shots"][0]["look"]["style"] == "mosaic"
-    _, redone = studio.request("POST", f"/api/projects/{pid}/redo")
+    _, redone = _change(studio, "POST", f"/api/projects/{pid}/redo")
     assert [s["first_frame"] for s in redone["shots"]] == [0, 10, 25]
     # several shots at once, and the look of shots without one
-    _, both = studio.request("PUT", f"/api/projects/{pid}/looks", json.dumps({"shots": [2, 3], "look": {"style": "cubist"}}).encode())
+    _, both = _change(studio, "PUT", f"/api/projects/{pid}/looks", {"shots": [2, 3], "look": {"style": "cubist"}})
     assert [(s["look"] or {}).get("style") for s in both["shots"]] == ["mosaic", "cubist", "cubist"]
-    _, default = studio.request("PUT", f"/api/projects/{pid}/default-look", json.dumps({"style": "woodcut"}).encode())
+    _, default = _change(studio, "PUT", f"/api/projects/{pid}/default-look", {"style": "woodcut"})
     assert default["default_look"] == {"style": "woodcut"}
-    _, cleared = studio.request("PUT", f"/api/projects/{pid}/looks/1", json.dumps({}).encode())
+    _, cleared = _change(studio, "PUT", f"/api/projects/{pid}/looks/1", {})
     assert cleared["shots"][0]["look"] is None and cleared["shots"][0]["renders"]["style"] == "woodcut"
     # a reopened project has all of it, the history too
     listed = studio.request("GET", "/api/projects")[1]["projects"]
@@ -112,7 +112,7 @@ def test_exports_carry_the_whole_look(studio):
     pid = project["id"]
     look = {"style": "mosaic", "strength": 0.6, "keep_colors": True, "stability": 0.5,
             "keyframes": [{"at": 0.4, "strength": 0.2, "ease": "ease"}]}
-    studio.request("PUT", f"/api/projects/{pid}/looks/2", json.dumps(look).encode())
+    _change(studio, "PUT", f"/api/projects/{pid}/looks/2", look)
     for fmt in ("otio", "edl", "xml"):
         with urllib.request.urlopen(f"{studio.base}/api/projects/{pid}/cut.{fmt}") as reply:
             (studio.folder / f"whole.{fmt}").write_bytes(reply.read())

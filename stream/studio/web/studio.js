@@ -1,20 +1,30 @@
 // stylecast studio: the page. Talks to the server's /api/ routes (stream/studio/server.py).
 // What a crew made lives on the server (projects, looks, history, jobs): the page keeps only which
-// project is open (in its address, #project=ID), so a reload comes back to it.
+// project is open (in its address, #project=ID), so a reload comes back to it. Shots are named by
+// their ids (never their place in the cut); every change is sent with the version of the project
+// the page shows (If-Match): a change another tab made since is never overwritten (412: the page
+// says so and keeps what was typed). The page follows changes made elsewhere (server-sent events).
 "use strict";
 const token = new URLSearchParams(location.search).get("token");
+const tabId = (crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2));  // this tab, in X-Stylecast-Tab
 const $ = (id) => document.getElementById(id);
-let project = null;     // the open project, as GET /api/projects/ID gives it
-let selected = 1;       // the shot shown in the look editor
-let chosen = new Set(); // shots picked together (Ctrl/Shift-click) to take one look
+let project = null;     // the open project, as GET /api/projects/ID gives it (project.version: its ETag)
+let selected = null;    // the id of the shot shown in the look editor
+let chosen = new Set(); // ids of shots picked together (Ctrl/Shift-click) to take one look
 let playhead = 0;       // the frame under the playhead
 let dirty = false;      // the look editor holds changes not saved yet
+let edited = new Set(); // which of its fields the user changed (kept over a reload after a 412)
 let copied = null;      // a copied look
 let shuttle = 0;        // the playhead's playing speed: frames a tick, negative backwards
 let mediaKinds = {};    // clip name -> "sequence" for folders of pictures
+let events = null;      // the open project's change stream
+
+class ApiError extends Error {
+  constructor(message, status, body) { super(message); this.status = status; this.body = body; }
+}
 
 async function api(path, options = {}) {
-  const headers = Object.assign({}, options.headers || {});
+  const headers = Object.assign({"X-Stylecast-Tab": tabId}, options.headers || {});
   if (token) headers.Authorization = "Bearer " + token;
   if (options.json !== undefined) {
     headers["Content-Type"] = "application/json";
@@ -22,8 +32,23 @@ async function api(path, options = {}) {
   }
   const response = await fetch(path, Object.assign({}, options, {headers}));
   const body = response.headers.get("Content-Type")?.includes("json") ? await response.json() : null;
-  if (!response.ok) throw new Error((body && body.error) || response.statusText);
+  if (!response.ok) throw new ApiError((body && body.error) || response.statusText, response.status, body);
   return body;
+}
+
+// a change to the open project, made on the version this page shows
+async function change(path, options = {}) {
+  const opened = project;
+  try {
+    const done = await api(`/api/projects/${opened.id}${path}`,
+      Object.assign({}, options, {headers: {"If-Match": `"${opened.version}"`}}));
+    project = Object.assign(done, {suggested_output: opened.suggested_output});
+    hideStale();
+    return project;
+  } catch (err) {
+    if (err.status === 412) showStale(err.body && err.body.change);
+    throw err;
+  }
 }
 const withToken = (url) => token ? url + (url.includes("?") ? "&" : "?") + "token=" + encodeURIComponent(token) : url;
 const enc = encodeURIComponent;
@@ -57,9 +82,9 @@ async function loadProjects() {
     li.dataset.project = p.id;
     const when = p.updated ? new Date(p.updated * 1000).toLocaleString() : "";
     const open = document.createElement("button");
-    open.textContent = `${p.media}`;
+    open.textContent = p.name || p.media;
     open.className = "reopen";
-    open.title = "open this project again";
+    open.title = `open ${p.name || p.media} again`;
     open.onclick = () => guarded("open-error", () => showProjectById(p.id));
     const info = document.createElement("span");
     info.className = "info";
@@ -68,7 +93,7 @@ async function loadProjects() {
     del.textContent = "delete";
     del.className = "delete-project";
     del.onclick = () => guarded("open-error", async () => {
-      if (!confirm(`Delete the project of ${p.media}? (the clip and its renders stay in the folder)`)) return;
+      if (!confirm(`Delete the project ${p.name || p.media}? (the clip and its renders stay in the folder)`)) return;
       await api(`/api/projects/${p.id}`, {method: "DELETE"});
       if (project && project.id === p.id) closeProject();
       await loadProjects();
@@ -101,19 +126,67 @@ async function showProjectById(id) {
   }
   await loadProjects();
   if (found.state === "failed") throw new Error(found.error);  // the project open before stays open
+  if (project && project.id !== found.id && !(await settle("open another project"))) return;
   project = found;
   location.hash = "project=" + project.id;
-  selected = 1; chosen = new Set([1]); playhead = 0; dirty = false;
+  selected = project.shots.length ? project.shots[0].id : null;
+  chosen = new Set(selected ? [selected] : []); playhead = 0; setDirty(false);
   $("output").value = project.suggested_output || "";
+  hideStale();
   showProject();
+  follow();
   await loadProjects();
 }
 
 function closeProject() {
   project = null;
+  if (events) { events.close(); events = null; }
   history.replaceState(null, "", location.pathname + location.search);
   $("cut").hidden = $("shot").hidden = $("render-form").hidden = true;
 }
+
+// -- changes made elsewhere: followed when nothing is unsaved here, else said ------------------
+function follow() {
+  if (events) events.close();
+  const id = project.id;
+  events = new EventSource(withToken(`/api/projects/${id}/events?since=${project.version}`));
+  events.addEventListener("change", (event) => {
+    const news = JSON.parse(event.data);
+    if (!project || project.id !== id || news.by === tabId || news.version <= project.version) return;
+    const words = `another tab changed this project: ${news.what || "a change"}`;
+    if (dirty) { showStale({what: news.what, by: news.by}); return; }  // what was typed here stays
+    guarded("cut-error", async () => { await refresh(); $("elsewhere").textContent = words; });
+  });
+  events.addEventListener("deleted", () => { $("elsewhere").textContent = "this project was deleted in another tab"; });
+}
+
+async function refresh() {
+  // the project as it is now; the look editor keeps the fields typed here and not saved
+  const typed = dirty ? Object.fromEntries([...edited].map((id) => [id, fieldValue(id)])) : null;
+  const fresh = await api(`/api/projects/${project.id}`);
+  project = Object.assign(fresh, {suggested_output: fresh.suggested_output || project.suggested_output});
+  if (!project.shots.some((s) => s.id === selected)) {
+    const at = shotAt(playhead) || project.shots[0];
+    if (typed) shown("look-error", "the shot you were editing is no longer in the cut: your changes are shown on the shot at the playhead");
+    selected = at ? at.id : null;
+  }
+  chosen = new Set([...chosen].filter((id) => project.shots.some((s) => s.id === id)));
+  if (!chosen.size && selected) chosen.add(selected);
+  hideStale();
+  showProject();
+  if (typed) {
+    for (const [id, value] of Object.entries(typed)) setField(id, value);
+    edited = new Set(Object.keys(typed));
+    setDirty(true);
+  }
+}
+
+function showStale(news) {
+  const who = news && news.what ? ` (another tab: ${news.what})` : "";
+  $("stale-words").textContent = `changed elsewhere${who}: reload to see it. What you typed is kept, to save again.`;
+  $("stale").hidden = false;
+}
+function hideStale() { $("stale").hidden = true; $("elsewhere").textContent = ""; }
 
 // -- the cut: timeline, playhead, wipe, strip --------------------------------------------------
 function lookWords(look, own) {
@@ -129,8 +202,10 @@ function lookWords(look, own) {
 function showProject() {
   $("cut").hidden = $("render-form").hidden = false;
   const tc = project.timecode ? `, starts at ${project.timecode}` : "";
-  $("clip-name").textContent = `of ${project.media} (${project.frames} frames at ${project.rate} frames/s${tc})`;
+  $("clip-name").textContent = `of ${project.name || project.media} (${project.frames} frames at ${project.rate} frames/s${tc})`;
+  $("clip-name").title = project.media;
   for (const fmt of ["otio", "edl", "xml", "csv"]) $("export-" + fmt).href = withToken(`/api/projects/${project.id}/cut.${fmt}`);
+  $("export-json").href = withToken(`/api/projects/${project.id}/looks.json`);
   $("undo").disabled = !project.undo; $("undo").title = project.undo ? `undo ${project.undo} (Ctrl+Z)` : "nothing to undo";
   $("redo").disabled = !project.redo; $("redo").title = project.redo ? `redo ${project.redo} (Ctrl+Shift+Z)` : "nothing to redo";
   $("default-style").value = project.default_look.style || "";
@@ -145,13 +220,14 @@ function showProject() {
 function shotCard(shot) {
   const li = document.createElement("li");
   li.dataset.shot = shot.shot;
+  li.dataset.id = shot.id;
   li.tabIndex = 0;
   li.setAttribute("role", "button");
   li.setAttribute("aria-label", `shot ${shot.shot}`);
-  li.classList.toggle("selected", shot.shot === selected);
-  li.classList.toggle("chosen", chosen.has(shot.shot) && chosen.size > 1);
+  li.classList.toggle("selected", shot.id === selected);
+  li.classList.toggle("chosen", chosen.has(shot.id) && chosen.size > 1);
   const img = new Image();
-  img.src = withToken(`/api/projects/${project.id}/shots/${shot.shot}.jpg?f=${shot.first_frame}-${shot.last_frame}`);
+  img.src = withToken(`/api/projects/${project.id}/shots/${shot.id}.jpg?f=${shot.first_frame}-${shot.last_frame}`);
   img.alt = `shot ${shot.shot}`;
   const text = document.createElement("div");
   const own = !!shot.look;
@@ -166,10 +242,10 @@ function shotCard(shot) {
     const merge = document.createElement("button");
     merge.textContent = "merge with next";
     merge.className = "merge";
-    merge.onclick = (event) => { event.stopPropagation(); guarded("cut-error", () => recut("merge", {shot: shot.shot})); };
+    merge.onclick = (event) => { event.stopPropagation(); guarded("cut-error", () => recut("merge", {shot: shot.id})); };
     li.append(merge);
   }
-  const pick = (event) => guarded("look-error", () => choose(shot.shot, event.ctrlKey || event.metaKey, event.shiftKey));
+  const pick = (event) => guarded("look-error", () => choose(shot.id, event.ctrlKey || event.metaKey, event.shiftKey));
   li.onclick = pick;
   li.onkeydown = (event) => { if (event.key === "Enter") pick(event); };
   return li;
@@ -181,7 +257,7 @@ function showTimeline() {
     seg.className = "segment";
     seg.style.flexGrow = shot.frames;
     seg.title = `shot ${shot.shot}: ${lookWords(shot.renders, !!shot.look)}`;
-    seg.classList.toggle("selected", shot.shot === selected);
+    seg.classList.toggle("selected", shot.id === selected);
     seg.textContent = shot.shot;
     return seg;
   }));
@@ -201,7 +277,7 @@ function movePlayhead(frame, follow = true) {
   $("wipe-after-box").hidden = !!painted;
   $("wipe-note").textContent = painted ? "a painted shot: see its preview" : "before | after (drag)";
   if (!painted) $("wipe-after").src = withToken(`/api/projects/${project.id}/frames/${playhead}.jpg?look=1&v=${project.undo || ""}`);
-  if (follow && shot && shot.shot !== selected) guarded("look-error", () => choose(shot.shot, false, false));
+  if (follow && shot && shot.id !== selected) guarded("look-error", () => choose(shot.id, false, false));
 }
 
 function timecodeOf(frame) {
@@ -221,31 +297,51 @@ function timelineFrame(event) {
   return ((event.clientX - box.left) / box.width) * project.frames;
 }
 
+function keepSelection() {
+  // the selected shot by its id; where it is gone (merged, undone), the shot at the playhead
+  if (!project.shots.some((s) => s.id === selected)) {
+    const at = shotAt(playhead) || project.shots[0];
+    selected = at ? at.id : null;
+  }
+  chosen = new Set(selected ? [selected] : []);
+}
+
 async function recut(kind, body) {
-  project = Object.assign(await api(`/api/projects/${project.id}/${kind}`, {method: "POST", json: body}),
-                          {suggested_output: project.suggested_output});
-  selected = Math.min(selected, project.shots.length);
-  chosen = new Set([selected]);
-  dirty = false;
+  if (!(await settle(kind))) return;
+  await change(`/${kind}`, {method: "POST", json: body});
+  keepSelection();
   showProject();
   await loadProjects();
 }
 
 async function step(way) {
-  project = Object.assign(await api(`/api/projects/${project.id}/${way}`, {method: "POST"}),
-                          {suggested_output: project.suggested_output});
-  selected = Math.min(selected, project.shots.length);
-  chosen = new Set([selected]);
-  dirty = false;
+  if (dirty) {  // the unsaved edit is what an undo takes back first, once the user says so
+    if (way === "undo" && confirm(`Undo your unsaved changes to shot ${numberOf(selected)}'s look?`)) { showShot(); return; }
+    if (way === "redo" && !(await settle("redo"))) return;
+    if (way === "undo") return;
+  }
+  await change(`/${way}`, {method: "POST"});
+  keepSelection();
   showProject();
 }
 
+// a pending look edit is saved before anything that would show another state of the look editor
+async function settle(what) {
+  if (!dirty) return true;
+  try { await saveLook(); return true; }
+  catch (err) { shown("look-error", `${err.message} (your changes are kept; ${what} waits until they are saved)`); return false; }
+}
+
 // -- a shot's look ----------------------------------------------------------------------------
+function numberOf(id) { const s = project.shots.find((shot) => shot.id === id); return s ? s.shot : "?"; }
+
 async function choose(shot, add, range) {
-  if (dirty && !add && !range && shot !== selected) await saveLook();  // a change is never dropped
+  if (!add && !range && shot === selected && chosen.size === 1) return;  // already shown: the edit stays as it is
+  if (dirty && !add && !range && !(await settle("moving to another shot"))) return;  // a change is never dropped
   if (range) {
-    const [a, b] = [Math.min(selected, shot), Math.max(selected, shot)];
-    for (let n = a; n <= b; n++) chosen.add(n);
+    const numbers = [numberOf(selected), numberOf(shot)];
+    const [a, b] = [Math.min(...numbers), Math.max(...numbers)];
+    for (const s of project.shots) if (s.shot >= a && s.shot <= b) chosen.add(s.id);
   } else if (add) {
     chosen.has(shot) && chosen.size > 1 ? chosen.delete(shot) : chosen.add(shot);
   } else {
@@ -253,20 +349,27 @@ async function choose(shot, add, range) {
     selected = shot;
   }
   for (const li of $("strip").children) {
-    li.classList.toggle("selected", Number(li.dataset.shot) === selected);
-    li.classList.toggle("chosen", chosen.has(Number(li.dataset.shot)) && chosen.size > 1);
+    li.classList.toggle("selected", Number(li.dataset.id) === selected);
+    li.classList.toggle("chosen", chosen.has(Number(li.dataset.id)) && chosen.size > 1);
   }
   showTimeline();
+  if (add || range) { showTitle(); return; }  // picking more shots keeps the look being edited
   showShot();
 }
 
+function showTitle() {
+  const numbers = [...chosen].map(numberOf).sort((a, b) => a - b);
+  const shot = project.shots.find((s) => s.id === selected);
+  $("shot-title").textContent = chosen.size > 1 ? `Shots ${numbers.join(", ")}` : `Shot ${shot ? shot.shot : "?"}`;
+  $("save-look").textContent = chosen.size > 1 ? `Use this look for the ${chosen.size} shots` : "Use this look";
+}
+
 function showShot() {
-  const shot = project.shots[selected - 1];
+  const shot = project.shots.find((s) => s.id === selected);
   if (!shot) { $("shot").hidden = true; return; }
   $("shot").hidden = false;
-  $("shot-title").textContent = chosen.size > 1 ? `Shots ${[...chosen].sort((a, b) => a - b).join(", ")}` : `Shot ${shot.shot}`;
+  showTitle();
   $("shot-range").textContent = `${shot.timecode_in} – ${shot.timecode_out}, ${shot.frames} frames`;
-  $("save-look").textContent = chosen.size > 1 ? `Use this look for the ${chosen.size} shots` : "Use this look";
   const look = shot.look || {};
   $("style").value = look.style || "";
   $("style").placeholder = look.keyframe ? "" : `default: ${project.default_look.style}`;
@@ -285,11 +388,21 @@ function showShot() {
   markGallery();
 }
 
+// "✓ saved" only ever follows the server's answer
 function setDirty(value, words) {
   dirty = value;
+  if (!value) edited = new Set();
   $("saved").textContent = value ? "unsaved changes" : (words ? "✓ " + words : "");
   $("saved").classList.toggle("unsaved", value);
 }
+
+function fieldValue(id) { return $(id).type === "checkbox" ? $(id).checked : $(id).value; }
+function setField(id, value) {
+  if ($(id).type === "checkbox") $(id).checked = value; else $(id).value = value;
+  if ($(id + "-value")) $(id + "-value").textContent = value;
+  if (id === "style") markGallery();
+}
+function edit(id) { edited.add(id); setDirty(true); }
 
 function editedLook() {
   const look = {strength: Number($("strength").value), stability: Number($("stability").value),
@@ -305,31 +418,44 @@ function editedLook() {
 }
 
 async function saveLook(look = editedLook()) {
-  const shots = [...chosen].sort((a, b) => a - b);
-  const done = shots.length > 1
-    ? await api(`/api/projects/${project.id}/looks`, {method: "PUT", json: {shots, look}})
-    : await api(`/api/projects/${project.id}/looks/${selected}`, {method: "PUT", json: look});
-  project = Object.assign(done, {suggested_output: project.suggested_output});
-  dirty = false;
+  const ids = [...chosen];
+  const numbers = ids.map(numberOf).sort((a, b) => a - b);
+  if (ids.length > 1) await change("/looks", {method: "PUT", json: {shots: ids, look}});
+  else await change(`/looks/${selected}`, {method: "PUT", json: look});
+  setDirty(false);
   showProject();
-  setDirty(false, shots.length > 1 ? `saved for shots ${shots.join(", ")}` : "saved");
+  setDirty(false, ids.length > 1 ? `saved for shots ${numbers.join(", ")}` : "saved");
   await loadProjects();
 }
 
 async function saveDefault() {
   const look = {style: $("default-style").value.trim(), strength: Number($("default-strength").value)};
-  project = Object.assign(await api(`/api/projects/${project.id}/default-look`, {method: "PUT", json: look}),
-                          {suggested_output: project.suggested_output});
+  await change("/default-look", {method: "PUT", json: look});
   showProject();
 }
 
+// -- a shot's preview: its own work on the server, followed here (training, then rendering) -----
+let previewKey = null;
+function minutes(s) { return s == null ? "" : s < 90 ? `about ${Math.round(s)} s left` : `about ${Math.round(s / 60)} min left`; }
+
 async function preview() {
-  if (dirty) await saveLook();
+  if (!(await settle("the preview"))) return;
   $("preview").disabled = true;
-  $("flicker").textContent = "rendering the preview…";
   $("preview-box").hidden = false;
+  $("preview-progress").hidden = false;
+  $("preview-progress").value = 0;
+  $("flicker").textContent = "rendering the preview…";
   try {
-    const p = await api(`/api/projects/${project.id}/shots/${selected}/preview`, {method: "POST", json: {seconds: 3}});
+    let p = await api(`/api/projects/${project.id}/shots/${selected}/preview`, {method: "POST", json: {seconds: 3}});
+    previewKey = p.key;
+    $("preview-cancel").hidden = p.state !== "running";
+    while (p.state === "running") {
+      showPreviewProgress(p);
+      await new Promise((r) => setTimeout(r, 500));
+      if (previewKey !== p.key) return;  // another preview took its place
+      p = await api(`/api/previews/${p.key}/state`);
+    }
+    if (p.state !== "done") throw new Error(`the preview ${p.state}: ${p.error || ""}`);
     $("before").src = withToken(p.before);
     $("after").src = withToken(p.after);
     $("preview-video").src = withToken(p.video);
@@ -339,7 +465,24 @@ async function preview() {
     $("flicker").textContent = "";
     $("preview-box").hidden = true;
     throw err;
-  } finally { $("preview").disabled = false; }
+  } finally {
+    $("preview").disabled = false;
+    $("preview-cancel").hidden = true;
+    $("preview-progress").hidden = true;
+  }
+}
+
+function showPreviewProgress(p) {
+  $("preview-progress").value = p.progress || 0;
+  const left = minutes(p.eta_s);
+  $("flicker").textContent = p.training
+    ? `training the painting's network: step ${p.done} of ${p.total}${p.info ? ", " + p.info : ""}${left ? ", " + left : ""}`
+    : `rendering the preview: frame ${p.done || 0}${p.total ? " of " + p.total : ""}${left ? ", " + left : ""}`;
+}
+
+async function cancelPreview() {
+  if (!previewKey) return;
+  await api(`/api/previews/${previewKey}/cancel`, {method: "POST"});
 }
 
 async function loadGallery() {
@@ -353,7 +496,7 @@ async function loadGallery() {
     img.src = withToken(`/api/thumbs/${name}.jpg`);
     img.alt = name;
     button.append(img, name);
-    button.onclick = () => { $("style").value = name; $("paint-image").value = ""; markGallery(); setDirty(true); };
+    button.onclick = () => { $("style").value = name; $("paint-image").value = ""; markGallery(); edit("style"); edit("paint-image"); };
     return button;
   }));
 }
@@ -363,7 +506,7 @@ function markGallery() {
 
 // -- renders and jobs --------------------------------------------------------------------------
 async function render() {
-  if (dirty) await saveLook();
+  if (!(await settle("the render"))) return;
   const reply = await api(`/api/projects/${project.id}/render`, {method: "POST",
     json: {output: $("output").value.trim(), codec: $("codec").value || null,
            from: $("range-from").value.trim() || null, to: $("range-to").value.trim() || null}});
@@ -379,13 +522,14 @@ function jobRow(tr, job) {
   tr.dataset.state = job.state;
   const cells = tr.children;
   cells[0].textContent = job.id;
-  cells[1].textContent = job.clip || "";
-  cells[2].textContent = job.output;
+  cells[1].textContent = cells[1].title = job.clip || "";
+  cells[2].textContent = cells[2].title = job.output;
   cells[3].textContent = job.state + (job.phase ? ` (${job.phase})` : "") + (job.error ? ": " + job.error : "");
-  cells[4].querySelector("progress").value = job.progress;
-  cells[4].querySelector("span").textContent = ` ${Math.round(job.progress * 100)}%`;
-  cells[5].textContent = job.fps != null ? job.fps.toFixed(1) : "";
-  cells[6].textContent = job.eta_s != null ? `${Math.round(job.eta_s)} s` : "";
+  const share = job.training ? (job.training.done / Math.max(1, job.training.total)) : job.progress;
+  cells[4].querySelector("progress").value = share;
+  cells[4].querySelector("span").textContent = ` ${Math.round(share * 100)}%` + (job.training ? " trained" : "");
+  cells[5].textContent = job.fps != null && !job.training ? job.fps.toFixed(1) : "";
+  cells[6].textContent = job.eta_s != null ? minutes(job.eta_s).replace("about ", "").replace(" left", "") : "";
   const actions = cells[7];
   const want = job.state === "done" ? ["play", "download", "delete"]
     : (job.state === "queued" || job.state === "running") ? ["cancel"] : ["retry", "delete"];
@@ -463,22 +607,28 @@ function upload() {
   });
 }
 
-// -- keys: an editor's ------------------------------------------------------------------------
-function typing(event) { return ["INPUT", "SELECT", "TEXTAREA"].includes(event.target.tagName) && event.target.type !== "range"; }
+// -- keys: an editor's, when no control has the focus (a focused button, field or slider keeps its own keys)
+function onControl(event) {
+  const el = event.target;
+  if (!el || el === document.body || el.id === "timeline") return false;
+  return ["INPUT", "SELECT", "TEXTAREA", "BUTTON", "A", "VIDEO", "SUMMARY", "LI", "LABEL"].includes(el.tagName)
+    || el.isContentEditable || el.getAttribute("role") === "button";
+}
 document.addEventListener("keydown", (event) => {
-  if (!project) return;
+  if (!project || onControl(event)) return;
   const key = event.key;
-  if ((event.ctrlKey || event.metaKey) && key.toLowerCase() === "z" && !typing(event)) {
+  if ((event.ctrlKey || event.metaKey) && key.toLowerCase() === "z") {
     event.preventDefault();
     guarded("cut-error", () => step(event.shiftKey ? "redo" : "undo"));
     return;
   }
-  if (typing(event) || event.ctrlKey || event.metaKey || event.altKey) return;
-  const shot = project.shots[selected - 1];
-  if (key === "ArrowRight" || key === "ArrowLeft") {
-    const next = Math.max(1, Math.min(project.shots.length, selected + (key === "ArrowRight" ? 1 : -1)));
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  const shot = project.shots.find((s) => s.id === selected);
+  if ((key === "ArrowRight" || key === "ArrowLeft") && shot) {
+    const number = Math.max(1, Math.min(project.shots.length, shot.shot + (key === "ArrowRight" ? 1 : -1)));
+    const next = project.shots[number - 1];
     event.preventDefault();
-    guarded("look-error", async () => { await choose(next, false, false); movePlayhead(project.shots[next - 1].first_frame, false); });
+    guarded("look-error", async () => { await choose(next.id, false, false); movePlayhead(next.first_frame, false); });
   } else if (key === "l" || key === "L") { shuttle = shuttle > 0 ? Math.min(shuttle * 2, 8) : 1; }
   else if (key === "j" || key === "J") { shuttle = shuttle < 0 ? Math.max(shuttle * 2, -8) : -1; }
   else if (key === "k" || key === "K") { shuttle = 0; }
@@ -506,15 +656,19 @@ $("wipe-position").oninput = () => { $("wipe-after-box").style.clipPath = `inset
 $("save-default").onclick = () => guarded("default-error", saveDefault);
 $("save-look").onclick = () => guarded("look-error", () => saveLook());
 $("no-look").onclick = () => guarded("look-error", () => saveLook({}));
-$("copy-look").onclick = () => guarded("look-error", async () => { copied = editedLook(); $("paste-look").disabled = false; setDirty(dirty, "copied"); });
+$("copy-look").onclick = () => guarded("look-error", async () => {
+  copied = editedLook(); $("paste-look").disabled = false; if (!dirty) setDirty(false, "copied");
+});
 $("paste-look").onclick = () => guarded("look-error", () => saveLook(copied));
 $("preview").onclick = () => guarded("look-error", preview);
+$("preview-cancel").onclick = () => guarded("look-error", cancelPreview);
 $("render-go").onclick = () => guarded("render-error", render);
+$("stale-reload").onclick = () => guarded("look-error", refresh);
 for (const id of ["style", "keyframes", "keep-colors", "paint-frame", "paint-image"]) {
-  $(id).addEventListener("input", () => { setDirty(true); if (id === "style") markGallery(); });
+  $(id).addEventListener("input", () => { edit(id); if (id === "style") markGallery(); });
 }
 for (const id of ["strength", "stability"]) {
-  $(id).oninput = () => { $(id + "-value").textContent = $(id).value; setDirty(true); };
+  $(id).oninput = () => { $(id + "-value").textContent = $(id).value; edit(id); };
 }
 window.addEventListener("beforeunload", (event) => { if (dirty) event.preventDefault(); });
 $("wipe-after-box").style.clipPath = "inset(0 0 0 50%)";
