@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import signal
 import socket
 import subprocess
 import sys
@@ -117,3 +118,12 @@ def live(*args) -> subprocess.Popen:
     """``stylecast live ARGS`` in a process of its own, its output piped."""
     return subprocess.Popen([sys.executable, "-m", "stream.cli", "live", *map(str, args)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def stop_live(proc: subprocess.Popen, timeout: float = 30) -> tuple[str, str]:
+    """End a live job now that its frames are in (SIGTERM: a clean stop that prints its summary,
+    as a user's Ctrl+C does); its (stdout, stderr). Tests end a job when their check has what it
+    needs, not after a fixed ``--duration``."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    return proc.communicate(timeout=timeout)

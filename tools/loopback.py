@@ -102,6 +102,19 @@ class Receiver(threading.Thread):
         self.frames: list[tuple[int, np.ndarray | None, float]] = []
         self.audio_packets = 0
 
+    def settle(self, quiet: float = 0.5, timeout: float = 10.0) -> list:
+        """The frames, once none has come for ``quiet`` seconds (what was in flight when the sender
+        stopped is in), without waiting for the read timeout to end the thread (a daemon: it ends by
+        itself)."""
+        deadline, count, since = time.monotonic() + timeout, -1, time.monotonic()
+        while time.monotonic() < deadline and self.is_alive():
+            if len(self.frames) != count:
+                count, since = len(self.frames), time.monotonic()
+            elif time.monotonic() - since >= quiet:
+                break
+            time.sleep(0.05)
+        return list(self.frames)
+
     def run(self):
         try:
             # a live viewer's settings: FFmpeg reads 20 frames to guess a stream's rate before the first

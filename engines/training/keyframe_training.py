@@ -24,6 +24,7 @@ the training's settings. The same keyframes never train twice.
 from __future__ import annotations
 
 import hashlib
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,7 +124,8 @@ def train_keyframe_net(keyframes: list[PaintedFrame], neighbours: list[tuple[np.
                        steps: int = STEPS, progress: Callable[[int, float], None] | None = None,
                        seed: int = 0) -> tuple[KeyframeNet, float]:
     """A network fitted to ``keyframes``, kept steady on ``neighbours`` (pairs of consecutive
-    unlabeled frames of the shot); ``progress(steps done, loss)`` hears it along the way. Returns the
+    unlabeled frames of the shot); ``progress(steps done, loss)`` hears it after every step (and may
+    raise to stop it there). Returns the
     network and its last loss (a mean over the last 50 steps)."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -136,7 +138,9 @@ def train_keyframe_net(keyframes: list[PaintedFrame], neighbours: list[tuple[np.
     unlabelled = _Patches([_as_stack(a, *flow_pair(a, b, flow)) for a, b in neighbours], rng) if neighbours else None
     net = KeyframeNet().to(device, memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(net.parameters(), PEAK_LR / 10)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, PEAK_LR, total_steps=max(steps, 2), pct_start=0.1)
+    total = max(steps, 4)  # the one-cycle schedule needs a step of warm-up and one of decay at least
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, PEAK_LR, total_steps=total,
+                                                   pct_start=min(0.5, max(0.1, 2.0 / total)))
 
     def paint(x: torch.Tensor) -> torch.Tensor:
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
@@ -160,7 +164,7 @@ def train_keyframe_net(keyframes: list[PaintedFrame], neighbours: list[tuple[np.
             optimizer.step()
             schedule.step()
             recent = (recent + [loss.item()])[-50:]
-            if progress is not None and (step % 25 == 0 or step == steps):
+            if progress is not None:  # every step: a page shows it, and a cancel is heard at the next step
                 progress(step, float(np.mean(recent)))
     finally:
         torch.set_num_threads(threads)
@@ -179,18 +183,36 @@ def training_key(keyframes: list[PaintedFrame], neighbours: list[tuple[np.ndarra
 def keyframe_model(keyframes: list[PaintedFrame], neighbours: list[tuple[np.ndarray, np.ndarray]],
                    steps: int = STEPS, progress: Callable[[int, float], None] | None = None,
                    folder: Path | None = None) -> Trained:
-    """The network of these keyframes: from the cache (or ``folder``: a cluster render's, which
-    every node reads) when they trained one before, else trained now and kept there."""
-    if folder is not None:
+    """The network of these keyframes: from the cache when they trained one before, else trained now
+    and kept there. With ``folder`` (a cluster render's, which every node reads) the network is put
+    there: brought from this machine's cache when it is in it, else trained (and kept in both)."""
+    name = f"{training_key(keyframes, neighbours, steps)}.pt"
+    mine = cache_dir("keyframes") / name
+    path = mine
+    if folder is not None:  # a cluster's folder: trained there once, or brought from this machine's cache
         folder.mkdir(parents=True, exist_ok=True)
-    path = (folder or cache_dir("keyframes")) / f"{training_key(keyframes, neighbours, steps)}.pt"
-    if path.is_file():
-        try:
-            load_keyframe_net(path)
-            return Trained(path, True, steps, None, 0.0)
-        except StyleError:  # a damaged cache entry: train it again
-            path.unlink(missing_ok=True)
+        path = folder / name
+        if not path.is_file() and _readable(mine):
+            tmp = path.with_name(name + ".part")
+            shutil.copyfile(mine, tmp)
+            tmp.replace(path)
+    if _readable(path):
+        return Trained(path, True, steps, None, 0.0)
     started = time.perf_counter()
     net, loss = train_keyframe_net(keyframes, neighbours, steps, progress)
     save_keyframe_net(net, path)
+    if path != mine:  # this machine's next render of the shot finds it too
+        save_keyframe_net(net, mine)
     return Trained(path, False, steps, loss, time.perf_counter() - started)
+
+
+def _readable(path: Path) -> bool:
+    """A cached network that loads (a damaged one is removed, to be trained again)."""
+    if not path.is_file():
+        return False
+    try:
+        load_keyframe_net(path)
+        return True
+    except StyleError:
+        path.unlink(missing_ok=True)
+        return False

@@ -2,8 +2,11 @@
 
 The shot is a textured canvas panning under a painting (tools/painted_canvas.py): every frame's
 right answer is known. A second shot (the test scene, after a cut) keeps the command line's look.
-The networks train for a few steps here (seconds); tools/bench_keyframe.py measures the full
-training against the issue's targets."""
+The networks train for a few steps here (tens of seconds on two cores without bf16): the painting
+is carried where the keyframe saw the picture, and where the pan brought new canvas in, the
+network trained this long already paints it nearer the painting than the source is (0.75-0.9 of
+the source's error at 30 to 160 steps, measured; an untrained network is the source, 1.0).
+tools/bench_keyframe.py measures the full training against the issue's targets."""
 from __future__ import annotations
 
 import importlib.util
@@ -22,7 +25,7 @@ from stream.render.job import RenderOptions, render
 W, H, FPS = 192, 108, 25
 SHOT = 50      # frames of the painted shot; the test scene follows from frame 50
 KEY = 25       # the painted frame
-STEPS = "500"  # training steps: enough to take the painting's look (about 40 s here; cached after)
+STEPS = "60"   # training steps: enough to paint new canvas nearer the painting (45 s without bf16; cached after)
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 trains = pytest.mark.skipif(not HAS_TORCH, reason="training a painted shot's network needs torch")
 
@@ -57,6 +60,12 @@ def _mae(a, b) -> float:
     return float(np.abs(a.astype(np.int16) - b).mean())
 
 
+def _new(i: int) -> slice:
+    """Frame i's columns that came into view since the keyframe (the canvas pans 4 px a frame)."""
+    s = min(W, 4 * abs(i - KEY))
+    return slice(0, s) if i < KEY else slice(W - s, W)
+
+
 @trains
 def test_a_painted_frame_gives_its_shot_the_painting_and_the_next_shot_keeps_its_style(scene, tmp_path):
     canvas, clip, folder = scene
@@ -70,6 +79,9 @@ def test_a_painted_frame_gives_its_shot_the_painting_and_the_next_shot_keeps_its
     for i, share in ((KEY, 0.55), (0, 0.75), (SHOT - 1, 0.75)):
         assert _mae(frames[i], canvas.answer(i)) < share * _mae(sources[i], canvas.answer(i)), i
         assert ssim_quarter(frames[i], canvas.answer(i)) > ssim_quarter(sources[i], canvas.answer(i)) + 0.1, i
+    for i in (5, SHOT - 6):  # where the keyframe never saw the canvas: the trained network's own painting
+        new, answer = _new(i), canvas.answer(i)
+        assert _mae(frames[i][:, new], answer[:, new]) < 0.95 * _mae(sources[i][:, new], answer[:, new]), i
     # the second shot is rendered in the command line's style, as a render without the painting has it
     # (to the encoder's rounding: x264 spends its bits differently after another first shot)
     _, plain = video_frames(_plain_render(clip, tmp_path))
@@ -108,14 +120,14 @@ def test_two_paintings_in_a_shot_train_one_network_and_training_reports_its_loss
         heard.append((label, total, []))
         return lambda n=1, info=None: heard[-1][2].append(info)
 
-    result = render(RenderOptions(input=clip, output=tmp_path / "two.mp4", style="mosaic", keyframe_steps=100,
+    result = render(RenderOptions(input=clip, output=tmp_path / "two.mp4", style="mosaic", keyframe_steps=20,
                                   keyframes=[f"10={tmp_path / 'p10.png'}", f"40={tmp_path / 'p40.png'}"]), progress)
     [row] = result.painted
     assert row["keyframes"] == [10, 40] and result.looks == 1
     training = [h for h in heard if h[0] == "painting shot 1"]
-    assert len(training) == 1 and training[0][1] == 100
+    assert len(training) == 1 and training[0][1] == 20
     losses = [float(info.split()[1]) for info in training[0][2]]
-    assert len(losses) == 4 and losses[-1] < losses[0]  # a report every 25 steps, falling
+    assert len(losses) == 20 and losses[-1] < losses[0]  # a report every step (a page shows it), falling
     _, frames = video_frames(tmp_path / "two.mp4")
     sources = video_frames(clip)[1]
     for i in (10, 40):
@@ -165,7 +177,7 @@ def test_a_painted_shot_renders_in_chunks_as_on_one_machine(scene, tmp_path):
     reads; each chunk finds it there and carries the painting over the whole shot, so the chunks
     join without a seam and match the render on one machine."""
     canvas, clip, folder = scene
-    args = ["--keyframe", f"{KEY}={folder / 'painted.png'}", "--keyframe-steps", "20", "--style", "mosaic", "--json"]
+    args = ["--keyframe", f"{KEY}={folder / 'painted.png'}", "--keyframe-steps", "10", "--style", "mosaic", "--json"]
     code, stdout, err = run_cli("render", clip, "-o", tmp_path / "one.mp4", *args)
     assert code == 0, err
     code, chunked, err = run_cli("render", clip, "-o", tmp_path / "chunks.mp4", "--cluster", "here",
@@ -173,7 +185,9 @@ def test_a_painted_shot_renders_in_chunks_as_on_one_machine(scene, tmp_path):
     assert code == 0, err
     summary = json.loads(chunked)
     assert summary["chunks"] >= 3 and summary["painted"][0]["keyframes"] == [KEY]
-    assert summary["painted"][0]["cached"] is False  # trained by the driver (the chunk folder is its own)
+    # the render on one machine trained it: the driver finds it in the cache and puts it in the
+    # chunk folder every node reads, rather than training it again
+    assert json.loads(stdout)["painted"][0]["cached"] is False and summary["painted"][0]["cached"] is True
     one, many = video_frames(tmp_path / "one.mp4")[1], video_frames(tmp_path / "chunks.mp4")[1]
     assert len(one) == len(many) == 2 * SHOT
     for i in (0, KEY - 1, KEY, 30, SHOT - 1):  # across chunk boundaries inside the painted shot (to the

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import socket
 
 import numpy as np
 import pytest
-from conftest import one_error_line, run_cli, video_frames
+from conftest import control_stats, free_port, live, one_error_line, run_cli, stop_live, video_frames, wait_for
 from PIL import Image
 
 from engines import open_engine
@@ -22,11 +23,16 @@ def test_the_feed_runs_plain_until_the_painting_is_trained_then_follows_it(tmp_p
     Image.fromarray(frame).save(tmp_path / "frame.png")
     painting = open_engine("cpu", "mosaic").stylize_one(frame)
     Image.fromarray(painting).save(tmp_path / "painted.png")
-    out = tmp_path / "out.mkv"
-    code, stdout, err = run_cli("live", "--duration", "45", "--max-side", "192", "--style", "starry-night",
-                                "--paint", f"{tmp_path / 'frame.png'}={tmp_path / 'painted.png'}",
-                                "--keyframe-steps", "8", "--sink", out, "--json")
-    assert code == 0, err
+    out, port = tmp_path / "out.mkv", free_port(socket.SOCK_STREAM)
+    job = live("--duration", "120", "--max-side", "192", "--style", "starry-night", "--control", f"127.0.0.1:{port}",
+               "--paint", f"{tmp_path / 'frame.png'}={tmp_path / 'painted.png'}", "--keyframe-steps", "8",
+               "--sink", out, "--json")
+    # the job ends once the painting is followed and a second of frames has gone out in it
+    ready = wait_for(lambda: (s := control_stats(port)) and s.get("painting", {}).get("state") == "ready" and s,
+                     120, "the painting's network trained")
+    wait_for(lambda: control_stats(port)["frames_out"] >= ready["frames_out"] + 25, 30, "frames in the painting's look")
+    stdout, err = stop_live(job)
+    assert job.returncode == 0, err
     summary = json.loads(stdout)
     assert summary["painting"]["state"] == "ready" and summary["painting"]["steps"] == 8
     assert summary["style"] == "painted painted.png"  # the look switched to the painting's network

@@ -12,7 +12,7 @@ import time
 
 import av
 import pytest
-from conftest import one_error_line, run_cli, udp_bound, wait_for
+from conftest import one_error_line, run_cli, stop_live, udp_bound, wait_for
 from loopback import Receiver, publish
 
 from stream.live.srt_relay import free_udp_port
@@ -35,20 +35,21 @@ def live(*args: str) -> subprocess.Popen:
 def test_a_publisher_calls_in_goes_away_and_comes_back(tmp_path):
     listen, publisher_udp = free_udp_port(), free_udp_port()
     job = live("--source", f"srt://127.0.0.1:{listen}?mode=listener&{LATENCY}", "--sink", str(tmp_path / "out.ts"),
-               "--duration", "12", "--trace", str(tmp_path / "trace.csv"))
+               "--duration", "60", "--trace", str(tmp_path / "trace.csv"))
     wait_for(lambda: udp_bound(listen), 30, "the job's SRT listener up")  # a slow start on a busy machine
     caller = relay(f"udp://127.0.0.1:{publisher_udp}", f"srt://127.0.0.1:{listen}?mode=caller&{LATENCY}")
-    time.sleep(0.5)
-    publish(publisher_udp, 3)
+    wait_for(lambda: udp_bound(publisher_udp), 10, "the caller's relay up")
+    publish(publisher_udp, 2.5)  # the first call also opens the stream (its probe): a second of it goes there
     caller.terminate()
     caller.wait()
     gone_at = time.monotonic()
     time.sleep(1.5)  # the publisher is away: the job holds the picture
     caller = relay(f"udp://127.0.0.1:{publisher_udp}", f"srt://127.0.0.1:{listen}?mode=caller&{LATENCY}")
-    time.sleep(0.5)
+    wait_for(lambda: udp_bound(publisher_udp), 10, "the caller's relay up again")
     back_at = time.monotonic()
-    publish(publisher_udp, 3)
-    out, err = job.communicate(timeout=40)
+    publish(publisher_udp, 2.0)
+    time.sleep(0.5)  # the last frames through the relay and the network
+    out, err = stop_live(job)
     caller.terminate()
     assert job.returncode == 0, err
     with open(tmp_path / "trace.csv") as f:
@@ -69,14 +70,14 @@ def test_the_stylized_stream_goes_out_as_srt(mode):
     other = "listener" if mode == "caller" else "caller"
     far_end = f"srt://127.0.0.1:{port}?mode={other}&{LATENCY}"
     far = relay(far_end, f"udp://127.0.0.1:{receiver_udp}") if mode == "caller" else None
-    job = live("--sink", f"srt://127.0.0.1:{port}?mode={mode}&{LATENCY}", "--duration", "6")
+    job = live("--sink", f"srt://127.0.0.1:{port}?mode={mode}&{LATENCY}", "--duration", "60")
     if far is None:
-        time.sleep(2)
+        wait_for(lambda: udp_bound(port), 30, "the job's SRT listener up")
         far = relay(far_end, f"udp://127.0.0.1:{receiver_udp}")
-    out, err = job.communicate(timeout=40)
-    time.sleep(1)
+    wait_for(lambda: len(receiver.frames) >= 45, 30, "45 frames at the far end")
+    out, err = stop_live(job)
+    receiver.settle()
     far.terminate()
-    receiver.join(10)
     assert job.returncode == 0, err
     summary = json.loads(out)
     assert len(receiver.frames) >= 0.5 * summary["frames_out"] and len(receiver.frames) >= 40
