@@ -190,6 +190,8 @@ def _add_serve(sub) -> None:
                     help="training steps of a painting a viewer uploads of their camera's frame (default 2700)")
     sv.add_argument("--batch-wait", type=float, default=4.0, metavar="MS", dest="batch_wait_ms",
                     help="the longest a viewer's frame waits for others to join its batch (default 4 ms)")
+    sv.add_argument("--idle-timeout", type=float, metavar="S", dest="idle_s",
+                    help="a viewer whose camera sends nothing for S seconds is let go (default 9)")
     sv.add_argument("--offer-rate", type=int, default=10, metavar="N", dest="offers_per_window",
                     help="offers one address may make per 10 s; more get 429 (default 10)")
     sv.add_argument("--stun", action="append", default=[], metavar="URL",
@@ -230,7 +232,7 @@ def _options(cls, args: argparse.Namespace):
     """A job's options (a dataclass) from the parsed arguments whose names match its fields;
     ``--no-stabilize`` is stability 0; ``--adapt on|off`` and ``--carry on|off`` bools."""
     names = {f.name for f in dataclasses.fields(cls)}
-    given = {k: v for k, v in vars(args).items() if k in names}
+    given = {k: v for k, v in vars(args).items() if k in names and v is not None}  # None: the field's own default
     if vars(args).get("no_stabilize"):
         given["stability"] = 0.0
     for switch in ("adapt", "carry"):

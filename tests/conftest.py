@@ -80,17 +80,39 @@ def one_error_line(err: str) -> str:
     return lines[0]
 
 
-def serve_fixture(*args: str):
-    """A module-wide ``stylecast serve`` process (tools/server_process.py) that must stop cleanly."""
+@pytest.fixture(scope="session")
+def _servers():
+    """``stylecast serve`` processes shared by the whole session, by their arguments: a module that
+    asks for a server with the same arguments as another gets the same process (each start imports
+    torch and aiortc and may time the network). Each must stop cleanly at the end."""
     from server_process import ServerProcess
 
+    pool: dict[tuple[str, ...], ServerProcess] = {}
+    yield pool, ServerProcess
+    for srv in pool.values():
+        srv.stop()
+    for args, srv in pool.items():
+        assert srv.returncode == 0, f"serve {' '.join(args)}: {srv.stderr}"  # SIGTERM is a clean stop
+
+
+def serve_fixture(*args: str):
+    """A ``stylecast serve`` process (tools/server_process.py) for a module's tests, shared with every
+    other module that asks for the same arguments. A test that needs a server of its own (a fresh
+    start, an option no other test uses) starts one itself and says why."""
+
     @pytest.fixture(scope="module")
-    def server():
-        with ServerProcess(*args) as srv:
-            yield srv
-        assert srv.returncode == 0, srv.stderr  # SIGTERM is a clean stop
+    def server(_servers):
+        pool, ServerProcess = _servers
+        if args not in pool or pool[args].proc.poll() is not None:
+            pool[args] = ServerProcess(*args)
+        return pool[args]
 
     return server
+
+
+# the server several modules share: small frames, one or two viewers, offers unlimited, a viewer let
+# go 2 s after its camera stops (the watchdog's tests wait 2 s, not the 9 s default)
+SMALL_SERVER = ("--offer-rate", "100000", "--max-side", "160", "--max-sessions", "2", "--idle-timeout", "2")
 
 
 def free_port(kind=socket.SOCK_DGRAM) -> int:

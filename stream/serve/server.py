@@ -45,7 +45,7 @@ from .offer_body import OfferTooLarge, read_offer
 from .offer_limiter import OfferLimiter
 from .peer import OfferError
 from .request_guard import json_error, request_guard
-from .session import Session
+from .session import IDLE_S, Session
 from .sessions import Sessions
 from .site import SiteOptions, open_site, page_address
 from .thumbnails import style_thumbnails
@@ -67,6 +67,7 @@ class ServeOptions(StyleOptions, SiteOptions):
     batch: str = "auto"               # viewers' frames in batches: on, off, auto (where the engine batches, on a GPU)
     batch_wait_ms: float = WAIT_MS    # the longest a viewer's frame waits for others to join its batch
     keyframe_steps: int | None = None  # training steps of a viewer's painting (default: the painted shots')
+    idle_s: float = IDLE_S            # a viewer whose camera sends nothing this long (seconds) is let go
 
     def check(self) -> None:
         StyleOptions.check(self)
@@ -82,6 +83,8 @@ class ServeOptions(StyleOptions, SiteOptions):
             raise OptionError(f"--batch takes {', '.join(BATCH_CHOICES)}, got {self.batch!r}")
         if not 0 <= self.batch_wait_ms <= MAX_WAIT_MS:
             raise OptionError(f"--batch-wait must be 0 to {MAX_WAIT_MS:g} ms, got {self.batch_wait_ms:g}")
+        if not 1 <= self.idle_s <= 3600:
+            raise OptionError(f"--idle-timeout must be 1 to 3600 seconds, got {self.idle_s:g}")
         if resolve(self.style).kind != "builtin":
             raise OptionError("serve's --style takes a built-in style or blend (viewers upload their own pictures)")
 
@@ -152,7 +155,7 @@ class StyleServer:
         try:
             session = Session(self.engine, self.executor, style, self.opts.max_side, self.uploads.viewer_style,
                               self.sessions.closed, self.opts.stun, self.opts.adapt, self.batcher,
-                              self.uploads.picture, self.opts.keyframe_steps)
+                              self.uploads.picture, self.opts.keyframe_steps, self.opts.idle_s)
         except StylecastError as exc:
             return json_error(400, str(exc))
         self.sessions.add(session)

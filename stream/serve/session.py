@@ -9,7 +9,7 @@ on it each second. ``{"paint": {"frame": "upload:ID", "painting": "upload:ID"}}`
 pictures: a frame of this camera and its painting) trains that painting's network beside the call
 (stream/edit/painting_trainer.py; its progress in the figures) and switches to it when ready. With a batcher (stream/serve/batcher.py) its frames go through the network in
 batches with every other viewer's. A session ends, releasing everything, when the browser closes it, when ICE
-fails, or after ``IDLE_S`` seconds without a camera frame (the watchdog).
+fails, or after ``idle_s`` seconds without a camera frame (the watchdog; IDLE_S unless the server says).
 """
 from __future__ import annotations
 
@@ -46,10 +46,10 @@ class Session:
     def __init__(self, engine: Engine, executor: Executor, style: str, max_side: int | None,
                  styles: Callable[[str], Style], on_closed: Callable[[Session], None], ice_servers=(),
                  adapt: bool = False, batcher: Batcher | None = None, pictures: Callable[[str], Path] | None = None,
-                 keyframe_steps: int | None = None):
+                 keyframe_steps: int | None = None, idle_s: float = IDLE_S):
         self.id = secrets.token_hex(8)
         self.executor, self._on_closed, self.batcher = executor, on_closed, batcher
-        self._pictures, self._steps, self._paint_side = pictures, keyframe_steps, max_side
+        self._pictures, self._steps, self._paint_side, self.idle_s = pictures, keyframe_steps, max_side, idle_s
         self.trainer: PaintingTrainer | None = None
         self.stylist = Stylist(engine, Controls(style=style), LiveStats(),
                                styles, adapt=adapt,
@@ -144,8 +144,8 @@ class Session:
     async def _watchdog(self) -> None:
         while not self.closed.is_set():
             await asyncio.sleep(WATCH_EVERY_S)
-            if time.monotonic() - self.track.last_frame_at > IDLE_S:
-                self.close_soon(f"no camera frame for {IDLE_S:g} s")
+            if time.monotonic() - self.track.last_frame_at > self.idle_s:
+                self.close_soon(f"no camera frame for {self.idle_s:g} s")
                 return
             self.stylist.adapt()  # and, as often, the network's size follows what this viewer gets
 

@@ -11,7 +11,16 @@ import urllib.request
 
 import numpy as np
 import pytest
-from conftest import control_stats, free_port, live, one_error_line, run_cli, video_frames, wait_for
+from conftest import (
+    control_stats,
+    free_port,
+    live,
+    one_error_line,
+    run_cli,
+    stop_live,
+    video_frames,
+    wait_for,
+)
 from temporal_metrics import ssim_quarter
 
 from engines import open_engine, resolve
@@ -184,17 +193,17 @@ def test_a_live_look_moves_over_its_span_and_a_crossfade_passes_through_blends()
 
 def test_the_live_control_endpoint_moves_a_look_over_seconds():
     port = free_port(socket.SOCK_STREAM)
-    proc = live("--duration", "12", "--control", f"127.0.0.1:{port}", "--json", "--max-side", "160",
+    proc = live("--duration", "60", "--control", f"127.0.0.1:{port}", "--json", "--max-side", "160",
                 "--strength", "0.1")
     try:
         wait_for(lambda: control_stats(port), 30, "the control endpoint answering")
-        body = json.dumps({"strength": 0.9, "span": 3, "ease": "linear"}).encode()
+        body = json.dumps({"strength": 0.9, "span": 2, "ease": "linear"}).encode()
         request = urllib.request.Request(f"http://127.0.0.1:{port}/style", data=body, method="POST")
         state = json.load(urllib.request.urlopen(request, timeout=5))
-        assert state["strength"] == 0.9 and 2.5 < state["moving"]["seconds_left"] <= 3
+        assert state["strength"] == 0.9 and 1.5 < state["moving"]["seconds_left"] <= 2
         samples = []
-        for _ in range(5):
-            time.sleep(0.5)
+        for _ in range(4):
+            time.sleep(0.3)
             samples.append(control_stats(port)["moving"]["strength"])
         assert samples == sorted(samples) and 0.1 < samples[0] < samples[-1] < 0.9
         wait_for(lambda: "moving" not in control_stats(port), 5, "the move to end")
@@ -204,6 +213,6 @@ def test_the_live_control_endpoint_moves_a_look_over_seconds():
             urllib.request.urlopen(bad, timeout=5)
         assert info.value.code == 400 and "span must be seconds" in json.load(info.value)["error"]
     finally:
-        out, err = proc.communicate(timeout=30)
+        out, err = stop_live(proc)
     assert proc.returncode == 0, err
     assert json.loads(out)["strength"] == 0.9

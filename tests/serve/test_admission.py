@@ -10,15 +10,15 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from conftest import serve_fixture
+from conftest import SMALL_SERVER, serve_fixture
 from webrtc_client import Client
 
 from stream.serve.capacity import ADMIT_SHARE, TARGET_FPS
 
 OFFER = (Path(__file__).parent / "data" / "chromium-offer.sdp").read_text()
 
-measured = serve_fixture("--offer-rate", "1000", "--max-side", "320")
-full = serve_fixture("--offer-rate", "1000", "--max-side", "160", "--max-sessions", "2")
+measured = serve_fixture("--offer-rate", "1000", "--max-side", "320")  # its own: the admission measured at start
+full = serve_fixture(*SMALL_SERVER)  # two viewers at most
 
 
 def test_default_admits_80_percent_of_what_was_measured(measured):
@@ -70,21 +70,21 @@ def test_a_full_server_refuses_at_once_and_its_viewers_keep_their_rate(full):
                       for v in viewers]
             return [(a - b) / seconds for a, b in zip(after, before)], server
 
-        calm = await rates(4.0)
+        calm = await rates(3.0)
         refused = []
 
-        async def knock():  # 20 more viewers try to join, one every 0.2 s
-            for _ in range(20):
+        async def knock():  # 15 more viewers try to join, one every 0.2 s
+            for _ in range(15):
                 refused.append(await loop.run_in_executor(None, _offer, full.base))
                 await asyncio.sleep(0.2)
 
-        busy, _ = await asyncio.gather(rates(4.0), knock())
+        busy, _ = await asyncio.gather(rates(3.0), knock())
         for v in viewers:
             await v.close()
         return calm, busy, refused
 
     (calm, calm_server), (busy, busy_server), refused = asyncio.run(scenario())
-    print(f"\nadmission: viewers received {calm} frames/s before, {busy} while 20 more were refused; "
+    print(f"\nadmission: viewers received {calm} frames/s before, {busy} while 15 more were refused; "
           f"server (in, out) {calm_server} before, {busy_server} during; "
           f"slowest refusal {max(t for _, t, _ in refused) * 1000:.0f} ms")
     assert all(status == 503 and "full" in text for status, _, text in refused)

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.skipif(browser_missing() is not None, reason=str(browse
 SHOTS = Path(os.environ.get("STYLECAST_SCREENSHOTS", "test-screenshots"))
 
 
+# its own: three browser viewers at the camera's size, and a viewer's painting trained in 6 steps
 server = serve_fixture("--max-sessions", "3", "--offer-rate", "1000", "--keyframe-steps", "6")
 
 
@@ -103,7 +104,7 @@ def test_two_viewers_two_sessions_and_closing_frees_them(server, browser):
 
 
 def test_page_without_token_is_refused_and_with_it_streams(browser):
-    with ServerProcess("--host", "0.0.0.0") as srv:
+    with ServerProcess("--host", "0.0.0.0", "--max-sessions", "2") as srv:
         url = srv.base.replace("0.0.0.0", "127.0.0.1")
         refused = Viewer(browser, url + "/", "autostart=1", wait_streaming=False)
         refused.page.wait_for_function("window.stylecast.errors.length > 0", timeout=10000)

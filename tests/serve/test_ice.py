@@ -49,7 +49,7 @@ def test_answers_carry_only_allowed_host_candidates_and_no_stun():
         return pc.localDescription.sdp
 
     sdp = asyncio.run(offer())
-    with ServerProcess() as srv:
+    with ServerProcess("--max-sessions", "2") as srv:
         status, answer = srv.request("POST", "/api/offer", json.dumps({"sdp": sdp, "type": "offer"}).encode())
     assert status == 200
     candidates = re.findall(r"a=candidate:\S+ \d+ \S+ \d+ (\S+) \d+ typ (\S+)", answer["sdp"])

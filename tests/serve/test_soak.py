@@ -9,13 +9,13 @@ import os
 import time
 
 import pytest
-from conftest import serve_fixture
+from conftest import SMALL_SERVER, serve_fixture
 from webrtc_client import Client
 
 CYCLES = int(os.environ.get("STYLECAST_SOAK_CYCLES", "4"))
 STREAM_S = float(os.environ.get("STYLECAST_SOAK_STREAM_S", "1"))
 
-server = serve_fixture("--offer-rate", "100000", "--max-side", "160")
+server = serve_fixture(*SMALL_SERVER)
 
 
 def settled(server, timeout: float = 5.0) -> dict:
