@@ -46,6 +46,11 @@ class Engine(ABC):
     def _load(self, style: Style) -> Network:
         """Build what ``style`` needs (sessions, vectors) and return its per-frame network."""
 
+    @property
+    def own_network(self) -> Network:
+        """The network of the engine's own style (what ``stylize`` runs when given none)."""
+        return self._network
+
     def network(self, style: Style | str) -> Network:
         """The per-frame network of ``style`` on this engine's sessions, for a caller to keep."""
         return self._load(resolve(style))
@@ -76,6 +81,10 @@ class Engine(ABC):
         """uint8 RGB [N, H, W, 3], frame i in the style whose ``batch_key`` gave ``looks[i]`` ->
         stylized, the same shape (no mix: each caller applies its own)."""
         raise NotImplementedError(f"the {self.name} engine runs each frame alone")
+
+    def network_forms(self) -> dict | None:
+        """Frames its networks ran by form ("compiled", "eager") where it compiles them, else None."""
+        return None
 
     def precision_for(self, style: Style) -> str:
         """The number format ``style`` actually runs in on this engine (summaries say this)."""

@@ -97,11 +97,11 @@ def choose_engine(name: str, style: Style) -> tuple[str, str | None]:
 
 
 def _construct(name: str, style: Style, mix: Mix, throughput: bool, max_side: int | None, notes,
-               precision: str) -> Engine:
+               precision: str, size: tuple[int, int] | None) -> Engine:
     if name == "tensorrt":
         from engines.runtimes.tensorrt import TensorRTEngine
 
-        return TensorRTEngine(style, mix, max_side=max_side or 1920, progress=notes)
+        return TensorRTEngine(style, mix, max_side=max_side or 1920, progress=notes, size=size)
     if name == "cuda":
         from engines.runtimes.cuda import CudaEngine
 
@@ -112,11 +112,13 @@ def _construct(name: str, style: Style, mix: Mix, throughput: bool, max_side: in
 
 
 def open_engine(name: str, style: Style | str, mix: Mix = Mix(), throughput: bool = False,
-                max_side: int | None = None, notes=None, precision: str = "auto") -> Engine:
+                max_side: int | None = None, notes=None, precision: str = "auto",
+                size: tuple[int, int] | None = None) -> Engine:
     """Open engine ``name`` (or the fastest available for ``auto``) with ``style`` loaded.
     ``throughput`` tunes for many frames at once (files) rather than the latency of one (live);
     ``notes(line)`` hears which engine ``auto`` chose when it passed over a faster one;
-    ``precision`` is the CPU engine's number format (engines/runtimes/cpu_features.py).
+    ``precision`` is the CPU engine's number format (engines/runtimes/cpu_features.py); ``size``
+    (width, height) the job's frames, where it knows them (TensorRT tunes its engine for them).
 
     A GPU engine that fails to load (out of memory, a driver fault) is an error when it was asked
     for by name; under ``auto`` the next engine is tried, and the note says so."""
@@ -126,7 +128,7 @@ def open_engine(name: str, style: Style | str, mix: Mix = Mix(), throughput: boo
         if note and notes:
             notes(note)
         try:
-            return _construct(chosen, style, mix, throughput, max_side, notes, precision)
+            return _construct(chosen, style, mix, throughput, max_side, notes, precision, size)
         except StyleError:
             raise
         except Exception as exc:  # torch and TensorRT raise their own kinds (OOM, driver, build)

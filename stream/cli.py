@@ -331,7 +331,7 @@ def _build_engine(args) -> int:
 
 
 def _doctor(args) -> int:
-    from stream.device.support import frame_path_rows
+    from stream.framepath.support import frame_path_rows
     from stream.live.camera_support import camera_rows
     from stream.media.media_support import media_rows
 

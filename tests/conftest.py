@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import resource
 import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -22,6 +25,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))  # sha
 from polling import wait_for as wait_for  # noqa: E402  (re-exported: the tests import it from conftest)
 
 W, H = 192, 108  # small frames keep the suite fast; the network runs at any size
+
+
+@pytest.fixture(autouse=True)
+def _cpu_time(request):
+    """With STYLECAST_TEST_CPU=FILE: each test's wall time and the CPU seconds it used, its own and its
+    finished child processes' (a line of JSON a test), to find what costs the suite its time
+    (tools/test_times.py reads the file beside the junit XML)."""
+    where = os.environ.get("STYLECAST_TEST_CPU")
+    if not where:
+        yield
+        return
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    yield
+    own2, kids2 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = lambda a, b: round((b.ru_utime - a.ru_utime) + (b.ru_stime - a.ru_stime), 2)  # noqa: E731
+    with open(where, "a") as f:
+        f.write(json.dumps({"test": request.node.nodeid, "wall": round(time.monotonic() - started, 2),
+                            "cpu": cpu(own, own2), "children": cpu(kids, kids2)}) + "\n")
 
 
 @pytest.fixture(autouse=True)

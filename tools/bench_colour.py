@@ -1,5 +1,5 @@
 """Colour on the device path against the host's swscale, on real footage: each frame's 4:2:0 into RGB
-by stream/device/colour.py (torch, here on the CPU) beside swscale's RGB (stream/media/colour.py),
+by stream/media/colour.py's DeviceColour (torch, here on the CPU) beside swscale's RGB (stream/media/colour.py),
 and RGB back into 4:2:0 beside swscale's; the largest and the mean difference, in levels.
 
     python tools/bench_colour.py [--clip bikes --clip bigbuckbunny] [--frames 40] [--device cpu|cuda]
@@ -25,7 +25,7 @@ from stream.media.decode import FileDecoder  # noqa: E402
 def measure(clip: Path, frames: int, device: str) -> dict:
     import torch
 
-    from stream.device.colour import DeviceColour
+    from stream.media.colour import DeviceColour
 
     with FileDecoder(clip, yuv=True) as raw, FileDecoder(clip) as host:
         planes = [f for f in raw if isinstance(f, Frame)][:frames]

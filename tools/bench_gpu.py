@@ -1,4 +1,7 @@
-"""The GPU engine and frame path, measured (issue #36), median of ``--runs`` runs, side by side:
+"""The GPU engine and frame path, measured (issues #36, #45), median of ``--runs`` runs, side by side.
+Each case prints one JSON line the moment it is done (``{"part", "case", ...}``, flushed), and a
+case that fails prints its error and the others go on: a check stopped by its time limit keeps
+every figure it had (tools/gpu_check.sh).
 
 - ``networks``: the style network alone, fp16, channels-last, one CUDA graph replayed per batch
   with a fresh frame copied in each time, in three forms: the engine before (F.instance_norm on
@@ -6,19 +9,24 @@
   multiply-add per norm, each enlargement inside its convolution), and the fast form compiled by
   torch.compile (inductor, default mode); at 1080p batch 1 and 8, and 640x360 batch 32.
 - ``renders``: whole ``stylecast render`` commands on 1080p clips: ``--engine cuda`` on the device
-  path (the default), stabilized and not, and on the host path as before; beside x264 alone on the
-  same frames (preset faster, CRF 18: what a render writes) and decode alone.
+  path (the default), stabilized and not, and on the host path; beside x264 alone on the same
+  frames (preset faster, CRF 18: what a render writes) and decode alone. Each is rendered once
+  untimed first, so its network's compiled form is in the inductor cache (TORCHINDUCTOR_CACHE_DIR,
+  one for the whole check) and comes in seconds into the timed runs, which say which form stylized
+  how many frames (``network_forms``).
 - ``live``: ``stylecast live --engine cuda`` from a 1080p30 UDP publisher to a receiver
   (tools/bench_live.py): frames/s and latency.
+- ``serve``: the batched network at 640x360 as serve's start-up times it (admission), and its
+  batches against one frame at a time (tools/bench_serve.py --batches).
 
-    python tools/bench_gpu.py networks renders live --runs 3 --clip BBB_1080P.mp4 --json
-
-Prints one JSON object (``--json``) or a table per part.
+    python tools/bench_gpu.py networks renders live serve --runs 3 --clip BBB.mp4
+    python tools/bench_gpu.py networks renders live serve --dry      # on the CPU, tiny: the bench itself tried
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -33,7 +41,23 @@ from engines.registry import engine_status  # noqa: E402
 from stream.media.testsrc import TestScene, write_test_clip  # noqa: E402
 
 CASES = (("1080p batch 1", 1920, 1080, 1), ("1080p batch 8", 1920, 1080, 8), ("640x360 batch 32", 640, 360, 32))
+DRY_CASES = (("160x96 batch 1", 160, 96, 1), ("160x96 batch 4", 160, 96, 4))
 GFLOP_1080P = 80.5  # the style network's work per 1080p frame
+
+
+def emit(part: str, case: str, **figures) -> dict:
+    """One case's figures, as one JSON line on stdout, now."""
+    row = {"part": part, "case": case, **figures}
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def guarded(part: str, case: str, work) -> dict:
+    """``work()``'s figures emitted; its error emitted instead where it fails (the next case goes on)."""
+    try:
+        return emit(part, case, **work())
+    except Exception as exc:  # a failed case is a line of its own, never the end of the check
+        return emit(part, case, error=f"{type(exc).__name__}: {str(exc).strip()[-400:]}")
 
 
 def network_fps(form: str, w: int, h: int, n: int, frames: int, device: str = "cuda", style: str = "starry-night") -> dict:
@@ -62,24 +86,21 @@ def network_fps(form: str, w: int, h: int, n: int, frames: int, device: str = "c
             run = torch.compile(run, dynamic=False)
             run(x)
             if cuda:
-                torch.cuda.synchronize()
+                torch.cuda.current_stream().synchronize()
             compile_s = round(time.perf_counter() - started, 1)
         step = run
         if cuda:
-            try:
-                graph = _graph(run, x)
-                step, graphed = (lambda _: graph.replay()), True
-            except RuntimeError as exc:  # measured without a graph, and said so
-                print(f"network {form}: no CUDA graph ({str(exc).splitlines()[0][:120]})", file=sys.stderr)
+            graph = _graph(run, x)
+            step, graphed = (lambda _: graph.replay()), True
         step(x)
         if cuda:
-            torch.cuda.synchronize()
+            torch.cuda.current_stream().synchronize()
         started = time.perf_counter()
         for i in range(max(1, frames // n)):
             x.copy_(source[(torch.arange(n) + i) % len(source)])  # fresh frames each time
             step(x)
         if cuda:
-            torch.cuda.synchronize()
+            torch.cuda.current_stream().synchronize()
     fps = max(1, frames // n) * n / (time.perf_counter() - started)
     return {"fps": round(fps, 1), "ms_per_frame": round(1000 / fps, 3), "compile_s": compile_s, "graph": graphed,
             "tflops": round(fps * GFLOP_1080P * (w * h) / (1920 * 1080) / 1000, 2)}
@@ -99,24 +120,22 @@ def _graph(run, x):
     return graph
 
 
-def networks(runs: int, frames: int, dry: bool = False) -> dict:
-    out = {}
-    cases = (("160x96 batch 1", 160, 96, 1), ("160x96 batch 4", 160, 96, 4)) if dry else CASES
-    for form in ("before", "fast", "compiled"):
-        for label, w, h, n in cases:
-            rows = [network_fps(form, w, h, n, frames, "cpu" if dry else "cuda")
-                    for _ in range(runs if form != "compiled" else 1)]
-            best = sorted(rows, key=lambda r: r["fps"])[len(rows) // 2]
-            out[f"{form} / {label}"] = best
-            print(f"network {form:9s} {label:17s} {best['fps']:8.1f} frames/s", file=sys.stderr, flush=True)
-    return out
+def networks(runs: int, frames: int, dry: bool = False) -> None:
+    forms = ("before", "fast") if dry else ("before", "fast", "compiled")  # a CPU compile takes the dry run's time
+    for form in forms:
+        for label, w, h, n in DRY_CASES if dry else CASES:
+            def one(w=w, h=h, n=n, form=form):
+                rows = [network_fps(form, w, h, n, frames, "cpu" if dry else "cuda")
+                        for _ in range(runs if form != "compiled" else 1)]
+                return sorted(rows, key=lambda r: r["fps"])[len(rows) // 2]
+            guarded("networks", f"{form} / {label}", one)
 
 
 def stylecast(*args: str) -> dict:
     done = subprocess.run([sys.executable, "-m", "stream.cli", *args, "--json"], cwd=ROOT, capture_output=True,
                           text=True)
     if done.returncode:
-        raise SystemExit(f"stylecast {' '.join(args)} failed: {done.stderr.strip()[-400:]}")
+        raise RuntimeError(f"stylecast {' '.join(args)} failed: {done.stderr.strip()[-400:]}")
     return json.loads(done.stdout)
 
 
@@ -147,37 +166,68 @@ RENDERS = {
     "cuda, device path, stabilized": ("--engine", "cuda"),
     "cuda, device path, not stabilized": ("--engine", "cuda", "--no-stabilize"),
     "cuda, host path, stabilized": ("--engine", "cuda", "--frame-path", "host"),
-    "cuda, host path, not stabilized": ("--engine", "cuda", "--frame-path", "host", "--no-stabilize"),
 }
 
 
-def renders(clips: list[Path], runs: int, dry: bool = False) -> dict:
-    out = {}
+def renders(clips: list[Path], runs: int, dry: bool = False) -> None:
+    """The test scene in every form of RENDERS; other clips (real footage) on the device path stabilized."""
     with tempfile.TemporaryDirectory() as scratch:
         for clip in clips:
-            alone = [codec_alone(clip) for _ in range(runs)]
-            row = {"decode_fps": statistics.median(a["decode_fps"] for a in alone),
-                   "x264_fps": statistics.median(a["x264_fps"] for a in alone), "frames": alone[0]["frames"]}
-            for name, args in RENDERS.items():
+            forms = RENDERS if clip.name.startswith("testscene") else dict(list(RENDERS.items())[:1])
+            alone = {}
+
+            def codecs(clip=clip):
+                rows = [codec_alone(clip) for _ in range(runs)]
+                alone.update({k: statistics.median(r[k] for r in rows) for k in ("decode_fps", "x264_fps", "frames")})
+                return dict(alone)
+            guarded("renders", f"{clip.name} / decode and x264 alone", codecs)
+            for name, args in forms.items():
                 if dry:  # the same commands on the CPU: the device path in torch there
                     args = tuple(a.replace("cuda", "cpu") for a in args) + \
                         (() if "--frame-path" in args else ("--frame-path", "device"))
-                fps = [stylecast("render", str(clip), "-o", f"{scratch}/out.mp4", "--overwrite", *args)["fps"]
-                       for _ in range(runs)]
-                row[name] = {"fps": statistics.median(fps), "x_x264": round(statistics.median(fps) / row["x264_fps"], 2)}
-                print(f"render {clip.name} {name}: {row[name]}", file=sys.stderr, flush=True)
-            out[clip.name] = row
-    return out
+
+                def render(clip=clip, args=args):
+                    out = ("render", str(clip), "-o", f"{scratch}/out.mp4", "--overwrite", *args)
+                    if not dry:
+                        stylecast(*out)  # untimed: the compiled form into the inductor cache
+                    results = [stylecast(*out) for _ in range(runs)]
+                    fps = statistics.median(r["fps"] for r in results)
+                    return {"fps": fps, "x_x264": round(fps / alone["x264_fps"], 2) if alone.get("x264_fps") else None,
+                            "frame_path": results[-1]["frame_path"], "network_forms": results[-1].get("network_forms")}
+                guarded("renders", f"{clip.name} / {name}", render)
 
 
-def live(seconds: float, dry: bool = False) -> dict:
-    size, extra = (("320", "180"), "--engine cpu --frame-path device") if dry else (("1920", "1080"), "--engine cuda")
-    done = subprocess.run([sys.executable, str(ROOT / "tools" / "bench_live.py"), "--width", size[0], "--height",
-                           size[1], "--fps", "30", "--seconds", str(seconds), "--extra", extra],
-                          cwd=ROOT, capture_output=True, text=True)
-    if done.returncode:
-        return {"error": done.stderr.strip()[-400:]}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+def live(seconds: float, dry: bool = False) -> None:
+    size, extra = (("160", "90"), "--engine cpu --frame-path device") if dry else (("1920", "1080"), "--engine cuda")
+
+    def run():
+        done = subprocess.run([sys.executable, str(ROOT / "tools" / "bench_live.py"), "--width", size[0], "--height",
+                               size[1], "--fps", "30", "--seconds", str(seconds), "--extra", extra],
+                              cwd=ROOT, capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(done.stderr.strip()[-400:])
+        return json.loads(done.stdout.strip().splitlines()[-1])
+    guarded("live", f"{size[0]}x{size[1]} at 30 frames/s, stabilized", run)
+
+
+def serve(runs: int, dry: bool = False) -> None:
+    def admission():
+        from engines.runtimes.cuda import CudaEngine
+        from stream.serve.capacity import measure
+
+        engine = CudaEngine("mosaic", device="cpu" if dry else "cuda", compile=not dry)
+        found = measure(engine, 160 if dry else 640, os.cpu_count(), batched=True)
+        return {"capacity": found.as_dict(), "line": found.line()}
+    guarded("serve", "admission: the batched network at start-up", admission)
+
+    def batches():
+        done = subprocess.run([sys.executable, str(ROOT / "tools" / "bench_serve.py"), "--batches", "--device",
+                               "cpu" if dry else "cuda", "--max-side", "160" if dry else "640", "--runs", str(runs),
+                               "--most", "4" if dry else "64", "--json"], cwd=ROOT, capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(done.stderr.strip()[-400:])
+        return json.loads(done.stdout.strip().splitlines()[-1])
+    guarded("serve", "batches against one frame at a time", batches)
 
 
 def upscaled(clip: Path, folder: Path, width: int = 1920, height: int = 1080) -> Path:
@@ -200,39 +250,42 @@ def upscaled(clip: Path, folder: Path, width: int = 1920, height: int = 1080) ->
 
 
 def test_scene(folder: Path, dry: bool = False) -> Path:
-    """The built-in scene at 1080p (at 320x180 for ``--dry``), with its tone."""
-    path = folder / ("testscene-180p.mp4" if dry else "testscene-1080p.mp4")
+    """The built-in scene at 1080p (160x90 and 1 s for ``--dry``), with its tone: long enough (10 s)
+    that the compiled form, from the cache, stylizes nearly all of it."""
+    path = folder / ("testscene-90p.mp4" if dry else "testscene-1080p.mp4")
     if not path.exists():
-        write_test_clip(path, seconds=5.0, width=320 if dry else 1920, height=180 if dry else 1080)
+        write_test_clip(path, seconds=1.0 if dry else 10.0, width=160 if dry else 1920, height=90 if dry else 1080)
     return path
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("parts", nargs="*", default=["networks"], choices=("networks", "renders", "live"))
+    ap.add_argument("parts", nargs="*", default=["networks"], choices=("networks", "renders", "live", "serve"))
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--frames", type=int, default=256, help="frames per network timing")
     ap.add_argument("--clip", type=Path, action="append", default=[], help="a clip to render, scaled to 1080p first "
                                                                          "(repeatable; the 1080p test scene is always one)")
     ap.add_argument("--live-seconds", type=float, default=15.0)
-    ap.add_argument("--dry", action="store_true", help="no GPU: every part on the CPU, small (the torch device "
+    ap.add_argument("--dry", action="store_true", help="no GPU: every part on the CPU, tiny (the torch device "
                                                          "path there), to try the bench itself")
-    ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     if not args.dry and not engine_status("cuda").available:
-        sys.exit(f"bench_gpu: {engine_status('cuda').reason}")
+        emit("setup", "cuda", error=engine_status("cuda").reason)
+        return 1
     import torch
 
-    result = {"gpu": "none (--dry, on the CPU)" if args.dry else torch.cuda.get_device_name(), "torch": torch.__version__}
+    emit("setup", "machine", gpu="none (--dry, on the CPU)" if args.dry else torch.cuda.get_device_name(),
+         torch=torch.__version__, inductor_cache=os.environ.get("TORCHINDUCTOR_CACHE_DIR"))
     if "networks" in args.parts:
-        result["networks"] = networks(args.runs, args.frames, args.dry)
+        networks(args.runs, args.frames if not args.dry else 8, args.dry)
     if "renders" in args.parts:
         scratch = Path(tempfile.gettempdir())
         clips = [upscaled(c, scratch, *((320, 180) if args.dry else (1920, 1080))) for c in args.clip]
-        result["renders"] = renders([*clips, test_scene(scratch, args.dry)], args.runs, args.dry)
+        renders([*clips, test_scene(scratch, args.dry)], args.runs, args.dry)
     if "live" in args.parts:
-        result["live"] = live(args.live_seconds, args.dry)
-    print(json.dumps(result) if args.json else json.dumps(result, indent=1))
+        live(args.live_seconds, args.dry)
+    if "serve" in args.parts:
+        serve(args.runs, args.dry)
     return 0
 
 

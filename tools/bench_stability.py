@@ -69,11 +69,11 @@ def live_rows(stabilities, source, perframe, smalls, small_out) -> list:
 
 
 def device_stabilizer(stability: float, device: str):
-    """The device path's stabilizer (stream/device/stabilizer.py) on numpy frames: each moved to
+    """The device path's stabilizer (stream/temporal/stabilize.py's DeviceStabilizer) on numpy frames: each moved to
     ``device`` and back, so its output sits beside the host stabilizer's in the same table."""
     import torch
 
-    from stream.device.stabilizer import DeviceStabilizer
+    from stream.temporal.stabilize import DeviceStabilizer
 
     stab = DeviceStabilizer(stability, device=device)
 

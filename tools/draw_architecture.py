@@ -6,8 +6,9 @@ drawn bold.
 
 The layers, top to bottom: the command (stream/cli.py); the studio (stream/studio/); the cluster
 render (stream/cluster/); the jobs (stream/render/, stream/live/, stream/serve/, side by side); the
-edit: shots and their looks (stream/edit/); a look on an engine (stream/styling/); the frame path
-on a device (stream/device/); the temporal stabilizer and flicker readout (stream/temporal/); files in and out (stream/media/); what all share
+edit: shots and their looks (stream/edit/); a look on an engine (stream/styling/); the frame path,
+on the host or a device (stream/framepath/); the motion, the temporal stabilizer and flicker readout
+(stream/temporal/); files in and out (stream/media/); what all share
 (stream/core/); the engines (engines/: registry > training/ > runtimes/ > networks/ > the rest of
 its top). A module imports from its own subpackage or from a layer below its own, never from one
 above nor from a job beside it, and no imports go round in a cycle. It also checks that and prints
@@ -28,7 +29,7 @@ LAYERS = {  # top to bottom: the subpackages in each
     "jobs": ("stream.render", "stream.live", "stream.serve"),
     "edit": ("stream.edit",),
     "styling": ("stream.styling",),
-    "device": ("stream.device",),
+    "framepath": ("stream.framepath",),
     "temporal": ("stream.temporal",),
     "media": ("stream.media",),
     "core": ("stream.core",),
@@ -43,7 +44,7 @@ EVERYWHERE = {"engines.errors", "stream.core.notes", "stream.core.frame"}  # use
 DATA_PATH = ["stream.media.decode", "engines.engine", "stream.temporal.stabilize", "stream.media.encode",
              "stream.media.output_file"]
 COLOURS = {"command": "#f6d5a8", "studio": "#d4e8c4", "cluster": "#e8c4e0", "jobs": "#f3b3a6", "edit": "#f5e6a3",
-           "styling": "#f7dca0", "device": "#f4c6a5", "temporal": "#efd9b0", "media": "#bcd7ee", "core": "#d9d9d9", "engines": "#c7e3bf"}
+           "styling": "#f7dca0", "framepath": "#f4c6a5", "temporal": "#efd9b0", "media": "#bcd7ee", "core": "#d9d9d9", "engines": "#c7e3bf"}
 
 
 def package(module: str) -> str:

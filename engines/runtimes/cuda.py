@@ -9,7 +9,7 @@ multiply-add, each 2x enlargement inside its convolution), channels-last, compil
 ``torch.compile`` where that finishes in bounded time (engines/runtimes/compiled.py; eager until
 then, and for good if it fails, with the reason told), on the frame buffers of
 engines/runtimes/gpu_network.py: CUDA graphs per batch and size, frames from the host (one upload,
-one download) or already on the device (the device frame path, stream/device/). User models run on
+one download) or already on the device (the device frame path, stream/framepath/). User models run on
 the CPU engine.
 
 Frames of different styles share a batch (``run_batch``, a server's viewers): the built-in styles
@@ -20,6 +20,7 @@ the next power of two, so a handful of sizes are compiled and captured, not one 
 from __future__ import annotations
 
 import threading
+from collections import Counter
 
 import numpy as np
 
@@ -49,6 +50,7 @@ class CudaEngine(Engine):
         self.notes = notes
         self.compiled: list = []  # each style's CompiledNetwork, for doctor and the summaries
         self._families: dict[str, GpuNetwork] = {}  # style kind -> its network taking a look per frame
+        self._networks: list[GpuNetwork] = []       # every network it made, for network_forms
         self._family_lock = threading.Lock()
         super().__init__(style, mix)
 
@@ -66,7 +68,15 @@ class CudaEngine(Engine):
 
             run = CompiledNetwork(run, self.notes)
             self.compiled.append(run)
-        return GpuNetwork(run, self.device, self.dtype, self.graphs, channels_last=True)
+        network = GpuNetwork(run, self.device, self.dtype, self.graphs, channels_last=True)
+        self._networks.append(network)
+        return network
+
+    def network_forms(self) -> dict | None:
+        if not self.compile:
+            return None
+        total = sum((n.forms() for n in self._networks), Counter())
+        return {"compiled": total["compiled"], "eager": total["eager"]}
 
     def batch_key(self, style: Style) -> tuple[str, object] | None:
         if style.kind not in TORCH_KINDS:
@@ -79,12 +89,20 @@ class CudaEngine(Engine):
                 self._families[style.kind] = self._gpu_network(layers)
         return style.kind, looks_of(layers)
 
-    def run_batch(self, family: str, frames: np.ndarray, looks: list) -> np.ndarray:
+    def run_batch(self, family: str, frames, looks: list):
+        """Frames on the host (numpy) or already on this engine's device (torch, a device frame
+        path's): padded to the next power of two (the last frame repeated), so a handful of batch
+        sizes are compiled and captured, not one per viewer count."""
         import torch
 
         n = len(frames)
-        padded = 1 << (n - 1).bit_length()  # the next power of two: the last frame repeated
+        padded = 1 << (n - 1).bit_length()
+        looks = [*looks, *[looks[-1]] * (padded - n)]
+        network = self._families[family]
+        if isinstance(frames, torch.Tensor):
+            if padded > n:
+                frames = torch.cat([frames, frames[-1:].expand(padded - n, *frames.shape[1:])])
+            return network.on_device(frames, torch.stack(looks))[:n]
         if padded > n:
             frames = np.concatenate([frames, np.repeat(frames[-1:], padded - n, axis=0)])
-            looks = [*looks, *[looks[-1]] * (padded - n)]
-        return self._families[family].batch(frames, torch.stack(looks))[:n]
+        return network.batch(frames, torch.stack(looks))[:n]

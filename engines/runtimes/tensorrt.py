@@ -34,11 +34,17 @@ MIN_SIDE = 64
 WORKSPACE = 1 << 30
 
 
-def profile_for(max_side: int) -> tuple[tuple[int, ...], ...]:
-    """min, opt, max input shapes: any frame from 64x64 up to ``max_side`` on its longer side (16:9 opt)."""
+def profile_for(max_side: int, size: tuple[int, int] | None = None) -> tuple[tuple[int, ...], ...]:
+    """min, opt, max input shapes: any frame from 64x64 up to ``max_side`` on its longer side, tuned
+    for the job's own frame ``size`` (width, height) where it is known (else 16:9 at 1280 or less):
+    TensorRT picks its kernels for the optimal shape."""
     side = -(-max_side // 4) * 4
-    opt_w = min(side, 1280)
-    opt_h = -(-(opt_w * 9 // 16) // 4) * 4
+    up4 = lambda v: -(-v // 4) * 4  # noqa: E731  (the network pads to multiples of 4)
+    if size is not None:
+        opt_w, opt_h = (min(side, max(MIN_SIDE, up4(v))) for v in size)
+    else:
+        opt_w = min(side, 1280)
+        opt_h = up4(opt_w * 9 // 16)
     return (1, 3, MIN_SIDE, MIN_SIDE), (1, 3, opt_h, opt_w), (1, 3, side, side)
 
 
@@ -128,11 +134,12 @@ class TensorRTRunner:
 
 
 def engine_for(style: Style, max_side: int, precision: str = "fp16", cache: EngineCache | None = None,
-               progress=None) -> tuple[bytes, Path]:
-    """A verified engine for ``style``: from the cache when its metadata checks, else built and stored."""
+               progress=None, size: tuple[int, int] | None = None) -> tuple[bytes, Path]:
+    """A verified engine for ``style``: from the cache when its metadata checks, else built and stored;
+    tuned for frames of ``size`` where the job knows it."""
     cache = cache or EngineCache()
     graph = style_graph(style)
-    profile = profile_for(max_side)
+    profile = profile_for(max_side, size)
     key = engine_key(graph, precision, profile)
     data = cache.load(key)
     if data is None:
@@ -147,13 +154,14 @@ class TensorRTEngine(Engine):
     name = "tensorrt"
     precision = "fp16"
 
-    def __init__(self, style: Style | str, mix: Mix = Mix(), max_side: int = 1920, progress=None):
+    def __init__(self, style: Style | str, mix: Mix = Mix(), max_side: int = 1920, progress=None,
+                 size: tuple[int, int] | None = None):
         import torch
 
         self.device, self.dtype = torch.device("cuda"), torch.float32  # I/O stays fp32; FP16 inside
-        self.max_side, self.progress = max_side, progress
+        self.max_side, self.progress, self.size = max_side, progress, size
         super().__init__(style, mix)
 
     def _load(self, style: Style) -> Network:
-        data, _ = engine_for(style, self.max_side, progress=self.progress)
+        data, _ = engine_for(style, self.max_side, progress=self.progress, size=self.size)
         return GpuNetwork(TensorRTRunner(data), self.device, self.dtype, graphs=False, channels_last=False)

@@ -6,9 +6,9 @@ from fractions import Fraction
 
 import numpy as np
 
-# Where frames live between decode and encode: "host" (numpy and OpenCV on the CPU), "device" (the
-# torch path of stream/device/ on the engine's device, or on the CPU: the same code), "auto" (the
-# device path where the engine runs on a GPU, else the host's)
+# Where frames live between decode and encode (stream/framepath/): "host" (numpy and OpenCV on the
+# CPU), "device" (torch on the engine's device, or on the CPU: the same code), "auto" (the device
+# path where the engine runs on a GPU, else the host's)
 FRAME_PATHS = ("auto", "host", "device")
 
 
@@ -29,9 +29,12 @@ class Frame:
 
     ``original`` keeps the picture before stylization for the stages that need it (the look,
     stabilization); ``index`` is the position in decode order, for messages and statistics. On the
-    device path (stream/device/) ``image`` is a torch tensor on the device between upload and
-    download; the picture comes in and goes out as ``yuv`` (4:2:0, no RGB on the host), with
-    ``rotation`` (quarter turns) still to apply, and ``small_grey`` is the source at the flow's size.
+    device path (stream/framepath/) ``image`` is a torch tensor on the device between upload and
+    download (``ready``: the CUDA event its last stage recorded); the picture comes in and goes out
+    as ``yuv`` (4:2:0, no RGB on the host), with ``rotation`` (quarter turns) still to apply.
+    ``small_grey`` is the source at the flow's size and ``flicker_grey`` at the flicker readout's,
+    made on the host; ``prev_grey`` the frame before's, and ``motion`` the motion between them,
+    measured ahead of the stabilizer (stream/temporal/motion.py).
     ``alpha`` is the source's alpha plane (uint8, or uint16 for deeper sources), carried untouched
     to an output that holds it; ``number`` is an image sequence's frame number; a ``warmup`` frame
     only warms the stabilizer up before a time range and is not written; ``look`` is the look
@@ -54,6 +57,11 @@ class Frame:
     yuv: Yuv420 | None = None
     rotation: int = 0
     small_grey: np.ndarray | None = None
+    flicker_grey: np.ndarray | None = None
+    prev_grey: np.ndarray | None = None
+    motion: object | None = None  # a Motion (stream/temporal/motion.py)
+    ready: object | None = None   # a CUDA event: the device work on this frame so far is through
+    gpu_frame: object | None = None  # NVDEC's picture still on the GPU (an av.VideoFrame): planes read by dlpack
 
     @property
     def time(self) -> float | None:

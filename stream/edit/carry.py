@@ -42,13 +42,8 @@ import numpy as np
 
 from engines.catalog import Style
 from stream.core.progress import Progress, quiet
-from stream.temporal.stabilize import (
-    CONSISTENCY_PX,
-    DEFAULT_STABILITY,
-    Stabilizer,
-    flow_grey,
-    pixel_grid,
-)
+from stream.temporal.motion import CONSISTENCY_PX, flow_grey, pixel_grid
+from stream.temporal.stabilize import DEFAULT_STABILITY, Stabilizer
 
 from .looks import LookTimeline
 from .painted import read_painting

@@ -23,7 +23,7 @@ import numpy as np
 from engines.errors import InputError
 from stream.core.progress import Progress, quiet
 from stream.media.decoder import open_decoder
-from stream.temporal.stabilize import median_level, pixel_grid, warped_mismatch
+from stream.temporal.motion import median_level, pixel_grid, warped_mismatch
 
 from .shots import ShotList
 

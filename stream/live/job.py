@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from engines import open_engine
 from engines.errors import OptionError
 from stream.core.frame import Frame
+from stream.framepath.path import device_for, open_frame_path
 from stream.core.notes import note
 from stream.core.pipeline import LatestSlot, start_threads
 from stream.edit.painting_trainer import PaintingTrainer
@@ -88,12 +89,12 @@ class LiveJob:
         # one core per frame and a frame per core (parallel_frames), as in render and serve
         engine = open_engine(opts.engine, controls.style, controls.mix, throughput=True, max_side=opts.max_side,
                              notes=note, precision=opts.precision)
-        device = frame_device(opts.frame_path, engine)
+        device = device_for(engine, opts.frame_path)
         source = open_source(opts.source, opts.max_side, opts.fps, opts.loop, stop, yuv=device is not None)
         sink = None
         try:
             sink = open_sink(opts.sink, opts.fps, source)
-            path = None if device is None else _device_path(engine, device, source, sink, opts.max_side)
+            path = open_frame_path(engine, device, source.colour, sink.yuv420_colour(), opts.max_side, light=True)
             stylist = Stylist(engine, controls, LiveStats(), style_scale=opts.style_scale, adapt=opts.adapt,
                               fps=opts.fps, path=path)
             job = cls(opts, stylist, source, sink, stop, FrameTrace(opts.trace) if opts.trace else None)
@@ -113,14 +114,13 @@ class LiveJob:
     def snapshot(self) -> dict:
         self.stats.dropped = self._dropped()
         self.stats.reconnects, self.stats.behind = self.source.reconnects, self.source.behind
-        path = self.stylist.path
         return {**self.stats.snapshot(), **self.stylist.state(), "engine": self.stylist.engine.name,
-                "precision": self.stylist.precision, "frame_path": "host" if path is None else str(path.device),
+                "precision": self.stylist.precision, "frame_path": self.stylist.path.where,
                 **_sink_dropped(self.sink), **({"painting": self.trainer.figures()} if self.trainer else {})}
 
     # -- the threads: capture, inference (one per core), stabilization, output -------------
     def _capture(self) -> None:
-        min_gap, last = 1.0 / self.opts.fps, None
+        min_gap, last, previous = 1.0 / self.opts.fps, None, None
         try:
             for item in self.source:
                 if self.stop.is_set():
@@ -134,28 +134,34 @@ class LiveJob:
                     continue  # (by source time: network frames arrive in bursts)
                 last = t
                 item.captured_at = time.monotonic()
+                self.stylist.path.greys(item)  # in order: each frame knows the grey of the one before
+                item.prev_grey, previous = previous, item.small_grey
                 self.stats.captured += 1
                 self._frames.put(item)
         finally:
             self._source_done.set()
 
     def _infer(self) -> None:
+        """A frame onto the path, through the network, and its motion measured (here, beside the
+        network, so the in-order stabilizer only blends)."""
+        path, meter = self.stylist.path, self.stylist.stabilizer.meter
         while (frame := self._frames.take(self.stop)) is not None:
             self._in_order.entered(frame.captured_at)
             started = time.perf_counter()
-            if self.stylist.path is not None:  # the device path: the picture goes up (as 4:2:0 where it came so)
-                self.stylist.path.upload(frame)
-            frame.original, frame.image = frame.image, self.stylist.stylize(frame.image)
+            path.upload(frame)
+            frame.image = self.stylist.stylize(frame.image)
+            if frame.prev_grey is not None and frame.prev_grey.shape == frame.small_grey.shape:
+                frame.motion = meter.measure(frame.prev_grey, frame.small_grey)
             frame.engine_ms = (time.perf_counter() - started) * 1000
             self._in_order.left(frame.captured_at, frame)
 
     def _stabilize(self) -> None:
-        """In frame order, beside the network: each frame builds on the one before."""
+        """In frame order, beside the network: each frame builds on the one before; then off the path
+        for the sink, as it takes it, the flicker readout fed on the way."""
         while (frame := self._stylized.take(self.stop)) is not None:
             started = time.perf_counter()
-            frame.image = self.stylist.stabilize(frame.original, frame.image)
-            if self.stylist.path is not None:  # and comes down for the sink, as it takes it
-                self.stylist.path.download(frame)
+            frame.image = self.stylist.stabilize(frame.original, frame.image, frame.small_grey, frame.motion)
+            self.stylist.path.download(frame, self.stats.flicker)
             frame.engine_ms += (time.perf_counter() - started) * 1000
             self._outputs.put(frame)
 
@@ -208,23 +214,6 @@ class LiveJob:
             self.trace.close()
         if stuck:
             note(f"thread(s) {', '.join(stuck)} did not stop within {JOIN_S:g} s")
-
-
-def frame_device(frame_path: str, engine):
-    """The torch device a live job's frames live on (stream/device/), or None for the host's path."""
-    if frame_path == "host" or (frame_path == "auto" and engine.device is None):
-        return None
-    try:
-        from stream.device.path import device_of
-    except ImportError:
-        raise OptionError("--frame-path device runs on torch, which is not installed") from None
-    return device_of(engine, "device" if frame_path == "device" else "auto")
-
-
-def _device_path(engine, device, source: Source, sink: Sink, max_side: int | None):
-    from stream.device.path import DevicePath
-
-    return DevicePath(engine, device, source.colour, sink.yuv420_colour(), max_side)
 
 
 def frame_size(frame: Frame) -> tuple[int, int]:

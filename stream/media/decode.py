@@ -60,12 +60,16 @@ def upright_rgba(frame: av.VideoFrame, max_side: int | None, keep_alpha: bool) -
 
 def picture(frame: av.VideoFrame, max_side: int | None, keep_alpha: bool = False, yuv: bool = False) -> dict:
     """What a :class:`Frame` holds of a decoded picture: upright RGB fitted into ``max_side`` (and
-    its alpha); or, for the device path (``yuv``: stream/device/), an 8-bit 4:2:0 picture's planes
-    as they are, to be turned and fitted there."""
+    its alpha); or, for the device path (``yuv``: stream/framepath/), an 8-bit 4:2:0 picture's planes
+    as they are, to be turned and fitted there; or NVDEC's picture still on the GPU (``gpu_frame``:
+    the decoder's own frame, whose planes the device path copies out, stream/framepath/transfer.py)."""
+    rotation = int(round((frame.rotation or 0) / 90)) % 4
+    if yuv and frame.format.name == "cuda":
+        return {"image": None, "gpu_frame": frame, "rotation": rotation}
     if yuv and frame.format.name in YUV420 and frame.width % 2 == 0 and frame.height % 2 == 0:
         layout = "nv12" if frame.format.name == "nv12" else "yuv420p"
         return {"image": None, "yuv": Yuv420(frame.to_ndarray(), frame.width, frame.height, layout),
-                "rotation": int(round((frame.rotation or 0) / 90)) % 4}
+                "rotation": rotation}
     image, alpha = upright_rgba(frame, max_side, keep_alpha)
     return {"image": image, "alpha": alpha}
 
@@ -114,10 +118,12 @@ def nvdec_usable() -> bool:
     return "cuda" in hwdevices_available()
 
 
-def _nvdec():
+def _nvdec(on_gpu: bool = False):
+    """PyAV's NVDEC settings; ``on_gpu``: its pictures stay on the GPU (``is_hw_owned``), for the
+    device path to take as they are, with no copy through the host."""
     from av.codec.hwaccel import HWAccel
 
-    return HWAccel(device_type="cuda", allow_software_fallback=True)
+    return HWAccel(device_type="cuda", allow_software_fallback=True, is_hw_owned=on_gpu)
 
 
 def luma(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
@@ -237,7 +243,7 @@ class FileDecoder(VideoFile):
                  timecode: str | None = None, yuv: bool = False, nvdec: bool = False):
         self.nvdec = nvdec and nvdec_usable()
         try:
-            super().__init__(path, _nvdec() if self.nvdec else None)
+            super().__init__(path, _nvdec(on_gpu=yuv and not keep_alpha) if self.nvdec else None)
         except InputError:
             if not self.nvdec:
                 raise
@@ -256,6 +262,13 @@ class FileDecoder(VideoFile):
         self._origin = 0.0  # source seconds of the range's first frame: where output times start
         self.first_index = 0  # the range's first frame, counted in frames from the source's first
         self._inside = 0
+
+    @property
+    def output_size(self) -> tuple[int, int] | None:
+        """(width, height) its frames come out at, fitted into ``max_side`` (a display rotation the
+        frames carry turns them after), or None where the stream does not say."""
+        cc = self.video.codec_context
+        return output_size(cc.width, cc.height, self.max_side) if cc.width and cc.height else None
 
     @property
     def expected_frames(self) -> int | None:

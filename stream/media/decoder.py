@@ -47,6 +47,9 @@ class Decoder(Protocol):
     def duration(self) -> float | None: ...      # seconds, where known
 
     @property
+    def output_size(self) -> tuple[int, int] | None: ...  # (width, height) of its frames, fitted, where known
+
+    @property
     def expected_frames(self) -> int | None: ...  # frames a render will write (progress), where known
 
     def select(self, span: TimeRange) -> None: ...  # read only ``span`` and the warm-up before it

@@ -24,7 +24,7 @@ from engines.errors import InputError, OptionError
 from stream.core.frame import Frame
 
 from .colour import BT709, LIMITED, Colour
-from .decode import MIN_SIDE, upright_rgba
+from .decode import MIN_SIDE, output_size, upright_rgba
 from .time_range import Place, TimeRange
 from .timecode import Timecode
 
@@ -154,6 +154,11 @@ class SequenceDecoder:
     @property
     def duration(self) -> float:
         return float((self.sequence.numbers[-1] - self.sequence.first + 1) / self.rate)
+
+    @property
+    def output_size(self) -> tuple[int, int] | None:
+        """(width, height) of its pictures, fitted into ``max_side``, once the first is read."""
+        return None if self._size is None else output_size(*self._size, self.max_side)
 
     @property
     def expected_frames(self) -> int | None:

@@ -26,6 +26,7 @@ from stream.edit.looks import LookTimeline, carried_looks, per_shot_looks, read_
 from stream.edit.painted import add_paintings, paint_timeline
 from stream.edit.painting import keyframe_option
 from stream.edit.shots import ShotList, list_format
+from stream.framepath.path import device_for, open_frame_path, takes_device_path
 from stream.media.decoder import Decoder, open_decoder
 from stream.media.encode import PRESETS
 from stream.media.image_sequence import check_rate, is_sequence_input, sequence_name
@@ -35,7 +36,7 @@ from stream.media.timecode import Timecode, looks_like_timecode
 from stream.media.writer import OutputPlan, Writer
 from stream.styling.options import StyleOptions
 from stream.temporal.flicker import FlickerMeter
-from stream.temporal.stabilize import Stabilizer, warmup_frames
+from stream.temporal.stabilize import warmup_frames
 
 from .stages import FrameStages
 
@@ -127,6 +128,7 @@ class RenderResult:
     shots: int | None = None
     painted: list[dict] = field(default_factory=list)  # a row per shot trained from painted keyframes
     frame_path: str = "host"          # where the frames were between decode and encode: host, or the device's name
+    network_forms: dict | None = None  # frames the network ran compiled and eager, where the engine compiles it
     chunks: int | None = None         # --cluster: chunks, the workers that rendered them, chunks retried
     workers: int | None = None
     retries: int | None = None
@@ -145,7 +147,7 @@ def render(opts: RenderOptions, progress: Progress = quiet, engine: Engine | Non
     style = resolve(controls.style)
     plan = opts.output_plan()
     on_gpu = engine.device is not None if engine is not None else choose_engine(opts.engine, style)[0] in GPU_ENGINES
-    device_frames = opts.frame_path == "device" or (opts.frame_path == "auto" and on_gpu)
+    device_frames = takes_device_path(opts.frame_path, on_gpu)  # the decoder gives 4:2:0 for the device path
     with ExitStack() as stack:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         decoder = stack.enter_context(open_input(opts, scratch, plan.keeps_alpha(), device_frames))
@@ -157,12 +159,14 @@ def render(opts: RenderOptions, progress: Progress = quiet, engine: Engine | Non
         writer = plan.open(stack, decoder, timecode, overwrite=opts.overwrite, crf=opts.crf, preset=opts.preset,
                            ignore_errors=opts.ignore_errors, chunk=opts.video_only)
         engine = engine or open_engine(opts.engine, style, controls.mix, throughput=True,
-                                       max_side=opts.max_side, notes=note, precision=opts.precision)
+                                       max_side=opts.max_side, notes=note, precision=opts.precision,
+                                       size=decoder.output_size)
         started = time.perf_counter()  # carrying a painting is part of the render's time
         carried = carry_timeline(timeline, decoder.frames_at, engine.network, painted, progress) \
             if painted and opts.carry else {}
         carry_s = time.perf_counter() - started
-        stages = _stages(opts, decoder, engine, timeline, writer, progress, device_frames)
+        device = device_for(engine, opts.frame_path)
+        stages = _stages(opts, decoder, engine, timeline, writer, progress, device)
         stages.carried = carried
         seconds = carry_s + _run(decoder, stages, writer)
     return RenderResult(frames=writer.frames, seconds=round(seconds, 3),
@@ -174,7 +178,7 @@ def render(opts: RenderOptions, progress: Progress = quiet, engine: Engine | Non
                         skipped_streams=writer.skipped, timecode=str(timecode) if timecode else None,
                         first_frame=writer.first_number, last_frame=writer.last_number,
                         looks=len(timeline.entries), shots=shots, painted=painted,
-                        frame_path=stages.where(), **stages.flicker.overall())
+                        frame_path=stages.where(), network_forms=engine.network_forms(), **stages.flicker.overall())
 
 
 def train_paintings(opts: RenderOptions, progress: Progress = quiet) -> list[dict]:
@@ -191,21 +195,12 @@ def train_paintings(opts: RenderOptions, progress: Progress = quiet) -> list[dic
 
 
 def _stages(opts: RenderOptions, decoder: Decoder, engine: Engine, timeline: LookTimeline, writer: Writer,
-            progress: Progress, device_frames: bool) -> FrameStages:
-    """The render's per-frame work: on the host, or on the engine's device (the CPU where the engine
-    runs there and the device path was asked for, or the decoder gives 4:2:0 already)."""
-    stability = timeline.base.stability
-    advance = progress(decoder.expected_frames, "render")
-    if not device_frames:
-        return FrameStages(decoder, engine, timeline, Stabilizer(stability), writer, FlickerMeter(), advance,
-                           opts.style_scale)
-    try:  # torch: only for the device path
-        from stream.device.path import DevicePath, device_of
-    except ImportError:
-        raise OptionError("--frame-path device runs on torch, which is not installed") from None
-    path = DevicePath(engine, device_of(engine, "device"), decoder.colour, writer.yuv420_colour(), opts.max_side)
-    return FrameStages(decoder, engine, timeline, path.stabilizer(stability), writer, FlickerMeter(), advance,
-                       opts.style_scale, path)
+            progress: Progress, device) -> FrameStages:
+    """The render's per-frame work on its frame path: the host's, or the engine's device (the CPU
+    where the engine runs there and the device path was asked for)."""
+    path = open_frame_path(engine, device, decoder.colour, writer.yuv420_colour(), opts.max_side)
+    return FrameStages(decoder, engine, path, timeline, writer, FlickerMeter(), progress(decoder.expected_frames, "render"),
+                       opts.style_scale)
 
 
 def prepare(opts: RenderOptions) -> RenderOptions:

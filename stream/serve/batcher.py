@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engines.optional import is_tensor, torch
 from engines import Engine, Style
 from engines.network_cache import NetworkCache
 from stream.styling.stylist import LIVE_NETWORKS, FrameDropped
@@ -53,13 +54,19 @@ class _Waiting:
 
 
 class _InBatch:
-    """A viewer's network for one style: each call waits for its frame's batch."""
+    """A viewer's network for one style: each call waits for its frame's batch (a host picture, or
+    on the device path a device picture: ``on_device``)."""
 
     def __init__(self, batcher: Batcher, owner: object, family: str, look: object):
         self.batcher, self.owner, self.family, self.look = batcher, owner, family, look
 
     def __call__(self, frame: np.ndarray) -> np.ndarray:
         return self.batcher.stylize(self.owner, self.family, self.look, frame)
+
+    def on_device(self, frames):
+        """A device frame path's batch of this viewer's pictures ([n, H, W, 3] on the engine's device):
+        each in the next batch of its family, with every other viewer's."""
+        return torch.stack([self.batcher.stylize(self.owner, self.family, self.look, f) for f in frames])
 
 
 class Batcher:
@@ -161,8 +168,10 @@ class Batcher:
 
     def _run(self, batch: list[_Waiting]) -> None:
         started = time.perf_counter()
-        try:
-            out = self.engine.run_batch(batch[0].family, np.stack([w.frame for w in batch]), [w.look for w in batch])
+        frames = [w.frame for w in batch]
+        try:  # host pictures, or device ones (a device frame path: the batch never leaves the device)
+            stacked = torch.stack(frames) if is_tensor(frames[0]) else np.stack(frames)
+            out = self.engine.run_batch(batch[0].family, stacked, [w.look for w in batch])
         except Exception as exc:  # each viewer's stylist counts it and passes its picture through
             for w in batch:
                 w.finish(error=exc)

@@ -36,6 +36,8 @@ from engines.runtimes.cpu import usable_cores
 from stream.core.notes import note
 from stream.styling.options import StyleOptions
 
+from stream.framepath.path import device_for, open_frame_path
+
 from .batcher import MAX_BATCH, MAX_WAIT_MS, WAIT_MS, Batcher
 from .capacity import Capacity
 from .capacity import measure as measure_capacity
@@ -101,6 +103,10 @@ class StyleServer:
         self.engine = engine or open_engine(opts.engine, opts.style, throughput=True, max_side=opts.max_side,
                                             notes=note, precision=opts.precision)
         self.batcher = _batcher(opts, self.engine)
+        # every viewer's frames on one frame path: the host's, or on a GPU the device's (their
+        # stabilizer and mix there too; the camera's pictures come as RGB from aiortc)
+        self.path = open_frame_path(self.engine, device_for(self.engine, opts.frame_path), max_side=opts.max_side,
+                                    light=True)
         # batched, each viewer's thread waits on the batch: threads for a full batch (made as needed)
         workers = self.engine.parallel_frames + 1 + (2 * MAX_BATCH if self.batcher else 0)
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stylize")
@@ -155,7 +161,7 @@ class StyleServer:
         try:
             session = Session(self.engine, self.executor, style, self.opts.max_side, self.uploads.viewer_style,
                               self.sessions.closed, self.opts.stun, self.opts.adapt, self.batcher,
-                              self.uploads.picture, self.opts.keyframe_steps, self.opts.idle_s)
+                              self.uploads.picture, self.opts.keyframe_steps, self.opts.idle_s, self.path)
         except StylecastError as exc:
             return json_error(400, str(exc))
         self.sessions.add(session)

@@ -46,13 +46,13 @@ class Session:
     def __init__(self, engine: Engine, executor: Executor, style: str, max_side: int | None,
                  styles: Callable[[str], Style], on_closed: Callable[[Session], None], ice_servers=(),
                  adapt: bool = False, batcher: Batcher | None = None, pictures: Callable[[str], Path] | None = None,
-                 keyframe_steps: int | None = None, idle_s: float = IDLE_S):
+                 keyframe_steps: int | None = None, idle_s: float = IDLE_S, path=None):
         self.id = secrets.token_hex(8)
         self.executor, self._on_closed, self.batcher = executor, on_closed, batcher
         self._pictures, self._steps, self._paint_side, self.idle_s = pictures, keyframe_steps, max_side, idle_s
         self.trainer: PaintingTrainer | None = None
         self.stylist = Stylist(engine, Controls(style=style), LiveStats(),
-                               styles, adapt=adapt,
+                               styles, adapt=adapt, path=path,
                                networks=batcher.networks(self) if batcher else None)
         self.stats = self.stylist.stats
         self.pc = peer_connection(ice_servers)

@@ -5,7 +5,9 @@ sender asks for the next frame, up to ``engine.parallel_frames`` frames are bein
 each started on the newest camera frame of its moment; stabilization, which needs them in order,
 runs as each is taken. Output frames keep the camera frame's pts. A frame the network lets go (a
 shared batch's stale frame, stream/serve/batcher.py) is counted as dropped, and the newest camera
-frame taken instead.
+frame taken instead. Each frame goes through the stylist's frame path (stream/framepath/: on a
+GPU the device's, so the viewer's mix and stabilizer run there too), the flicker readout fed as it
+comes off it.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import av
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
+from stream.core.frame import Frame
 from stream.media.decode import upright_rgb
 from stream.styling.stylist import FrameDropped, Stylist
 
@@ -59,9 +62,9 @@ class StylizedTrack(MediaStreamTrack):
             raise MediaStreamError
         while len(self._jobs) < self.stylist.engine.parallel_frames:
             self._jobs.append(self._spawn(self._stylize_newest()))
-        frame, captured_at, started, source, stylized = await self._jobs.popleft()
+        frame, captured_at, started, item = await self._jobs.popleft()
         loop = asyncio.get_running_loop()
-        image = await loop.run_in_executor(self.executor, self.stylist.stabilize, source, stylized)
+        image = await loop.run_in_executor(self.executor, self._finish, item)
         out = av.VideoFrame.from_ndarray(image, format="rgb24")
         out.pts, out.time_base = frame.pts, frame.time_base
         self.stats.emitted_frame(captured_at, (time.perf_counter() - started) * 1000)
@@ -75,12 +78,23 @@ class StylizedTrack(MediaStreamTrack):
             (frame, captured_at), self._latest = self._latest, None
             started = time.perf_counter()
             try:
-                source, stylized = await asyncio.get_running_loop().run_in_executor(self.executor, self._stylize, frame)
+                item = await asyncio.get_running_loop().run_in_executor(self.executor, self._stylize, frame)
             except FrameDropped:
                 self.stats.dropped += 1
                 continue
-            return frame, captured_at, started, source, stylized
+            return frame, captured_at, started, item
 
-    def _stylize(self, frame: av.VideoFrame):
-        source = upright_rgb(frame, self.max_side)
-        return source, self.stylist.stylize(source)
+    def _stylize(self, frame: av.VideoFrame) -> Frame:
+        """The camera's picture onto the path and through the network."""
+        item = Frame(upright_rgb(frame, self.max_side), frame.pts, frame.time_base, 0)
+        path = self.stylist.path
+        path.greys(item)
+        path.upload(item)
+        item.image = self.stylist.stylize(item.image)
+        return item
+
+    def _finish(self, item: Frame):
+        """In order: stabilized, off the path as RGB, the flicker readout fed."""
+        item.image = self.stylist.stabilize(item.original, item.image, item.small_grey)
+        self.stylist.path.download(item, self.stats.flicker)
+        return item.image

@@ -4,5 +4,5 @@ keyframes (``keyframes.py``), one look on a shared engine (``stylist.py``: the n
 the stabilizer, changed while running) with its governor of the network's size (``adapt.py``),
 and the figures a live job reports (``stats.py``).
 
-May import: ``stream.temporal``, ``stream.media``, ``stream.core`` and ``engines``.
+May import: ``stream.framepath``, ``stream.temporal``, ``stream.media``, ``stream.core`` and ``engines``.
 """

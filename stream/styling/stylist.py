@@ -8,9 +8,11 @@ the Python API, the live control endpoint and the WebRTC data channel alike. Wit
 a change moves there over time, as a keyframe in a looks file does (stream/styling/keyframes.py): numbers
 glide, and a new built-in style crossfades inside the network.
 
-Below the frame's size (``--style-scale``, or the governor stepping down to hold the rate) the
-stabilizer works at the network's size too, and the picture is grown back to the frame's size
-after it (engines/style_scale.py): a frame's whole cost then follows the network's size.
+Frames go through the job's frame path (stream/framepath/: on the host, or on a device), chosen
+once, where the job opened: a live job's host path keeps the stabilizer at the network's size
+below the frame's (``--style-scale``, or the governor stepping down to hold the rate), and grows
+the picture back after it (engines/style_scale.py), so a frame's whole cost follows the network's
+size. The caller feeds the flicker readout as its frames leave the path (``path.download``).
 """
 from __future__ import annotations
 
@@ -18,16 +20,15 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-import cv2
 import numpy as np
 
 from engines import Engine, Style, resolve
 from engines.errors import OptionError
-from engines.mix import Mix
 from engines.network_cache import NetworkCache
-from engines.style_scale import grow, shrink, stylize_scaled
+from stream.framepath.host import HostPath
+from stream.framepath.path import FramePath
 from stream.media.testsrc import TestScene
-from stream.temporal.stabilize import Stabilizer
+from stream.temporal.motion import Motion
 
 from .adapt import ScaleGovernor
 from .controls import Controls, move_span
@@ -77,9 +78,9 @@ class Stylist:
 
     def __init__(self, engine: Engine, controls: Controls, stats: LiveStats | None = None,
                  styles: Callable[[str], Style] = resolve, style_scale: float = 1.0, adapt: bool = False,
-                 fps: float | None = None, path=None, networks: NetworkCache | None = None):
+                 fps: float | None = None, path: FramePath | None = None, networks: NetworkCache | None = None):
         self.engine, self.stats, self._styles = engine, stats or LiveStats(), styles
-        self.path = path  # a DevicePath (stream/device/path.py): pictures are then tensors on its device
+        self.path = path or HostPath(engine, light=True)  # the job's frame path: pictures are of its kind
         # the network's size; ``fps``, the rate to hold, lets the first frames set the first size
         self.governor = ScaleGovernor(style_scale, engine.parallel_frames, adapt, fps)
         self.networks = networks or NetworkCache(engine, LIVE_NETWORKS)
@@ -87,8 +88,7 @@ class Stylist:
         self._now = (controls, style, self.networks.get(style))
         self._move: _Move | None = None
         # live: the frame rate first (the quick stabilizer); on a device, its full-size work there
-        self.stabilizer = Stabilizer(controls.stability, thorough=False) if path is None else \
-            path.stabilizer(controls.stability, thorough=False)
+        self.stabilizer = self.path.stabilizer(controls.stability, thorough=False)
         self._calibrated = self._restyled = False
 
     @property
@@ -148,20 +148,14 @@ class Stylist:
         """The number format the current style actually runs in."""
         return self.engine.precision_for(self.style)
 
-    def stylize(self, image: np.ndarray) -> np.ndarray:
-        """uint8 HWC RGB -> stylized; on an engine failure, the picture as it was. Below the frame's
-        size the result is the network's own, at its working size, and plain: ``stabilize`` grows it
-        and applies the look."""
+    def stylize(self, image):
+        """A picture of the path's kind -> stylized; on an engine failure, the picture as it was.
+        (Below the frame's size, on a live job's host path, the network's own picture at its
+        working size, plain: ``stabilize`` grows it and applies the look.)"""
         controls, _, network = self._look(time.monotonic())
         scale, started = self.governor.scale, time.perf_counter()
         try:
-            small = shrink(image, scale) if scale < 1 and self.path is None else None
-            if self.path is not None:  # on the device: grown back and mixed there, at the frame's size
-                stylized = self.path.stylize([image], network, controls.mix, scale)[0]
-            elif small is not None and small.shape != image.shape:
-                stylized = self.engine.stylize_one(small, network, Mix())
-            else:
-                stylized = stylize_scaled(self.engine, image, network, controls.mix, scale)
+            stylized = self.path.stylize([image], network, controls.mix, scale)[0]
         except FrameDropped:
             raise
         except Exception as exc:  # counted and reported; the picture passes through, never a freeze
@@ -179,9 +173,7 @@ class Stylist:
         if not size or self._calibrated:
             return None
         self._calibrated = True
-        picture = TestScene(*size).frame(0.0)
-        if self.path is not None:
-            picture = self.path.to_device(picture)
+        picture = self.path.picture(TestScene(*size).frame(0.0))
         asked, probe = self.governor.scale, self.governor.probe_scale()
         self.governor.scale = probe  # measured there (at half the size, in a quarter of the time)
         for _ in range(CALIBRATION_RUNS):
@@ -198,10 +190,10 @@ class Stylist:
         now and then. The new size when it changed."""
         return self.governor.update(self.stats.captured, self.stats.emitted)
 
-    def stabilize(self, original: np.ndarray, stylized: np.ndarray) -> np.ndarray:
-        """In frame order: each frame builds on the one before (since the last change of style). A
-        ``stylized`` smaller than ``original`` (``stylize`` below the frame's size) is stabilized at
-        its own size against the original shrunk to it, then grown to the frame's size."""
+    def stabilize(self, original, stylized, grey: np.ndarray | None = None, motion: Motion | None = None):
+        """In frame order: each frame builds on the one before (since the last change of style).
+        ``grey`` and ``motion``: the source's grey at the flow's size and the motion to it, where the
+        caller has them (stream/temporal/motion.py)."""
         started, scale = time.perf_counter(), self.governor.scale
         if self._restyled:
             self._restyled = False
@@ -209,14 +201,6 @@ class Stylist:
             self.stats.flicker.reset()  # a new style is a change on purpose, not flicker
         controls = self._look(time.monotonic())[0]
         self.stabilizer.set_stability(controls.stability)
-        if stylized.shape == original.shape:
-            out = self.stabilizer(original, stylized)
-        else:
-            small = cv2.resize(original, stylized.shape[1::-1], interpolation=cv2.INTER_AREA)  # as shrink() made it
-            out = grow(self.stabilizer(small, stylized), original, small, controls.mix)
-        if self.path is None:
-            self.stats.flicker.update(original, out)
-        else:
-            self.path.measure(self.stats.flicker, original, out)
+        out = self.path.stabilize(self.stabilizer, original, stylized, controls.mix, grey, motion)
         self.governor.stage_ms((time.perf_counter() - started) * 1000, scale)
         return out

@@ -18,12 +18,19 @@ shimmering texture. For each new frame the stabilizer:
    averaged), on what is shown only, never on what is fed back,
 6. starts afresh at a scene cut: the previous input, warped, no longer matches the current one.
 
-``stability`` 0 returns the stylized frame untouched (bit-identical). The interface
-``__call__(source, stylized) -> frame`` is what a GPU version implements too.
-Figures on real footage and how the constants were chosen: docs/benchmarks.md.
+``stability`` 0 returns the stylized frame untouched (bit-identical). Steps 1 and 6 (the flow,
+the trust, the cut) are stream/temporal/motion.py's, measured on small source greys and ready
+before the frame reaches the stabilizer where a job measured them ahead (``step(..., motion)``);
+steps 2 to 5 are the full-size work, in two backends side by side: :class:`Stabilizer` on host
+pictures (numpy, OpenCV) and :class:`DeviceStabilizer` on device tensors (torch: ``remap`` is
+``grid_sample``, ``GaussianBlur`` and ``sepFilter2D`` are OpenCV's own kernels as exact
+multiply-adds, never a GPU's TF32 convolution; measured on bikes.mp4 within 1% of the host's
+E_warp and style kept, tests/temporal/test_stabilize.py). Figures on real footage and how the
+constants were chosen: docs/benchmarks.md.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -31,17 +38,16 @@ import cv2
 import numpy as np
 
 from engines.errors import OptionError
+from engines.optional import F, torch
+from engines.pictures import small_grey, weighted
+
+from .motion import Motion, MotionMeter, flow_grey, flow_size, pixel_grid
 
 DEFAULT_STABILITY = 0.8
-FLOW_SIDE = 320          # flow is measured with the longer side at this many pixels
-CONSISTENCY_PX = 6.0     # forward-backward disagreement (flow-size pixels) above which a pixel is untrusted
-PHOTO_TOLERANCE = 0.4    # warped-input mismatch (0..1 grey) at which trust falls to zero, linearly
 COARSE_SIGMA = 3.0       # pixels; what a Gaussian of this size keeps is taken from the current frame only
 SHARPEN_SIGMA = 0.8      # pixels; the resharpening undoes a bilinear warp's blur at this scale
 DETAIL_GAIN = 1.1        # at most this much of its texture contrast is given back to a blended frame
 ENERGY_SIGMA = 4.0       # pixels; the neighbourhood over which texture contrast is compared
-CUT_MISMATCH = 0.05      # median warped-input mismatch (0..1 grey) above which a frame starts a new shot;
-                         # continuous motion in bikes.mp4 stays near 0.008, its 5 cuts measure 0.09-0.23
 
 
 def warmup_frames(stability: float) -> int:
@@ -109,41 +115,10 @@ def _full_size(plane: np.ndarray, w: int, h: int) -> np.ndarray:
     return cv2.resize(cv2.merge([plane] * 3), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def warped_mismatch(prev_grey: np.ndarray, grey: np.ndarray, where: np.ndarray) -> np.ndarray:
-    """uint8 grey levels: how far the previous picture, taken from ``where`` (each pixel's place in
-    it, from the backward flow), is from the current one."""
-    warped = cv2.remap(prev_grey, where, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return cv2.absdiff(warped, grey)
-
-
-def median_level(mismatch: np.ndarray) -> float:
-    """The median of a uint8 mismatch image, 0..1: above CUT_MISMATCH, a new shot has begun."""
-    counts = np.cumsum(np.bincount(mismatch.ravel(), minlength=256))
-    return int(np.searchsorted(counts, (counts[-1] + 1) // 2)) / 255.0
-
-
-def flow_size(width: int, height: int) -> tuple[int, int]:
-    """(width, height) a frame is measured at: the longer side at most FLOW_SIDE pixels."""
-    scale = min(1.0, FLOW_SIDE / max(height, width))
-    return max(8, round(width * scale)), max(8, round(height * scale))
-
-
-def flow_grey(frame: np.ndarray) -> np.ndarray:
-    """uint8 grey of an RGB frame at ``flow_size``: what the flow is measured on."""
-    small = cv2.resize(frame, flow_size(frame.shape[1], frame.shape[0]), interpolation=cv2.INTER_AREA)
-    return cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-
-
-def pixel_grid(h: int, w: int, cache: dict) -> np.ndarray:
-    """(h, w, 2) float32: each pixel's own x and y (kept in ``cache`` per size)."""
-    if (h, w) not in cache:
-        cache[(h, w)] = np.dstack(np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)))
-    return cache[(h, w)]
-
-
 class Stabilizer:
     """Call with (source, stylized) uint8 HWC RGB frames of the same size, in order; returns the
-    stabilized frame. One per stream; not thread-safe. ``set_stability`` may be called between frames.
+    stabilized frame. One per stream; not thread-safe (its ``meter`` is: the motion may be measured
+    ahead, in other threads). ``set_stability`` may be called between frames.
 
     ``thorough`` (renders): DIS's medium preset and ``restore_contrast``. Without it (live jobs, which
     must keep their frame rate on two cores): the fast preset and no contrast step, in 60% of the
@@ -152,8 +127,7 @@ class Stabilizer:
     def __init__(self, stability: float = DEFAULT_STABILITY, thorough: bool = True):
         self.set_stability(stability)
         self.thorough = thorough
-        preset = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM if thorough else cv2.DISOPTICAL_FLOW_PRESET_FAST
-        self._flow = cv2.DISOpticalFlow_create(preset)
+        self.meter = MotionMeter(thorough)
         self._grids: dict = {}
         self.stats = StabilizerStats()
         self.reset()
@@ -168,48 +142,35 @@ class Stabilizer:
         self._prev_grey = None
         self._prev_out = None
 
-    def _grey(self, frame: np.ndarray) -> np.ndarray:
+    def grey(self, frame) -> np.ndarray:
+        """The source grey the motion is measured on, of a picture of this stabilizer's kind."""
         return flow_grey(frame)
 
-    def _trust(self, grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-        """(backward flow, trust 0..1, median mismatch), at flow size: where each current pixel was
-        before, how far that can be believed, and how well the previous frame explains this one."""
-        back = self._flow.calc(grey, self._prev_grey, None)
-        fwd = self._flow.calc(self._prev_grey, grey, None)
-        h, w = grey.shape
-        where = pixel_grid(h, w, self._grids) + back
-        fwd_there = cv2.remap(fwd, where, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        disagree = back + fwd_there
-        disagree *= disagree
-        consistent = disagree[..., 0] + disagree[..., 1] < CONSISTENCY_PX ** 2
-        mismatch = warped_mismatch(self._prev_grey, grey, where)
-        inside = cv2.inRange(where, (0, 0), (w - 1, h - 1)) > 0
-        trust = np.clip(1.0 - mismatch * np.float32(1 / (255 * PHOTO_TOLERANCE)), 0.0, 1.0)
-        trust *= consistent & inside
-        return back, trust, median_level(mismatch)
-
-    def __call__(self, source: np.ndarray, stylized: np.ndarray, grey: np.ndarray | None = None) -> np.ndarray:
-        """The stabilized frame; ``grey``: the source at the flow's size, where the caller has it."""
+    def __call__(self, source, stylized, grey: np.ndarray | None = None, motion: Motion | None = None):
+        """The stabilized frame; ``grey``: the source at the flow's size, where the caller has it;
+        ``motion``: the motion to it, where the caller measured it ahead (used only when measured
+        from the grey this stabilizer saw last)."""
         if self.stability == 0.0:
             self.reset()
             return stylized
-        return self.step(self._grey(source) if grey is None else grey, stylized)
+        return self.step(self.grey(source) if grey is None else grey, stylized, motion)
 
-    def step(self, grey: np.ndarray, stylized):
-        """One frame, given its source already grey at the flow's size (``flow_grey``). The flow, the
-        trust and the cut are measured here at that size; the full-size work is ``_blend`` and
-        ``_restore`` (numpy and OpenCV here; torch on a device, stream/device/stabilizer.py)."""
+    def step(self, grey: np.ndarray, stylized, motion: Motion | None = None):
+        """One frame, given its source already grey at the flow's size (``flow_grey``). The motion is
+        measured here unless ``motion`` was measured from this stabilizer's last grey; the full-size
+        work is ``_blend`` and ``_restore`` (numpy and OpenCV here; torch in DeviceStabilizer)."""
         self.stats.frames += 1
         if self._prev_grey is None or self._prev_grey.shape != grey.shape or self._prev_out.shape != stylized.shape:
             self._prev_grey, self._prev_out = grey, stylized
             return stylized
-        back, trust, mismatch = self._trust(grey)
-        self.stats.mean_trust += (float(trust.mean()) - self.stats.mean_trust) / self.stats.frames
-        if mismatch > CUT_MISMATCH:
+        if motion is None or motion.prev is not self._prev_grey:
+            motion = self.meter.measure(self._prev_grey, grey)
+        self.stats.mean_trust += (float(motion.trust.mean()) - self.stats.mean_trust) / self.stats.frames
+        if motion.cut:
             self.stats.cuts += 1
             self._prev_grey, self._prev_out = grey, stylized
             return stylized
-        out = self._blend(back, trust, stylized)
+        out = self._blend(motion.back, motion.trust, stylized)
         self._prev_grey, self._prev_out = grey, out
         return self._restore(out, stylized) if self.thorough else out
 
@@ -236,3 +197,96 @@ class Stabilizer:
             cv2.accumulateProduct(detail, _full_size(keep * amount, w, h), change)
         change -= cv2.GaussianBlur(change, (0, 0), COARSE_SIGMA)  # detail band only
         return cv2.add(stylized, change, dtype=cv2.CV_8U)  # rounded and clipped to 0..255
+
+
+# -- on a device ---------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=16)
+def _gaussian(sigma: float, eight_bit: bool) -> tuple[float, ...]:
+    """OpenCV's Gaussian kernel for ``sigma``, sized as GaussianBlur sizes it (3 sigma each side for
+    8-bit pictures, 4 for float)."""
+    size = int(round(sigma * (3 if eight_bit else 4) * 2 + 1)) | 1
+    return tuple(float(v) for v in cv2.getGaussianKernel(size, sigma).ravel())
+
+
+class DeviceStabilizer(Stabilizer):
+    """The same stabilizer on uint8 [H, W, 3] torch tensors on ``device``: the motion as ever (on the
+    host, from small greys), the full-size work where the frames are. The flow and the trust go up
+    to the device through ``upload`` (the device path's pinned buffers on a GPU)."""
+
+    def __init__(self, stability: float, thorough: bool = True, device="cpu", upload=None):
+        super().__init__(stability, thorough)
+        self.device = torch.device(device)
+        self._upload = upload or (lambda array: torch.from_numpy(np.ascontiguousarray(array)).to(self.device))
+        self._pixels: dict = {}  # (h, w) -> each pixel's own x and y on the device
+
+    def grey(self, frame) -> np.ndarray:
+        """A device picture's grey at the flow's size, brought to the host (the device path gives the
+        stabilizer its grey ready, from the decoded luma: this is for a caller without one)."""
+        return small_grey(frame, *flow_size(frame.shape[1], frame.shape[0])).cpu().numpy()
+
+    # -- filters, OpenCV's on [C, H, W] float, as exact multiply-adds -----------------------------
+    def _separable(self, x, along_x, along_y):
+        """``sepFilter2D`` with a reflect-101 border: ``along_x`` across each row, ``along_y`` down each column."""
+        if along_x is not None and len(along_x) > 1:
+            r = len(along_x) // 2
+            x = weighted(F.pad(x[None], (r, r, 0, 0), mode="reflect")[0], along_x, dim=-1)
+        if along_y is not None and len(along_y) > 1:
+            r = len(along_y) // 2
+            x = weighted(F.pad(x[None], (0, 0, r, r), mode="reflect")[0], along_y, dim=-2)
+        return x
+
+    def _blur(self, x, sigma: float, eight_bit: bool = False):
+        kernel = _gaussian(sigma, eight_bit)
+        out = self._separable(x, kernel, kernel)
+        return out.round_().clamp_(0, 255) if eight_bit else out
+
+    def _full(self, planes: np.ndarray, w: int, h: int):
+        """A flow-size weight [fh, fw] (or planes [c, fh, fw]) at full size (OpenCV's bilinear
+        resize): [1, H, W] to multiply [3, H, W] with (or [c, H, W])."""
+        x = self._upload(np.ascontiguousarray(planes, np.float32))
+        x = x[None, None] if x.dim() == 2 else x[None]
+        return F.interpolate(x, size=(h, w), mode="bilinear", align_corners=False)[0]
+
+    # -- the full-size work -------------------------------------------------------------------
+    def _blend(self, back: np.ndarray, trust: np.ndarray, stylized):
+        h, w = stylized.shape[:2]
+        fh, fw = back.shape[:2]
+        scale = (w / fw + h / fh) / 2
+        flow = self._full(back.transpose(2, 0, 1), w, h) * scale                    # [2, H, W] pixels
+        if (h, w) not in self._pixels:
+            self._pixels[(h, w)] = torch.meshgrid(torch.arange(h, device=self.device, dtype=torch.float32),
+                                                  torch.arange(w, device=self.device, dtype=torch.float32), indexing="ij")
+        ys, xs = self._pixels[(h, w)]
+        grid = torch.stack([(xs + flow[0]) * (2 / max(w - 1, 1)) - 1, (ys + flow[1]) * (2 / max(h - 1, 1)) - 1], -1)
+        prev = self._prev_out.permute(2, 0, 1)[None].float()
+        warped = F.grid_sample(prev, grid[None], mode="bilinear", padding_mode="border", align_corners=True)[0]
+        warped = warped.round_().clamp_(0, 255)                                      # remap's 8-bit result
+        current = stylized.permute(2, 0, 1).float()
+        keep = trust * np.float32(self.stability)
+        sharpen_x, sharpen_y = resharpen_weights(back * np.float32(scale))
+        sharpen = tuple(float(v) for v in _SHARPEN)
+        weights = self._full(np.stack([keep, keep * sharpen_x, keep * sharpen_y]), w, h)
+        change = (warped - current) * weights[0:1]
+        change += self._separable(warped, sharpen, None) * weights[1:2]
+        change += self._separable(warped, None, sharpen) * weights[2:3]
+        change -= self._blur(change, COARSE_SIGMA)                                   # detail band only
+        out = (current + change).round_().clamp_(0, 255)
+        return out.to(torch.uint8).permute(1, 2, 0).contiguous()
+
+    def _restore(self, out, stylized):
+        """``restore_contrast`` on the device: up to DETAIL_GAIN of the texture contrast blending took."""
+        blended, own = out.permute(2, 0, 1).float(), stylized.permute(2, 0, 1).float()
+        coarse = self._blur(blended, COARSE_SIGMA, eight_bit=True)
+        wanted = self._contrast(own, self._blur(own, COARSE_SIGMA, eight_bit=True))
+        gain = ((wanted + 1) / (self._contrast(blended, coarse) + 1)).clamp_(1.0, DETAIL_GAIN) - 1
+        h, w = out.shape[:2]
+        gain = F.interpolate(gain[None], size=(h, w), mode="bilinear", align_corners=False)[0]
+        result = (blended + (blended - coarse) * gain).round_().clamp_(0, 255)
+        return result.to(torch.uint8).permute(1, 2, 0).contiguous()
+
+    def _contrast(self, image, coarse):
+        """Texture contrast around each pixel, at half size, [1, H/2, W/2] (``_contrast`` of the host)."""
+        h, w = image.shape[-2:]
+        half = F.interpolate((image - coarse).abs_()[None], size=(max(1, h // 2), max(1, w // 2)), mode="area")[0]
+        total = half.round_().sum(0, keepdim=True)
+        return self._blur(total, ENERGY_SIGMA / 2)

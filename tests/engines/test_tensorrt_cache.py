@@ -63,3 +63,14 @@ def test_incomplete_or_damaged_entries_are_rebuilt(cache, damage):
         engine.unlink()
     assert cache.load(KEY) is None
     assert not engine.exists() and not meta.exists()
+
+
+def test_the_tensorrt_profile_is_tuned_for_the_jobs_own_frame_size():
+    """TensorRT picks its kernels for the optimal shape: the job's frames, not a 1280x720 guess."""
+    from engines.runtimes.tensorrt import MIN_SIDE, profile_for
+
+    low, opt, high = profile_for(1920, (1920, 1080))
+    assert low == (1, 3, MIN_SIDE, MIN_SIDE) and opt == (1, 3, 1080, 1920) and high == (1, 3, 1920, 1920)
+    assert profile_for(1920, (642, 362))[1] == (1, 3, 364, 644)  # padded to multiples of 4, as the network runs
+    assert profile_for(1920)[1] == (1, 3, 720, 1280)  # no size known: 16:9 at 1280
+    assert profile_for(640, (1920, 1080))[1] == (1, 3, 640, 640)  # never past the largest shape

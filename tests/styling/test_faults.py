@@ -44,7 +44,7 @@ class Sink:
 
 def run_job(plan, seconds: float, watch=None):
     job = LiveJob.open(LiveOptions(source="testsrc", sink="null", max_side=160, fps=25, duration=seconds, stability=0))
-    job.stylist.engine = Flaky(job.stylist.engine, plan)
+    job.stylist.engine = job.stylist.path.engine = Flaky(job.stylist.engine, plan)  # the frame path calls it
     job.sink = Sink()
     seen = []
     if watch:

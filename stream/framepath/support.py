@@ -17,11 +17,13 @@ def frame_path_rows() -> list[dict]:
     nvenc = [name for name in ("h264_nvenc", "hevc_nvenc") if name in av.codecs_available]
     rows = [
         {"name": "decode", "available": True,
-         "reason": ("NVDEC through PyAV (hwaccel cuda), falling back to the CPU's decoder for what it cannot take"
+         "reason": ("NVDEC through PyAV (hwaccel cuda, its pictures kept on the GPU), falling back to the CPU's decoder for what it cannot take"
                     if cuda.available and nvdec_usable() else "on the CPU (FFmpeg); NVDEC needs an NVIDIA GPU")},
         {"name": "frames", "available": cuda.available,
-         "reason": ("on the GPU from decode to encode (--frame-path auto): colour, network, mix, stabilizer, "
-                    "flicker readout in torch; the flow at 320 px on the CPU; 4:2:0 up and down"
+         "reason": ("on the GPU from decode to encode (--frame-path auto): colour, network, mix and the "
+                    "stabilizer in torch, each stage on a CUDA stream of its own; the motion (flow at 320 px) and "
+                    "flicker readout on the CPU from the decoded luma, ahead of the stabilizer; 4:2:0 up and down, "
+                    "one host sync a frame"
                     if cuda.available else f"on the CPU (numpy, OpenCV); the GPU path needs CUDA: {cuda.reason}")},
         {"name": "compile", "available": cuda.available and importlib.util.find_spec("triton") is not None,
          "reason": _compile_reason(cuda.available)},

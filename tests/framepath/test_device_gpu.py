@@ -59,7 +59,7 @@ def test_the_compiled_fp16_network_matches_fp32_on_fresh_frames(w, h, n):
 def test_the_device_stabilizer_on_cuda_is_the_cpus():
     import torch
 
-    from stream.device.stabilizer import DeviceStabilizer
+    from stream.temporal.stabilize import DeviceStabilizer
 
     scene = TestScene(640, 360)
     sources = [scene.frame(t / 25) for t in range(12)]

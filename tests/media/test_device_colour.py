@@ -1,4 +1,4 @@
-"""Colour on the device (stream/device/colour.py) against the host's swscale (stream/media/colour.py),
+"""Colour on the device (stream/media/colour.py's DeviceColour) against the host's swscale (its Colour),
 on frames decoded from H.264 with chroma edges, in each matrix and range a source may carry: the
 torch conversion runs here on the CPU, as it runs on a GPU."""
 from __future__ import annotations
@@ -9,8 +9,7 @@ import pytest
 torch = pytest.importorskip("torch", reason="the device path runs on torch")
 
 from stream.core.frame import Frame  # noqa: E402
-from stream.device.colour import DeviceColour  # noqa: E402
-from stream.media.colour import BT709, FULL, LIMITED, Colour  # noqa: E402
+from stream.media.colour import BT709, FULL, LIMITED, Colour, DeviceColour  # noqa: E402
 from stream.media.decode import FileDecoder  # noqa: E402
 from stream.media.testsrc import write_test_clip  # noqa: E402
 
