@@ -24,7 +24,9 @@ def build_ahead(spec: str, max_side: int, precision: str = "fp16", progress=None
     style = resolve(spec)
     check_torch_style(style, "tensorrt")
     choose_engine("tensorrt", style)  # EngineUnavailable, with the reason, where TensorRT cannot run
-    from .runtimes.tensorrt import engine_for  # imports TensorRT: only once it is known to be there
+    from .runtimes.tensorrt import (
+        engine_for,  # imports TensorRT: only once it is known to be there
+    )
 
     started = time.perf_counter()
     _, path = engine_for(style, max_side, precision, progress=progress)

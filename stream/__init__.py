@@ -1,11 +1,14 @@
 """stylecast's video side, by role, each layer importing only those below it:
 
 - ``cli.py``: the ``stylecast`` command (parses, calls, prints);
-- ``cluster/``: a render spread over Ray;
+- ``studio/``: the film studio page; ``cluster/``: a render in chunks, on Ray or here;
 - ``render/``, ``live/``, ``serve/``: the jobs (file to file, source to sink, the WebRTC demo);
-- ``look/``: what a frame should look like over time, and the stabilizer;
+- ``web/``: what the demo's and the studio's servers share;
+- ``edit/``: a clip's shots and each shot's look over time; ``styling/``: a look on an engine;
+- ``framepath/``: a frame's way from decoder to writer, on the host or on a device;
+- ``temporal/``: the motion, the stabilizer and the flicker readout;
 - ``media/``: files in and out (decode, encode, colour, timecode, image sequences);
-- ``core/``: the frame, notes, the pipeline's threads and queues, the progress bar.
+- ``core/``: the frame, notes, the pipeline's threads and queues, progress.
 
 ``engines`` (the networks and what runs them) sits below all of them.
 """

@@ -21,12 +21,26 @@ from pathlib import Path
 from engines import DEFAULT_STYLE, ENGINE_NAMES, engine_status, style_list
 from engines.errors import StylecastError
 from engines.runtimes.cpu_features import PRECISIONS
+from engines.training import STEPS
+from stream.cluster.chunk_plan import CHUNK_SECONDS
 from stream.core.frame import FRAME_PATHS
 from stream.core.notes import note
+from stream.live.job import LiveOptions
 from stream.media.codecs import CODECS
-from stream.temporal.stabilize import DEFAULT_STABILITY
+from stream.media.image_sequence import DEFAULT_FPS
+from stream.render.job import RenderOptions
+from stream.serve.options import ServeOptions
+from stream.studio.options import StudioOptions
+from stream.styling.options import StyleOptions
 
 EXIT_USAGE = 2
+
+
+def default(cls, name: str):
+    """The default of option ``name`` of a job's options (a dataclass): the one place it is said. An
+    option left out is None to argparse, and ``_options`` leaves the field's own default in place."""
+    field = next(f for f in dataclasses.fields(cls) if f.name == name)
+    return field.default_factory() if field.default is dataclasses.MISSING else field.default
 
 
 class _Parser(argparse.ArgumentParser):
@@ -36,30 +50,33 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_style_args(p: argparse.ArgumentParser) -> None:
     """The look and the frame size, as render and live take them (stream/styling/options.py)."""
-    p.add_argument("--style", default=DEFAULT_STYLE,
-                   help="built-in name or index, a blend like 3:0.5,mosaic:0.5, a picture, or a .onnx/.pth model "
-                        f"(default {DEFAULT_STYLE})")
-    p.add_argument("--strength", type=float, default=1.0, help="0..1, how much of the style to apply (default 1)")
-    p.add_argument("--keep-colors", action="store_true", help="stylized brightness, the original's colours")
-    p.add_argument("--stability", type=float, default=DEFAULT_STABILITY,
-                   help=f"0..1, how strongly texture is held still between frames (default {DEFAULT_STABILITY})")
+    o = StyleOptions
+    p.add_argument("--style", help="built-in name or index, a blend like 3:0.5,mosaic:0.5, a picture, or a .onnx/.pth "
+                                   f"model (default {default(o, 'style')})")
+    p.add_argument("--strength", type=float,
+                   help=f"0..1, how much of the style to apply (default {default(o, 'strength'):g})")
+    p.add_argument("--keep-colors", action="store_true", default=None,
+                   help="stylized brightness, the original's colours")
+    p.add_argument("--stability", type=float,
+                   help=f"0..1, how strongly texture is held still between frames (default {default(o, 'stability'):g})")
     p.add_argument("--no-stabilize", action="store_true", help="per-frame output, no temporal stabilization")
     p.add_argument("--max-side", type=int, help="scale so the longer side is at most N pixels (default: source size)")
-    p.add_argument("--style-scale", type=float, default=1.0, metavar="S",
+    p.add_argument("--style-scale", type=float, metavar="S",
                    help="0.25..2: run the network at S times the frame's size: brush strokes 1/S as large, "
-                        "cost about S squared (default 1)")
-    p.add_argument("--frame-path", choices=FRAME_PATHS, default="auto",
-                   help="where frames live between decode and encode: auto (default: on the GPU where the engine "
-                        "runs there), host (numpy and OpenCV), device (torch, on the engine's GPU or the CPU)")
+                        f"cost about S squared (default {default(o, 'style_scale'):g})")
+    p.add_argument("--frame-path", choices=FRAME_PATHS,
+                   help=f"where frames live between decode and encode: {default(o, 'frame_path')} (default: on the GPU "
+                        "where the engine runs there), host (numpy and OpenCV), device (torch, on the engine's GPU or "
+                        "the CPU)")
     _add_engine_args(p)
 
 
 def _add_engine_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--engine", default="auto", choices=("auto", *ENGINE_NAMES),
-                   help="where to run the network (default auto: the fastest available)")
-    p.add_argument("--precision", default="auto", choices=PRECISIONS,
+    p.add_argument("--engine", choices=("auto", *ENGINE_NAMES),
+                   help=f"where to run the network (default {default(StyleOptions, 'engine')}: the fastest available)")
+    p.add_argument("--precision", choices=PRECISIONS,
                    help="the CPU engine's number format for built-in styles: bf16 where the CPU has AMX or "
-                        "AVX-512 BF16, else fp32 (default auto)")
+                        f"AVX-512 BF16, else fp32 (default {default(StyleOptions, 'precision')})")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -85,7 +102,7 @@ def _add_render(sub) -> None:
     r.add_argument("--from", dest="start", metavar="T", help="render from T: seconds or HH:MM:SS:FF timecode")
     r.add_argument("--to", dest="end", metavar="T", help="render up to T (excluded): seconds or timecode")
     r.add_argument("--looks", type=Path, metavar="FILE",
-                   help="a look per shot or time range, with keyframes: a .json file (README: Looks over time)")
+                   help="a look per shot or time range, with keyframes: a .json file (docs: guides/looks)")
     r.add_argument("--style-per-shot", metavar="STYLES",
                    help="one style per shot, in order: starry-night,mosaic,3:0.5,mosaic:0.5 (; between two blends)")
     r.add_argument("--shots", type=Path, metavar="FILE",
@@ -93,25 +110,25 @@ def _add_render(sub) -> None:
                         "(default: found in the input)")
     r.add_argument("--keyframe", action="append", default=[], metavar="FRAME=PAINTED.png", dest="keyframes",
                    help="the shot holding FRAME (from 0, or a timecode) takes the look of this painting of it: a "
-                        "network is trained from it (cached); repeat for more (README: Painted keyframes)")
-    r.add_argument("--carry", choices=("on", "off"), default="on",
+                        "network is trained from it (cached); repeat for more (docs: guides/painted)")
+    r.add_argument("--carry", choices=("on", "off"),
                    help="on (default): a painted shot takes the painting itself, carried along the motion, and "
                         "its network only where the picture is new; off: the shot's network on every frame")
     r.add_argument("--keyframe-steps", type=int, metavar="N",
-                   help="training steps for a painted shot (default 2700: 4-4.5 min on 2 cores with AMX)")
+                   help=f"training steps for a painted shot (default {STEPS}: 4-4.5 min on 2 cores with AMX)")
     r.add_argument("--cluster", metavar="ADDRESS",
                    help="render in chunks on Ray: auto, HOST:PORT (a Ray head) or local:N (N workers here), "
                         "needing pip install 'stylecast[cluster]'; or here (no Ray: the same resumable chunks, "
                         "one after another in this process)")
-    r.add_argument("--chunk-seconds", type=float, default=30.0, metavar="S",
-                   help="--cluster: chunk length where no cut is near (default 30)")
-    r.add_argument("--fps", type=float, help="an image sequence's frame rate (default 24)")
+    r.add_argument("--chunk-seconds", type=float, metavar="S",
+                   help=f"--cluster: chunk length where no cut is near (default {CHUNK_SECONDS:g})")
+    r.add_argument("--fps", type=float, help=f"an image sequence's frame rate (default {DEFAULT_FPS:g})")
     r.add_argument("--timecode", metavar="HH:MM:SS:FF",
                    help="start timecode to write (default: the source's, or a sequence's first frame number)")
     r.add_argument("--start-number", type=int, metavar="N",
                    help="number an image sequence output from N (default: the input's own numbers, or 0)")
-    r.add_argument("--crf", type=int, default=18, help="H.264 quality, 0 (lossless) to 51 (default 18)")
-    r.add_argument("--preset", default="faster", help="x264 preset, ultrafast..veryslow (default faster)")
+    r.add_argument("--crf", type=int, help=f"H.264 quality, 0 (lossless) to 51 (default {default(RenderOptions, 'crf')})")
+    r.add_argument("--preset", help=f"x264 preset, ultrafast..veryslow (default {default(RenderOptions, 'preset')})")
     r.add_argument("--overwrite", action="store_true", help="replace an existing output")
     r.add_argument("--ignore-errors", action="store_true", help="render past damaged data; report lost frames")
     r.add_argument("--fragmented", action=argparse.BooleanOptionalAction,
@@ -147,12 +164,13 @@ def _add_sheet(sub) -> None:
 
 def _add_live(sub) -> None:
     lv = sub.add_parser("live", help="stylize a camera or stream live (default: the test scene, no output)")
-    lv.add_argument("--source", default="testsrc",
-                    help="testsrc (default), a file, /dev/videoN, or udp:// srt:// rtsp:// rtmp:// http(s):// URL")
-    lv.add_argument("--sink", default="null", help="null (default), vcam, a .mkv/.ts/.mp4 file, or udp:// srt:// "
-                                                   "rtmp:// rtsp:// URL")
+    lv.add_argument("--source", help=f"{default(LiveOptions, 'source')} (default), a file, /dev/videoN, or udp:// "
+                                     "srt:// rtsp:// rtmp:// http(s):// URL")
+    lv.add_argument("--sink", help=f"{default(LiveOptions, 'sink')} (default), vcam, a .mkv/.ts/.mp4 file, or udp:// "
+                                   "srt:// rtmp:// rtsp:// URL")
     _add_style_args(lv)
-    lv.add_argument("--fps", type=float, default=25.0, help="test scene and camera rate; a cap for other sources")
+    lv.add_argument("--fps", type=float, help="test scene and camera rate; a cap for other sources "
+                                              f"(default {default(LiveOptions, 'fps'):g})")
     lv.add_argument("--duration", type=float, help="stop after this many seconds")
     lv.add_argument("--loop", action="store_true", help="play a file source again and again")
     lv.add_argument("--control", metavar="HOST:PORT", help="HTTP control endpoint: POST /style, GET /stats")
@@ -160,40 +178,42 @@ def _add_live(sub) -> None:
     _add_adapt(lv)
     lv.add_argument("--paint", metavar="FRAME.png=PAINTED.png",
                     help="follow a painting: a frame of this camera and the artist's painting of it train a network "
-                         "(the plain style until it is ready; cached); README: Painted keyframes")
+                         "(the plain style until it is ready; cached); docs: guides/painted")
     lv.add_argument("--keyframe-steps", type=int, metavar="N", help="training steps for --paint (default 2700)")
     lv.add_argument("--json", action="store_true", help="print one JSON summary at exit")
 
 
 def _add_adapt(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--adapt", choices=("on", "off"), default="on",
+    p.add_argument("--adapt", choices=("on", "off"),
                    help="on (default): run the network smaller while the machine cannot keep the source's rate, "
                         "and back up when it can (the size is in the stats); off: a fixed size")
 
 
 def _add_serve(sub) -> None:
     sv = sub.add_parser("serve", help="the WebRTC demo: open the page, see your camera stylized")
-    sv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; others need a token)")
-    sv.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
-    sv.add_argument("--style", default=DEFAULT_STYLE, help=f"default style for new viewers (default {DEFAULT_STYLE})")
+    o = ServeOptions
+    sv.add_argument("--host", help=f"address to bind (default {default(o, 'host')}; others need a token)")
+    sv.add_argument("--port", type=int, help=f"port (default {default(o, 'port')}; 0 picks a free one)")
+    sv.add_argument("--style", help=f"default style for new viewers (default {default(o, 'style')})")
     sv.add_argument("--max-sessions", type=int,
                     help="viewers at once; the next gets 503 (default: 80%% of the viewers this machine holds at "
                          "15 frames/s, measured when the server starts)")
     sv.add_argument("--token", help="the token the page must present (made and printed when bound beyond loopback)")
-    sv.add_argument("--max-side", type=int, default=640, help="scale camera frames to at most N pixels (default 640)")
+    sv.add_argument("--max-side", type=int, help=f"scale camera frames to at most N pixels (default {default(o, 'max_side')})")
     _add_engine_args(sv)
     _add_adapt(sv)
-    sv.add_argument("--batch", choices=("auto", "on", "off"), default="auto",
-                    help="every viewer's frame through the network in one batch, each in its own style (auto: on "
-                         "a GPU engine; on the CPU it gains nothing)")
+    sv.add_argument("--batch", choices=("auto", "on", "off"),
+                    help="every viewer's frame through the network in one batch, each in its own style (default "
+                         f"{default(o, 'batch')}: on a GPU engine; on the CPU it gains nothing)")
     sv.add_argument("--keyframe-steps", type=int, metavar="N",
                     help="training steps of a painting a viewer uploads of their camera's frame (default 2700)")
-    sv.add_argument("--batch-wait", type=float, default=4.0, metavar="MS", dest="batch_wait_ms",
-                    help="the longest a viewer's frame waits for others to join its batch (default 4 ms)")
+    sv.add_argument("--batch-wait", type=float, metavar="MS", dest="batch_wait_ms",
+                    help="the longest a viewer's frame waits for others to join its batch "
+                         f"(default {default(o, 'batch_wait_ms'):g} ms)")
     sv.add_argument("--idle-timeout", type=float, metavar="S", dest="idle_s",
-                    help="a viewer whose camera sends nothing for S seconds is let go (default 9)")
-    sv.add_argument("--offer-rate", type=int, default=10, metavar="N", dest="offers_per_window",
-                    help="offers one address may make per 10 s; more get 429 (default 10)")
+                    help=f"a viewer whose camera sends nothing for S seconds is let go (default {default(o, 'idle_s'):g})")
+    sv.add_argument("--offer-rate", type=int, metavar="N", dest="offers_per_window",
+                    help=f"offers one address may make per 10 s; more get 429 (default {default(o, 'offers_per_window')})")
     sv.add_argument("--stun", action="append", default=[], metavar="URL",
                     help="a STUN/TURN server for viewers beyond this network (none by default)")
     sv.add_argument("--ice-address", action="append", metavar="IP", dest="ice_addresses",
@@ -205,13 +225,16 @@ def _add_studio(sub) -> None:
     st.add_argument("folder", nargs="?", type=Path, default=Path("."),
                     help="the folder of clips it works in (default: here); its projects and jobs are kept in "
                          "FOLDER/.stylecast/")
-    st.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; others need a token)")
-    st.add_argument("--port", type=int, default=8090, help="port (default 8090; 0 picks a free one)")
+    o = StudioOptions
+    st.add_argument("--host", help=f"address to bind (default {default(o, 'host')}; others need a token)")
+    st.add_argument("--port", type=int, help=f"port (default {default(o, 'port')}; 0 picks a free one)")
     st.add_argument("--token", help="the token the page must present (made and printed when bound beyond loopback)")
     st.add_argument("--cluster", metavar="ADDRESS", help="render on Ray (as render --cluster); default: here, in chunks")
-    st.add_argument("--chunk-seconds", type=float, default=30.0, metavar="S",
-                    help="renders go in chunks of about S seconds (at cuts where near), resumed after a restart")
-    st.add_argument("--max-upload-mb", type=int, default=4096, metavar="MB", help="largest clip upload (default 4096)")
+    st.add_argument("--chunk-seconds", type=float, metavar="S",
+                    help="renders go in chunks of about S seconds (at cuts where near), resumed after a restart "
+                         f"(default {default(o, 'chunk_seconds'):g})")
+    st.add_argument("--max-upload-mb", type=int, metavar="MB",
+                    help=f"largest clip upload (default {default(o, 'max_upload_mb')})")
 
 
 def _add_build_engine(sub) -> None:
@@ -374,7 +397,7 @@ def _live(args) -> int:
 
 
 def _studio(args) -> int:
-    from stream.studio.server import Studio, StudioOptions
+    from stream.studio.server import Studio
 
     studio = Studio(_options(StudioOptions, args))
 
@@ -396,7 +419,7 @@ def _until_signalled(run) -> int:
 
 
 def _serve(args) -> int:
-    from stream.serve.server import ServeOptions, StyleServer
+    from stream.serve.server import StyleServer
 
     server = StyleServer(_options(ServeOptions, args))
     return _until_signalled(lambda stop: server.run(stop, ready=lambda url: print(f"stylecast: serving on {url}",

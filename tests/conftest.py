@@ -17,12 +17,12 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from support.polling import (
+    wait_for as wait_for,  # re-exported: the tests import it from conftest
+)
 
 from stream.cli import main
 from stream.media.testsrc import write_test_clip
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))  # shared test/benchmark helpers
-from polling import wait_for as wait_for  # noqa: E402  (re-exported: the tests import it from conftest)
 
 W, H = 192, 108  # small frames keep the suite fast; the network runs at any size
 
@@ -107,7 +107,7 @@ def _servers():
     """``stylecast serve`` processes shared by the whole session, by their arguments: a module that
     asks for a server with the same arguments as another gets the same process (each start imports
     torch and aiortc and may time the network). Each must stop cleanly at the end."""
-    from server_process import ServerProcess
+    from support.server_process import ServerProcess
 
     pool: dict[tuple[str, ...], ServerProcess] = {}
     yield pool, ServerProcess
@@ -118,7 +118,7 @@ def _servers():
 
 
 def serve_fixture(*args: str):
-    """A ``stylecast serve`` process (tools/server_process.py) for a module's tests, shared with every
+    """A ``stylecast serve`` process (tests/support/server_process.py) for a module's tests, shared with every
     other module that asks for the same arguments. A test that needs a server of its own (a fresh
     start, an option no other test uses) starts one itself and says why."""
 

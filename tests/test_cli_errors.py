@@ -6,6 +6,8 @@ import sys
 import pytest
 from conftest import one_error_line, run_cli, video_frames
 
+pytestmark = pytest.mark.quick  # the quick tier (docs/testing.md): this file is each edit's check
+
 
 def _no_output_left(folder):
     return [p.name for p in folder.iterdir() if p.suffix in (".mp4", ".mkv", ".mov") and p.name.startswith("out")

@@ -1,13 +1,17 @@
-"""The layout holds: every module imports only from its own subpackage or from a layer below its
-own (command > studio > cluster > the jobs render, live and serve, side by side > edit > styling >
-temporal > media > core > engines; inside engines, registry > training > runtimes > networks >
-the rest of its top), no imports go round in a cycle, no folder holds more than 15 modules, and
-docs/images/architecture.png's drawing script sees every module."""
+"""The layout holds (the rule: tests/support/layers.py): every module imports only from its own
+subpackage or from a layer below its own (command > studio > cluster > the jobs render, live and
+serve, side by side > the web kit > edit > styling > the frame path > temporal > media > core >
+engines; inside engines, registry > training > runtimes > networks > the rest of its top), no
+imports go round in a cycle, no folder holds more than 15 modules, and the drawing of it
+(docs/tools/draw_architecture.py) sees every module."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from draw_architecture import LAYERS, imports, layer, modules, package, problems
+import pytest
+from support.layers import LAYERS, imports, layer, modules, package, problems
+
+pytestmark = pytest.mark.quick  # the quick tier (docs/testing.md): this file is each edit's check
 
 ROOT = Path(__file__).resolve().parents[1]
 STREAM, ENGINES = ROOT / "stream", ROOT / "engines"

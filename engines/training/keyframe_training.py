@@ -10,7 +10,7 @@ only for that layout). No model hub is reachable, so no VGG loss; the losses are
 - a texture term: the grain's local energy (what a 5x5 mean takes away, in 8x8 cells) as the
   painting has it, wherever it falls. L1 alone paints the mean of what the source cannot tell
   apart, and washes the painted grain out (0.58 of the painting's high-frequency energy against
-  0.75 with this term, measured on tools/bench_keyframe.py's shot);
+  0.75 with this term, measured on bench/keyframe.py's shot);
 - a consistency term on the shot's unlabeled frames next to each keyframe: the next frame,
   brought back along the optical flow (DIS) onto the one before, must be painted as that one is,
   where the flow holds. This is what keeps the grain from following the codec's noise from frame
@@ -37,12 +37,17 @@ from torch.nn import functional as F
 
 from engines.cache_dir import cache_dir
 from engines.errors import StyleError
-from engines.networks.keyframe_net import KeyframeNet, load_keyframe_net, save_keyframe_net, to_tensor
+from engines.networks.keyframe_net import (
+    KeyframeNet,
+    load_keyframe_net,
+    save_keyframe_net,
+    to_tensor,
+)
 from engines.runtimes.cpu import usable_cores
 from engines.runtimes.cpu_features import bf16_usable
+from engines.training import STEPS
 
 VERSION = 1          # bump when the network or the training changes: old cache entries stop matching
-STEPS = 2700         # 250-275 s on 2 cores with AMX (92-101 ms a step, at any frame size)
 PATCH = 48           # pixels a side
 BATCH = 32           # patches a step from the keyframes
 NEIGHBOUR_BATCH = 8  # patch pairs a step from the unlabeled neighbours

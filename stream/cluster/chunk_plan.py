@@ -86,6 +86,7 @@ class ChunkFolder:
     def __init__(self, output: Path, suffix: str = ".mov"):
         self.path = output.parent / f".{output.name}.stylecast-chunks"
         self.suffix = suffix
+        self._checked: dict[str, tuple] = {}  # chunk file -> (size, mtime) when it was found whole
 
     def open(self, key: str, chunks: list[Chunk]) -> list[Chunk]:
         """Make the folder ready for ``chunks`` under ``key``; returns the chunks already done (a
@@ -96,7 +97,7 @@ class ChunkFolder:
         except (OSError, ValueError):
             saved = None
         if saved is None or saved.get("key") != key or saved.get("chunks") != [asdict(c) for c in chunks]:
-            shutil.rmtree(self.path, ignore_errors=True)
+            self.remove()
         try:
             self.path.mkdir(exist_ok=True)
             tmp = plan.with_suffix(".tmp")
@@ -110,11 +111,24 @@ class ChunkFolder:
         return self.path / chunk.file_name(self.suffix)
 
     def done(self, chunk: Chunk) -> bool:
-        """Rendered completely: its file holds exactly the chunk's frames."""
-        return video_frame_count(self.file(chunk)) == chunk.frames
+        """Rendered completely: its file holds exactly the chunk's frames (counted once; kept while
+        the file stays as it was, by its size and time)."""
+        path = self.file(chunk)
+        try:
+            st = path.stat()
+        except OSError:
+            return False
+        stamp = (st.st_size, st.st_mtime_ns)
+        if self._checked.get(path.name) == stamp:
+            return True
+        whole = video_frame_count(path) == chunk.frames
+        if whole:
+            self._checked[path.name] = stamp
+        return whole
 
     def remove(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
+        self._checked.clear()
 
 
 def video_frame_count(path: Path) -> int | None:

@@ -16,7 +16,7 @@ import ray
 
 from engines import open_engine
 from engines.errors import StylecastError
-from stream.core.progress import Advance, quiet
+from stream.core.progress import FRAMES, Advance, quiet
 from stream.render.job import RenderOptions, render
 
 from .chunk_options import chunk_options
@@ -69,7 +69,7 @@ class ChunkRenderer:
                 pending[0], last[0] = 0, time.monotonic()
 
         def progress(total: int | None, label: str) -> Advance:  # the driver's bar counts frames only
-            return advance if label == "render" else quiet(total, label)
+            return advance if label == FRAMES else quiet(total, label)
 
         try:
             result = render(opts, progress, engine=self.engine)

@@ -26,12 +26,19 @@ from typing import Callable
 from engines import open_engine, resolve
 from engines.errors import OutputError, StylecastError
 from stream.core.notes import note
-from stream.core.progress import Advance, Progress, quiet
+from stream.core.progress import FRAMES, Advance, Progress, quiet
 from stream.edit.cuts import find_shots
 from stream.edit.shots import ShotList
 from stream.media.decoder import open_decoder
 from stream.media.testsrc import write_test_clip
-from stream.render.job import RenderOptions, RenderResult, prepare, render, train_paintings
+from stream.render.job import (
+    RenderOptions,
+    RenderResult,
+    prepare,
+    render,
+    train_paintings,
+)
+from stream.styling.controls import FIELDS
 
 from .address import check_cluster, check_reachable, connect, parse_cluster
 from .chunk_join import join_chunks
@@ -41,7 +48,7 @@ from .chunk_plan import CHUNK_SECONDS, Chunk, ChunkFolder, plan_chunks, plan_key
 CHUNK_RETRIES = 2        # renders of a chunk after its first, when its file fails the check
 WORKER_RESTARTS = 2      # Ray restarts a dead worker this often, and runs its chunk again
 POLL_S = 0.5
-_PLAN_FIELDS = ("style", "strength", "keep_colors", "stability", "max_side", "style_scale", "engine", "precision", "crf",
+_PLAN_FIELDS = (*FIELDS, "max_side", "style_scale", "engine", "precision", "crf",
                 "preset", "codec", "looks", "style_per_shot", "shots", "chunk_seconds", "ignore_errors",
                 "keyframes", "keyframe_steps", "carry")
 
@@ -161,7 +168,7 @@ def _run_here(opts, source: Path, folder: ChunkFolder, todo: list[Chunk], advanc
     frames (a painted shot's training)."""
 
     def heard(total: int | None, label: str) -> Advance:
-        return advance if label == "render" else progress(total, label)
+        return advance if label == FRAMES else progress(total, label)
 
     engine, ran = None, {}
     for chunk in todo:
@@ -208,7 +215,7 @@ def render_on_cluster(opts: ClusterRenderOptions, progress: Progress = quiet):
         painted = train_paintings(opts, progress)
     if done:
         note(f"{len(done)} of {len(chunks)} chunks were already rendered: rendering the other {len(chunks) - len(done)}")
-    advance = progress(len(times), "render")
+    advance = progress(len(times), FRAMES)
     advance(sum(c.frames for c in done))
     todo = [c for c in chunks if c not in done]
     if address.kind == "here":

@@ -13,6 +13,8 @@ from typing import Callable, Iterator, Protocol
 
 from engines.errors import StylecastError
 
+FRAMES = "render"  # the piece of work that is a render's frames (its others: a painted shot's training...)
+
 
 class Advance(Protocol):
     """Called as the work goes: ``n`` more units done; ``info`` (a training's loss) shown instead of the rate."""

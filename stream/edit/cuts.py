@@ -8,7 +8,7 @@ must pass CUT_FLOOR and CUT_RATIO times its recent level (so fast motion, which 
 is not cut up); a "cut" whose picture comes back within FLASH_FRAMES frames was a flash, not a cut.
 
 Measured against PySceneDetect's content, adaptive and hash detectors on the same frames
-(tools/bench_cuts.py, docs/benchmarks.md): on real footage, test scenes, a montage with a cut every
+(bench/cuts.py, docs/benchmarks/editing.md): on real footage, test scenes, a montage with a cut every
 8 frames, a flash and two similar textures, this finds every cut on its frame and no false one,
 where each of those misses cuts or adds false ones.
 """

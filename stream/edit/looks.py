@@ -247,12 +247,36 @@ def read_looks(path: Path, base: Controls, base_style: Style, rate: Fraction, fi
         data = data["looks"]
     if not isinstance(data, list):
         raise OptionError(f"{path.name}: the looks must be a list of entries")
-    reader = _Reader(path.name, path.parent, base, base_style, rate, first_tc, duration, frames, shots)
+    return _timeline(_Reader(path.name, path.parent, base, base_style, rate, first_tc, duration, frames, shots), data)
+
+
+@dataclass(frozen=True)
+class LookSheet:
+    """Looks held in memory, as a looks file would hold them: its entries (dicts, as in the file),
+    the shot list they count shots in, and the folder their paintings are found in. The studio's
+    preview renders from one (``RenderOptions.look_sheet``) and its renders write one out."""
+
+    entries: tuple[dict, ...]
+    shots: ShotList
+    folder: Path
+    name: str = "the looks"
+
+    def timeline(self, base: Controls, base_style: Style, rate: Fraction, first_tc: Timecode | None,
+                 duration: float | None, frames: int | None) -> LookTimeline:
+        reader = _Reader(self.name, self.folder, base, base_style, rate, first_tc, duration, frames, lambda: self.shots)
+        return _timeline(reader, list(self.entries))
+
+    def file_text(self, shots_name: str) -> str:
+        """The looks file of these entries, naming the shot list written beside it as ``shots_name``."""
+        return json.dumps({"shots": shots_name, "looks": list(self.entries)}, indent=1) + "\n"
+
+
+def _timeline(reader: _Reader, data: list) -> LookTimeline:
     entries = [reader.entry(n, item) for n, item in enumerate(data, 1)]
     try:
-        return LookTimeline(base, base_style, entries)
+        return LookTimeline(reader.base, reader.base_style, entries)
     except OptionError as exc:
-        raise OptionError(f"{path.name}: {exc}") from None
+        raise OptionError(f"{reader.where}: {exc}") from None
 
 
 def check_entry(entry: dict, shots: ShotList, folder: Path, where: str) -> None:

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from engines import open_engine
 from engines.errors import OptionError
 from stream.core.frame import Frame
-from stream.framepath.path import device_for, open_frame_path
 from stream.core.notes import note
 from stream.core.pipeline import LatestSlot, start_threads
 from stream.edit.painting_trainer import PaintingTrainer
+from stream.framepath.path import device_for, open_frame_path
 from stream.styling.options import StyleOptions
 from stream.styling.stats import LiveStats
 from stream.styling.stylist import Stylist

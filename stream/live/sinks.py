@@ -137,7 +137,7 @@ class EncoderSink:
             if fmt == "mpegts":
                 options["mpegts_copyts"] = "1"  # the source's timestamps as they are, no muxer delay added
                 # each frame's PES says its length, so a receiver's demuxer passes the frame on at once
-                # instead of when the next one starts (a frame later): docs/benchmarks.md
+                # instead of when the next one starts (a frame later): docs/benchmarks/live.md
                 options.update(LIVE_TS_FLAGS)
         else:
             path = Path(target)

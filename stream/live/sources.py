@@ -27,7 +27,7 @@ import av
 from engines.errors import InputError
 from stream.core.frame import Frame
 from stream.media.colour import Colour
-from stream.media.decode import FileDecoder, open_url, output_size, picture
+from stream.media.decode import FileDecoder, open_url, output_size, picture, stream_size
 from stream.media.testsrc import TestScene
 
 from .adts import split_adts
@@ -93,7 +93,7 @@ class FileSource:
         self.path, self.max_side, self.loop, self.stop, self.yuv = path, max_side, loop, stop or threading.Event(), yuv
         self.decoder = FileDecoder(path, max_side, ignore_errors=True, yuv=yuv)  # fails now (exit 2) if unreadable
         self.copy_streams, self.container, self.colour = self.decoder.copy_streams, self.decoder.container, self.decoder.colour
-        self.reconnects, self.size = 0, _stream_size(self.decoder.video, max_side)
+        self.reconnects, self.size = 0, self.decoder.output_size
 
     def __iter__(self):
         offset_s, start = 0.0, time.monotonic()
@@ -132,7 +132,7 @@ class UrlSource:
             why = f"nothing arrived within {open_timeout:g} s" if timed_out else self.last_error
             raise InputError(f"cannot open {url}: {why}")
         self.copy_streams = [s for s in self.container.streams if s.type == "audio"]
-        self.size = _stream_size(self.container.streams.video[0], max_side)
+        self.size = stream_size(self.container.streams.video[0], max_side)
         self.colour = Colour.of_stream(self.container.streams.video[0].codec_context)
 
     def _open(self, open_timeout: float | None = None):
@@ -282,16 +282,10 @@ class CameraSource:
             index += 1
 
 
-def _stream_size(video: av.video.stream.VideoStream, max_side: int | None) -> tuple[int, int] | None:
-    """The size a video stream's frames will have here (before any display rotation), if it says."""
-    cc = video.codec_context
-    return output_size(cc.width, cc.height, max_side) if cc is not None and cc.width and cc.height else None
-
-
 def open_source(spec: str, max_side: int | None = None, fps: float = 25.0, loop: bool = False,
                 stop: threading.Event | None = None, yuv: bool = False) -> Source:
     """The source named by ``spec``: testsrc, a file, a URL or /dev/videoN. ``yuv``: a decoded
-    stream's 4:2:0 pictures as they are, for the device path (stream/device/)."""
+    stream's 4:2:0 pictures as they are, for the device path (stream/framepath/)."""
     if spec in ("testsrc", ""):
         return TestSource(*output_size(640, 360, max_side), fps, stop)
     scheme = spec.split("://", 1)[0].lower() if "://" in spec else ""

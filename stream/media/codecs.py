@@ -6,7 +6,7 @@ grading program imports as they are: ProRes 422 HQ and DNxHR HQX in 10-bit 4:2:2
 
 ProRes is written by FFmpeg's ``prores_aw``: at 1280x720 on two cores it encodes about 6x as many
 frames a second as ``prores_ks`` (20.8 against 3.4 on a noisy picture), at a PSNR within 0.3 dB of
-it on the test scenes (docs/benchmarks.md, "Mezzanine codecs"), so the ProRes output costs little
+it on the test scenes (docs/benchmarks/editing.md, "Editor-ready media"), so the ProRes output costs little
 more than H.264. The vendor tag ``apl0`` is the one editing programs expect of a ProRes file.
 """
 from __future__ import annotations

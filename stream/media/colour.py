@@ -18,7 +18,7 @@ sited left of its pixel pair and between its two rows (MPEG-2's siting, FFmpeg's
 4:2:0); on the way out, each pixel pair's chroma averaged, then the rows shrunk 2:1 by the same
 cubic stretched over twice the taps. Measured on real footage (bikes.mp4, Big Buck Bunny): RGB
 within 1 level of swscale's everywhere, 0.005 on average; 4:2:0 within 1 level, 0.003 on average
-(tests/framepath/test_colour.py; tools/bench_colour.py). The torch code runs on any device: the
+(tests/framepath/test_colour.py; bench/colour.py). The torch code runs on any device: the
 tests run it on the CPU against swscale.
 """
 from __future__ import annotations

@@ -40,6 +40,13 @@ def output_size(width: int, height: int, max_side: int | None) -> tuple[int, int
     return w, h
 
 
+def stream_size(video, max_side: int | None) -> tuple[int, int] | None:
+    """The size a video stream's frames come out at here, fitted into ``max_side`` (before any display
+    rotation), where the stream says its size."""
+    cc = video.codec_context
+    return output_size(cc.width, cc.height, max_side) if cc is not None and cc.width and cc.height else None
+
+
 def upright_rgb(frame: av.VideoFrame, max_side: int | None) -> np.ndarray:
     """A decoded picture as uint8 RGB H x W x 3: display rotation applied, fitted into ``max_side``."""
     return upright_rgba(frame, max_side, keep_alpha=False)[0]
@@ -267,8 +274,7 @@ class FileDecoder(VideoFile):
     def output_size(self) -> tuple[int, int] | None:
         """(width, height) its frames come out at, fitted into ``max_side`` (a display rotation the
         frames carry turns them after), or None where the stream does not say."""
-        cc = self.video.codec_context
-        return output_size(cc.width, cc.height, self.max_side) if cc.width and cc.height else None
+        return stream_size(self.video, self.max_side)
 
     @property
     def expected_frames(self) -> int | None:

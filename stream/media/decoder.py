@@ -20,7 +20,12 @@ from stream.core.frame import Frame
 
 from .colour import Colour
 from .decode import FileDecoder
-from .image_sequence import DEFAULT_FPS, SequenceDecoder, find_sequence, is_sequence_input
+from .image_sequence import (
+    DEFAULT_FPS,
+    SequenceDecoder,
+    find_sequence,
+    is_sequence_input,
+)
 from .time_range import TimeRange
 from .timecode import Timecode
 
@@ -72,7 +77,7 @@ def open_decoder(path: Path, *, max_side: int | None = None, ignore_errors: bool
     """A decoder for ``path``: a folder of numbered pictures or a pattern such as ``a_%04d.png``
     (at ``fps``, default 24), else a media file. ``timecode`` is the start timecode to give instead
     of the source's own (a sequence's is its first frame's number at ``fps``). For the device path
-    (stream/device/), a file's 8-bit 4:2:0 pictures come as they are (``yuv``: ``Frame.yuv``, not
+    (stream/framepath/), a file's 8-bit 4:2:0 pictures come as they are (``yuv``: ``Frame.yuv``, not
     yet upright nor fitted), decoded by NVDEC where it runs (``nvdec``). One InputError line for
     anything that cannot be read."""
     if is_sequence_input(path):

@@ -19,7 +19,12 @@ from .codecs import VideoCodec, choose_codec
 from .colour import Colour
 from .encode import FRAGMENTED, LONG_FILM_S, FileEncoder, can_fragment, container_format
 from .output_file import AtomicOutput
-from .sequence_output import AtomicFolder, SequencePattern, SequenceWriter, is_sequence_output
+from .sequence_output import (
+    AtomicFolder,
+    SequencePattern,
+    SequenceWriter,
+    is_sequence_output,
+)
 from .timecode import Timecode
 
 

@@ -19,10 +19,16 @@ from engines.errors import OptionError, OutputError
 from engines.registry import GPU_ENGINES, choose_engine
 from stream.core.notes import note
 from stream.core.pipeline import run_pipeline
-from stream.core.progress import Progress, quiet
+from stream.core.progress import FRAMES, Progress, quiet
 from stream.edit.carry import carry_timeline
 from stream.edit.cuts import find_shots
-from stream.edit.looks import LookTimeline, carried_looks, per_shot_looks, read_looks
+from stream.edit.looks import (
+    LookSheet,
+    LookTimeline,
+    carried_looks,
+    per_shot_looks,
+    read_looks,
+)
 from stream.edit.painted import add_paintings, paint_timeline
 from stream.edit.painting import keyframe_option
 from stream.edit.shots import ShotList, list_format
@@ -48,7 +54,9 @@ class RenderOptions(StyleOptions):
     ``start``/``end`` are ``--from``/``--to`` (seconds or HH:MM:SS:FF); ``fps`` is an image
     sequence's rate; ``timecode`` the start timecode to write instead of the source's.
     ``looks`` (a looks file) or ``style_per_shot`` give each shot or time range its own look
-    (stream/edit/looks.py); ``shots`` is the shot list they count shots in (default: found in the input)."""
+    (stream/edit/looks.py); ``shots`` is the shot list they count shots in (default: found in the input).
+    ``look_sheet`` is the same looks held in memory with their shot list (a page's preview), in
+    place of both files."""
 
     input: Path | None = None
     output: Path | None = None
@@ -66,6 +74,7 @@ class RenderOptions(StyleOptions):
     looks: Path | None = None
     style_per_shot: str | None = None
     shots: Path | None = None
+    look_sheet: LookSheet | None = None  # looks and their shots in memory (stream/edit/looks.py), not files
     keyframes: list[str] = field(default_factory=list)  # --keyframe FRAME=PAINTED.png (stream/edit/painted.py)
     keyframe_steps: int | None = None  # training steps of a painted shot's network (default: engines' STEPS)
     carry: bool = True  # a painted shot carries its paintings along the motion (stream/edit/carry.py)
@@ -88,7 +97,7 @@ class RenderOptions(StyleOptions):
             raise OptionError(f"--start-number must be 0 or more, got {self.start_number}")
         if self.timecode is not None and not looks_like_timecode(self.timecode):
             raise OptionError(f"--timecode must look like HH:MM:SS:FF, got {self.timecode!r}")
-        if self.looks is not None and self.style_per_shot is not None:
+        if sum(x is not None for x in (self.looks, self.style_per_shot, self.look_sheet)) > 1:
             raise OptionError("give --looks or --style-per-shot, not both")
         if self.looks is not None and self.looks.suffix.lower() != ".json":
             raise OptionError(f"a looks file is a .json file, not {self.looks.name}")
@@ -199,7 +208,7 @@ def _stages(opts: RenderOptions, decoder: Decoder, engine: Engine, timeline: Loo
     """The render's per-frame work on its frame path: the host's, or the engine's device (the CPU
     where the engine runs there and the device path was asked for)."""
     path = open_frame_path(engine, device, decoder.colour, writer.yuv420_colour(), opts.max_side)
-    return FrameStages(decoder, engine, path, timeline, writer, FlickerMeter(), progress(decoder.expected_frames, "render"),
+    return FrameStages(decoder, engine, path, timeline, writer, FlickerMeter(), progress(decoder.expected_frames, FRAMES),
                        opts.style_scale)
 
 
@@ -244,7 +253,7 @@ def _timeline(opts: RenderOptions, decoder: Decoder, controls, style) -> tuple[L
     how many shots it counted in (None when it needed none)."""
     rate, first_tc = decoder.rate, decoder.timecode
     frames = round(decoder.duration * rate) if decoder.duration else None
-    if opts.looks is None and opts.style_per_shot is None and not opts.keyframes:
+    if opts.looks is None and opts.style_per_shot is None and opts.look_sheet is None and not opts.keyframes:
         carried = ShotList.read(opts.shots, rate, first_tc, frames) if opts.shots is not None else None
         if carried is None or not carried.looks:
             return LookTimeline(controls, style), None
@@ -267,6 +276,9 @@ def _timeline(opts: RenderOptions, decoder: Decoder, controls, style) -> tuple[L
         timeline, notes = per_shot_looks(opts.style_per_shot, controls, style, shots())
         for line in notes:
             note(line)
+    elif opts.look_sheet is not None:
+        found.append(opts.look_sheet.shots)
+        timeline = opts.look_sheet.timeline(controls, style, rate, first_tc, decoder.duration, frames)
     elif opts.looks is not None:
         timeline = read_looks(opts.looks, controls, style, rate, first_tc, decoder.duration, frames, shots, read)
     else:

@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engines.optional import is_tensor, torch
 from engines import Engine, Style
 from engines.network_cache import NetworkCache
+from engines.optional import is_tensor, torch
 from stream.styling.stylist import LIVE_NETWORKS, FrameDropped
 
-WAIT_MS = 4.0      # the longest a frame waits for others to join its batch (--batch-wait)
-MAX_WAIT_MS = 100.0
+from .options import WAIT_MS
+
 STALE_MS = 250.0   # a frame older than this when its batch would go is let go
 MAX_BATCH = 64     # frames in one batch at most
 

@@ -11,20 +11,12 @@ from __future__ import annotations
 import ipaddress
 
 from engines.errors import OptionError
+from stream.web.site import is_loopback
 
 # interface name prefixes of container bridges and VPN tunnels: never offered unless named
 HIDDEN_INTERFACES = ("docker", "br-", "veth", "virbr", "cni", "flannel", "tun", "tap", "wg", "tailscale",
                      "zt", "utun", "ppp", "ipsec")
 ANY = ("0.0.0.0", "::", "")
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def interface_addresses() -> list[tuple[str, str]]:

@@ -13,6 +13,9 @@ MAX_OFFER = 64 * 1024
 class OfferTooLarge(OfferError):
     """An offer over MAX_OFFER (HTTP 413)."""
 
+    status = 413
+    extra: dict = {}
+
 
 async def read_offer(request: web.Request, default_style: str) -> tuple[str, str, str]:
     """(sdp, type, style) of an offer, never reading more than ``MAX_OFFER`` + 1 bytes;

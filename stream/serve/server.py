@@ -1,10 +1,11 @@
 """The WebRTC demo server: aiohttp serves the page and answers offers; aiortc carries the media.
 
-Its parts, a file each: stream/serve/request_guard.py (origin and token), stream/serve/offer_body.py and
-stream/serve/offer_limiter.py (offers), stream/serve/session.py (a viewer), stream/serve/sessions.py (the viewers and
-their memory), stream/serve/uploads.py (pictures as styles), stream/serve/thumbnails.py, stream/serve/diagnostics.py,
-stream/serve/capacity.py (how many viewers to admit, measured at start-up), stream/serve/batcher.py (every
-viewer's frame through one network, where the engine batches: ``--batch``).
+Its parts, a file each: stream/serve/offer_body.py and stream/serve/offer_limiter.py (offers),
+stream/serve/session.py (a viewer), stream/serve/sessions.py (the viewers and their memory),
+stream/serve/uploads.py (pictures as styles), stream/serve/diagnostics.py, stream/serve/capacity.py
+(how many viewers to admit, measured at start-up), stream/serve/batcher.py (every viewer's frame
+through one network, where the engine batches: ``--batch``); and the web kit it shares with the
+studio (stream/web/: where it listens, the request guard, errors as JSON, the style gallery).
 
 Routes (everything under /api/ asks for the token when there is one: ``Authorization: Bearer T``
 or ``?token=T``):
@@ -25,70 +26,34 @@ from __future__ import annotations
 import asyncio
 import gc
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiohttp import web
 
-from engines import BUILTIN_NAMES, Engine, open_engine, resolve
-from engines.errors import OptionError, StylecastError
+from engines import Engine, open_engine
+from engines.errors import OptionError
 from engines.runtimes.cpu import usable_cores
 from stream.core.notes import note
-from stream.styling.options import StyleOptions
-
 from stream.framepath.path import device_for, open_frame_path
+from stream.web.errors import Refusal, error_replies
+from stream.web.gallery import StyleGallery
+from stream.web.request_guard import request_guard
+from stream.web.site import open_site, page_address
 
-from .batcher import MAX_BATCH, MAX_WAIT_MS, WAIT_MS, Batcher
+from .batcher import MAX_BATCH, Batcher
 from .capacity import Capacity
 from .capacity import measure as measure_capacity
 from .diagnostics import TaskErrors, media_tasks, open_fds, resident_mb
 from .ice import allowed_addresses, offer_only
-from .offer_body import OfferTooLarge, read_offer
+from .offer_body import read_offer
 from .offer_limiter import OfferLimiter
-from .peer import OfferError
-from .request_guard import json_error, request_guard
-from .session import IDLE_S, Session
+from .options import ServeOptions
+from .session import Session
 from .sessions import Sessions
-from .site import SiteOptions, open_site, page_address
-from .thumbnails import style_thumbnails
 from .uploads import UploadStore
 
 WEB = Path(__file__).with_name("web")
-BATCH_CHOICES = ("auto", "on", "off")
 MAX_IMAGE = 8 * 1024 * 1024
-
-
-@dataclass(kw_only=True)
-class ServeOptions(StyleOptions, SiteOptions):
-    max_side: int | None = 640
-    max_sessions: int | None = None   # None: 80% of the viewers this machine holds, measured at start
-    stun: list[str] = field(default_factory=list)
-    ice_addresses: list[str] | None = None
-    offers_per_window: int = 10       # per client address per offer_limiter.WINDOW_S; more get 429
-    adapt: bool = True                # each viewer's network size follows what the machine keeps up with
-    batch: str = "auto"               # viewers' frames in batches: on, off, auto (where the engine batches, on a GPU)
-    batch_wait_ms: float = WAIT_MS    # the longest a viewer's frame waits for others to join its batch
-    keyframe_steps: int | None = None  # training steps of a viewer's painting (default: the painted shots')
-    idle_s: float = IDLE_S            # a viewer whose camera sends nothing this long (seconds) is let go
-
-    def check(self) -> None:
-        StyleOptions.check(self)
-        SiteOptions.check(self)
-        if self.offers_per_window < 1:
-            raise OptionError(f"--offer-rate must be at least 1, got {self.offers_per_window}")
-        if self.max_sessions is not None and self.max_sessions < 1:
-            raise OptionError(f"--max-sessions must be at least 1, got {self.max_sessions}")
-        for url in self.stun:
-            if not url.startswith(("stun:", "turn:", "turns:")):
-                raise OptionError(f"--stun takes a stun: or turn: URL, got {url!r}")
-        if self.batch not in BATCH_CHOICES:
-            raise OptionError(f"--batch takes {', '.join(BATCH_CHOICES)}, got {self.batch!r}")
-        if not 0 <= self.batch_wait_ms <= MAX_WAIT_MS:
-            raise OptionError(f"--batch-wait must be 0 to {MAX_WAIT_MS:g} ms, got {self.batch_wait_ms:g}")
-        if not 1 <= self.idle_s <= 3600:
-            raise OptionError(f"--idle-timeout must be 1 to 3600 seconds, got {self.idle_s:g}")
-        if resolve(self.style).kind != "builtin":
-            raise OptionError("serve's --style takes a built-in style or blend (viewers upload their own pictures)")
 
 
 class StyleServer:
@@ -117,7 +82,7 @@ class StyleServer:
         self.uploads = UploadStore()
         self.limiter = OfferLimiter(opts.offers_per_window)
         self.task_errors = TaskErrors()
-        self._thumbs: asyncio.Future | None = None
+        self.gallery = StyleGallery(lambda: self.engine, self._off_loop, opts.style)
         self._tasks: list[asyncio.Future] = []  # started by run, cancelled and awaited when it ends
 
     def measure(self) -> None:
@@ -128,49 +93,26 @@ class StyleServer:
             note(self.capacity.line(self.opts.adapt))
             self.max_sessions = self.capacity.admitted
 
-    async def thumbs(self) -> dict[str, bytes]:
-        if self._thumbs is None:
-            self._thumbs = asyncio.get_running_loop().run_in_executor(self.executor, style_thumbnails, self.engine)
-        return await self._thumbs
+    async def _off_loop(self, fn):
+        return await asyncio.get_running_loop().run_in_executor(self.executor, fn)
 
     # -- routes ---------------------------------------------------------------------------------
     async def page(self, request: web.Request) -> web.Response:
         return web.FileResponse(WEB / "index.html", headers={"Cache-Control": "no-store"})
 
-    async def styles(self, request: web.Request) -> web.Response:
-        return web.json_response({"default": resolve(self.opts.style).name, "styles": [
-            {"index": i, "name": name, "thumb": f"/api/thumbs/{name}.jpg"} for i, name in enumerate(BUILTIN_NAMES)]})
-
-    async def thumb(self, request: web.Request) -> web.Response:
-        image = (await self.thumbs()).get(request.match_info["name"])
-        if image is None:
-            return json_error(404, "no such style")
-        return web.Response(body=image, content_type="image/jpeg", headers={"Cache-Control": "max-age=3600"})
-
     async def offer(self, request: web.Request) -> web.Response:
         if self.limiter.limited(request.remote or "?"):
-            return json_error(429, self.limiter.refusal())
-        try:
-            sdp, kind, style = await read_offer(request, self.opts.style)
-        except OfferTooLarge as exc:
-            return json_error(413, str(exc))
-        except OfferError as exc:
-            return json_error(400, str(exc))
+            raise Refusal(self.limiter.refusal(), 429)
+        sdp, kind, style = await read_offer(request, self.opts.style)
         if not await self.sessions.room(self.max_sessions):
-            return json_error(503, f"the server is full ({self.max_sessions} viewers); try again later")
-        try:
-            session = Session(self.engine, self.executor, style, self.opts.max_side, self.uploads.viewer_style,
-                              self.sessions.closed, self.opts.stun, self.opts.adapt, self.batcher,
-                              self.uploads.picture, self.opts.keyframe_steps, self.opts.idle_s, self.path)
-        except StylecastError as exc:
-            return json_error(400, str(exc))
+            raise Refusal(f"the server is full ({self.max_sessions} viewers); try again later", 503)
+        session = Session(self.engine, self.executor, style, self.opts.max_side, self.uploads.viewer_style,
+                          self.sessions.closed, self.opts.stun, self.opts.adapt, self.batcher,
+                          self.uploads.picture, self.opts.keyframe_steps, self.opts.idle_s, self.path)
         self.sessions.add(session)
         try:
             answer = await session.answer(sdp, kind)
-        except OfferError as exc:
-            await session.close()
-            return json_error(400, str(exc))
-        except BaseException:
+        except BaseException:  # a bad offer (OfferError: 400 with its reason) or worse: nothing left open
             await session.close()
             raise
         return web.json_response({"sdp": answer.sdp, "type": answer.type, "session": session.id})
@@ -181,10 +123,7 @@ class StyleServer:
         return web.Response(status=204)  # unknown ids get the same answer: nothing to tell
 
     async def style_image(self, request: web.Request) -> web.Response:
-        try:
-            return web.json_response({"style": self.uploads.add(await request.read())})
-        except StylecastError as exc:
-            return json_error(400, str(exc))
+        return web.json_response({"style": self.uploads.add(await request.read())})
 
     async def stats(self, request: web.Request) -> web.Response:
         return web.json_response({
@@ -201,11 +140,11 @@ class StyleServer:
             "viewers": [{**s.state(), **s.stats.snapshot()} for s in self.sessions.open.values()]})
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[request_guard(self.opts.token)], client_max_size=MAX_IMAGE)
+        app = web.Application(middlewares=[request_guard(self.opts.token), error_replies], client_max_size=MAX_IMAGE)
         app.router.add_get("/", self.page)
         app.router.add_static("/static/", WEB)
-        app.router.add_get("/api/styles", self.styles)
-        app.router.add_get("/api/thumbs/{name}.jpg", self.thumb)
+        for method, path, handler in self.gallery.routes():
+            app.router.add_route(method, path, handler)
         app.router.add_post("/api/offer", self.offer)
         app.router.add_post("/api/style-image", self.style_image)
         app.router.add_post("/api/sessions/{session}/bye", self.bye)
@@ -222,7 +161,7 @@ class StyleServer:
         runner, port = await open_site(self.app(), self.opts.host, self.opts.port)
         try:
             self._tasks += [asyncio.ensure_future(self.sessions.release_memory()),
-                            asyncio.ensure_future(self.thumbs())]  # thumbnails ready before the first viewer asks
+                            self.gallery.warm()]  # thumbnails ready before the first viewer asks
             gc.collect()  # start-up's garbage (the capacity measurement's) first, so none is frozen with it
             gc.freeze()  # start-up's objects (torch, aiortc, the engine) stay out of the collector's passes
             if ready:
@@ -244,7 +183,7 @@ class StyleServer:
 
 def _batcher(opts: ServeOptions, engine: Engine) -> Batcher | None:
     """The viewers' batcher: ``auto`` where the engine runs styles together on a GPU (on the CPU's
-    cores a batch costs what its frames cost one by one: docs/benchmarks.md)."""
+    cores a batch costs what its frames cost one by one: docs/benchmarks/serve.md)."""
     choice = opts.batch
     if choice == "on" and not engine.batches:
         raise OptionError(f"--batch on needs an engine that runs viewers' frames together (cuda); the {engine.name} "

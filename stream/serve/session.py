@@ -31,10 +31,10 @@ from stream.styling.stats import LiveStats
 from stream.styling.stylist import Stylist
 
 from .batcher import Batcher
+from .options import IDLE_S
 from .peer import answer_offer, peer_connection, release
 from .stylized_track import StylizedTrack
 
-IDLE_S = 9.0           # a session with no camera frame for this long is closed: gone within 10 s
 WATCH_EVERY_S = 0.25
 STATS_EVERY_S = 1.0    # the server's figures go to the page this often over the data channel
 

@@ -12,7 +12,7 @@ from engines.errors import InputError, OptionError
 from stream.media.codecs import choose_codec
 from stream.media.encode import container_format
 from stream.media.time_range import parse_range
-from stream.serve.request_guard import json_error
+from stream.web.errors import json_error
 
 from .names import checked_name, fitted, free_output, taken_as
 from .project import Project

@@ -11,8 +11,9 @@ from engines import resolve
 from engines.errors import OptionError, StyleError
 from stream.edit.looks import check_entry
 from stream.edit.shots import Shot, ShotList
+from stream.styling.controls import FIELDS
 
-LOOK_FIELDS = ("style", "strength", "keep_colors", "stability", "keyframes", "keyframe")
+LOOK_FIELDS = (*FIELDS, "keyframes", "keyframe")  # a shot's look: the controls, moving by keyframes, or a painting
 PICTURES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 
 

@@ -47,10 +47,9 @@ def render_preview(folder: Path, project: Project, shot, shot_id: int, look: dic
     key = preview_key(project, shot, look, seconds)
     out = folder / f"{key}.mp4"
     end = min(shot.end, shot.start + seconds)
-    alone = Project(project.folder, {**project.row, "looks": {shot_id: look}})  # only this shot's look trains
-    looks, shots = alone.write_render_files(folder, f"preview-{key}")
+    sheet = project.look_sheet({shot_id: look})  # the look in memory, this shot's only (only it trains)
     result = render(RenderOptions(input=project.path, output=out, start=repr(shot.start), end=repr(end), overwrite=True,
-                                  looks=looks, shots=shots, max_side=PREVIEW_SIDE, keyframe_steps=PREVIEW_STEPS),
+                                  look_sheet=sheet, max_side=PREVIEW_SIDE, keyframe_steps=PREVIEW_STEPS),
                     tracker or (lambda total, label: lambda n=1, info=None: None))
     with open_decoder(out) as written:
         after = written.frames_at({0})[0]

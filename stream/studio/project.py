@@ -10,7 +10,6 @@ A change is worked out here as the project's next state (``merged``, ``split``, 
 """
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from fractions import Fraction
 from pathlib import Path
@@ -19,8 +18,9 @@ import numpy as np
 
 from engines import DEFAULT_STYLE
 from engines.errors import StylecastError
-from stream.core.progress import Advance
+from stream.core.progress import Tracker
 from stream.edit.cuts import find_shots
+from stream.edit.looks import LookSheet
 from stream.edit.shots import ShotList
 from stream.media.decoder import open_decoder
 from stream.media.image_sequence import find_sequence
@@ -45,17 +45,14 @@ def find_cuts(store: Store, project: int, path: Path, shot_list: Path | None = N
     """Find the clip's shots (as ``stylecast shots`` does), the progress kept in the store as it
     goes; or read them from ``shot_list`` (an editor's EDL, FCP XML or OTIO, a CSV), with the looks
     its clips carry. The project's history starts there."""
-    done = [0]
+    def advanced(n: int) -> None:  # the project's row shows how far it got
+        if tracker.total and tracker.done % 10 == 0:
+            store.update_project(project, progress=round(tracker.done / tracker.total, 3))
 
-    def progress(total: int | None, label: str) -> Advance:  # the project's row (a Progress)
-        def advance(n: int = 1, info: str | None = None) -> None:
-            done[0] += n
-            if total and done[0] % 10 == 0:
-                store.update_project(project, progress=round(done[0] / total, 3))
-        return advance
+    tracker = Tracker(on_advance=advanced)
 
     try:
-        shots = ShotList.read(shot_list, *clip_timing(path, fps)) if shot_list is not None else find_shots(path, fps, progress)
+        shots = ShotList.read(shot_list, *clip_timing(path, fps)) if shot_list is not None else find_shots(path, fps, tracker)
         store.set_looks(project, dict(shots.looks))  # shot ids are 1, 2, 3 ... as found
         store.update_project(project, rate=str(shots.rate), frames=shots.frames, cuts=shots.starts(),
                              shot_ids=list(range(1, len(shots.shots) + 1)), next_shot=len(shots.shots) + 1,
@@ -154,19 +151,13 @@ class Project:
             return own
         return {**self.default_look, **(own or {})}
 
-    def write_render_files(self, where: Path | None = None, stem: str = "") -> tuple[Path, Path]:
-        """``shots.csv`` and ``looks.json`` (``STEM.shots.csv`` ...) in the project's own folder, or
-        ``where``: the files ``render`` reads, shots by their place in the cut. A file whose text is
-        already that is left as it is: a render's chunks are kept under the files' modification
-        times (stream/cluster/chunk_plan.py)."""
-        where = where or self.home
-        where.mkdir(parents=True, exist_ok=True)
-        prefix = f"{stem}." if stem else ""
-        shots_path, looks_path = where / f"{prefix}shots.csv", where / f"{prefix}looks.json"
-        _write_if_changed(shots_path, self.shots().text(".csv"))
+    def look_sheet(self, looks: dict | None = None) -> LookSheet:
+        """The cut's looks in memory, as ``render`` takes them (``RenderOptions.look_sheet``): shots
+        by their place in the cut, pictures by their full path. ``looks`` (shot id -> look) stands in
+        for the project's own (a preview renders one shot's)."""
         entries = []
         for number, shot_id in enumerate(self.cut.ids, 1):
-            look = self.looks.get(shot_id)
+            look = (self.looks if looks is None else looks).get(shot_id)
             if not look:
                 continue
             entry = {"shot": number, **look}
@@ -175,7 +166,21 @@ class Project:
             if "keyframe" in entry:  # found beside the looks file otherwise: here, by full path
                 entry["keyframe"] = [{**k, "image": str(self.folder / k["image"])} for k in entry["keyframe"]]
             entries.append(entry)
-        _write_if_changed(looks_path, json.dumps({"shots": shots_path.name, "looks": entries}, indent=1) + "\n")
+        return LookSheet(tuple(entries), self.shots(), self.folder, f"project {self.row['id']}'s looks")
+
+    def write_render_files(self, where: Path | None = None, stem: str = "") -> tuple[Path, Path]:
+        """``shots.csv`` and ``looks.json`` (``STEM.shots.csv`` ...) in the project's own folder, or
+        ``where``: the cut's looks as files, for a render that must read the same looks after a
+        restart (a queued job keeps its own copy) and for a user to give ``stylecast render``. A file
+        whose text is already that is left as it is: a render's chunks are kept under the files'
+        modification times (stream/cluster/chunk_plan.py)."""
+        where = where or self.home
+        where.mkdir(parents=True, exist_ok=True)
+        prefix = f"{stem}." if stem else ""
+        shots_path, looks_path = where / f"{prefix}shots.csv", where / f"{prefix}looks.json"
+        sheet = self.look_sheet()
+        _write_if_changed(shots_path, sheet.shots.text(".csv"))
+        _write_if_changed(looks_path, sheet.file_text(shots_path.name))
         return looks_path, shots_path
 
     def export(self, path: Path) -> None:

@@ -22,8 +22,9 @@ from engines import DEFAULT_STYLE
 from engines.errors import StylecastError
 from stream.cluster.chunk_plan import ChunkFolder
 from stream.cluster.job import ClusterRenderOptions, render_on_cluster
-from stream.core.progress import Cancelled, Tracker
+from stream.core.progress import FRAMES, Cancelled, Tracker
 from stream.render.job import RenderOptions, render
+from stream.styling.controls import values_in
 
 from .look_check import style_spec
 from .project import Project
@@ -87,12 +88,12 @@ class RenderQueue:
         tracker = self.running.get(row["id"])
         if tracker is not None:
             figures = tracker.figures()
-            if figures["phase"] and figures["phase"] != "render":  # a painted shot's training
+            if figures["phase"] and figures["phase"] != FRAMES:  # a painted shot's training
                 out["phase"] = f"{figures['phase']}: step {figures['done']} of {figures['total']}" + \
                     (f", {figures['info']}" if figures["info"] else "")
                 out["training"] = {k: figures[k] for k in ("done", "total", "info", "eta_s")}
                 out["eta_s"] = figures["eta_s"]
-            elif figures["phase"] == "render":
+            elif figures["phase"] == FRAMES:
                 done = tracker.done
                 out["frames_done"] = done
                 if figures["rate"]:
@@ -123,7 +124,7 @@ class RenderQueue:
             looks, shots = project.write_render_files(own, stem)
         # the shots without a look of their own render in the project's default look; the output
         # name was free when the job was queued and is this job's alone (never overwritten)
-        default = {k: v for k, v in project.default_look.items() if k in ("strength", "keep_colors", "stability")}
+        default = values_in(project.default_look)
         base = dict(input=project.path, output=self.folder / row["output"], looks=looks, shots=shots,
                     codec=settings.get("codec"), start=settings.get("from"), end=settings.get("to"),
                     style=style_spec(self.folder, project.default_look.get("style", DEFAULT_STYLE)),
@@ -138,7 +139,7 @@ class RenderQueue:
         saved, rendering, chunked = [0.0], [False], [False]
 
         def piece(total: int | None, label: str) -> None:
-            rendering[0] = label == "render"
+            rendering[0] = label == FRAMES
             if rendering[0]:
                 self.store.update_job(job, frames_total=total)
 

@@ -39,52 +39,31 @@ from __future__ import annotations
 import asyncio
 import json
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
 
 from engines import BUILTIN_NAMES, open_engine
-from engines.errors import InputError, OptionError, StylecastError
+from engines.errors import InputError, OptionError
 from stream.edit.shots import LIST_SUFFIXES, list_format
 from stream.media.image_sequence import check_rate
-from stream.serve.request_guard import json_error, request_guard
-from stream.serve.site import SiteOptions, open_site, page_address
-from stream.serve.thumbnails import style_thumbnails
+from stream.web.errors import error_replies
+from stream.web.gallery import StyleGallery
+from stream.web.request_guard import request_guard
+from stream.web.site import open_site, page_address
 
 from .job_routes import JobRoutes
 from .look_check import PICTURES
 from .names import checked_name
+from .options import StudioOptions
 from .project import Project, find_cuts, media_in
 from .render_queue import RenderQueue
 from .shot_routes import ShotRoutes
-from .store import Stale, Store
+from .store import Store
 from .uploads import receive_upload
-from .versions import VersionMissing, with_etag
+from .versions import with_etag
 
 WEB = Path(__file__).with_name("web")
-
-
-@dataclass(kw_only=True)
-class StudioOptions(SiteOptions):
-    folder: Path
-    port: int = 8090
-    cluster: str | None = None   # a Ray address for the renders; None: chunks rendered here
-    chunk_seconds: float = 30.0
-    max_upload_mb: int = 4096
-
-    def check(self) -> None:
-        if not self.folder.is_dir():
-            raise InputError(f"studio folder not found: {self.folder}")
-        super().check()
-        if not 1 <= self.chunk_seconds <= 3600:
-            raise OptionError(f"--chunk-seconds must be between 1 and 3600, got {self.chunk_seconds:g}")
-        if self.max_upload_mb < 1:
-            raise OptionError(f"--max-upload-mb must be at least 1, got {self.max_upload_mb}")
-        if self.cluster is not None:
-            from stream.cluster.address import parse_cluster
-
-            parse_cluster(self.cluster)
 
 
 async def _json(request: web.Request) -> dict:
@@ -95,24 +74,6 @@ async def _json(request: web.Request) -> dict:
     if not isinstance(body, dict):
         raise OptionError("the request body is a JSON object")
     return body
-
-
-@web.middleware
-async def _errors(request: web.Request, handler):
-    """A StylecastError from a handler is a 4xx with its one line: 404 for what is not there; a change
-    made on a version that is no longer the project's is 412, with the change that came between."""
-    try:
-        return await handler(request)
-    except Stale as exc:
-        reply = web.json_response({"error": "changed elsewhere: reload to see it", "version": exc.current,
-                                   "change": {"what": exc.what, "by": exc.by}}, status=412)
-        return with_etag(reply, exc.current)
-    except VersionMissing as exc:
-        return json_error(428, str(exc))
-    except InputError as exc:
-        return json_error(404 if "not found" in str(exc) else 415, str(exc))
-    except StylecastError as exc:
-        return json_error(400, str(exc))
 
 
 class Studio:
@@ -129,7 +90,7 @@ class Studio:
         self.queue = RenderQueue(self.store, self.folder, opts.cluster, opts.chunk_seconds, self.project)
         self.job_routes = JobRoutes(self.store, self.queue, self.folder, self.project, _json)
         self.shot_routes = ShotRoutes(self.store, self.home, self.project, self._run, _json, self.stopping)
-        self._thumbs: dict[str, bytes] | None = None
+        self.gallery = StyleGallery(lambda: open_engine("cpu", BUILTIN_NAMES[0]), self._run_fn, BUILTIN_NAMES[0])
 
     def project(self, project: int) -> Project:
         row = self.store.project(project)
@@ -145,6 +106,9 @@ class Studio:
 
     async def _run(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+
+    async def _run_fn(self, fn):
+        return await self._run(fn)
 
     async def page(self, request):
         return web.FileResponse(WEB / "index.html")
@@ -162,17 +126,6 @@ class Studio:
 
     async def upload(self, request):
         return await receive_upload(request, self.folder, self.home / "uploads", self.opts.max_upload_mb, self._run)
-
-    async def styles(self, request):
-        return web.json_response({"styles": list(BUILTIN_NAMES)})
-
-    async def thumb(self, request):
-        if self._thumbs is None:
-            self._thumbs = await self._run(lambda: style_thumbnails(open_engine("cpu", BUILTIN_NAMES[0])))
-        data = self._thumbs.get(request.match_info["name"])
-        if data is None:
-            return json_error(404, "no such style")
-        return web.Response(body=data, content_type="image/jpeg", headers={"Cache-Control": "max-age=3600"})
 
     async def open_project(self, request):
         """``{"media"[, "shots"][, "fps"]}``: a new project of a clip (a folder of pictures at ``fps``,
@@ -218,11 +171,10 @@ class Studio:
         return web.json_response({"ok": True})
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[request_guard(self.opts.token), _errors], client_max_size=1 << 20)
+        app = web.Application(middlewares=[request_guard(self.opts.token), error_replies], client_max_size=1 << 20)
         routes = [("GET", "/", self.page), ("GET", "/favicon.ico", self.favicon), ("GET", "/api/health", self.health),
                   ("GET", "/api/media", self.media), ("DELETE", "/api/projects/{id:\\d+}", self.delete_project),
-                  ("POST", "/api/upload", self.upload), ("GET", "/api/styles", self.styles),
-                  ("GET", "/api/thumbs/{name}.jpg", self.thumb), ("GET", "/api/projects", self.projects),
+                  ("POST", "/api/upload", self.upload), *self.gallery.routes(), ("GET", "/api/projects", self.projects),
                   ("POST", "/api/projects", self.open_project), ("GET", "/api/projects/{id:\\d+}", self.get_project),
                   *self.shot_routes.routes(), *self.job_routes.routes()]
         for method, path, handler in routes:

@@ -15,6 +15,7 @@ from engines import open_engine
 from engines.errors import InputError, OptionError
 from engines.style_scale import stylize_scaled
 from stream.media.picture_file import encode_picture
+from stream.styling.controls import Controls, values_in
 
 from .history import History
 from .job_routes import download_header
@@ -95,9 +96,7 @@ class ShotRoutes:
         look = project.renders(project.cut.ids[number - 1])
         if "keyframe" in look:
             raise OptionError("a painted shot is shown by its preview (its network is trained for it)")
-        from stream.styling.controls import Controls
-
-        controls = Controls().updated(**{k: v for k, v in look.items() if k in ("strength", "keep_colors", "stability")})
+        controls = Controls().updated(**values_in(look))
         if self._engine is None:
             self._engine = open_engine("cpu", "starry-night", throughput=True)
         network = self._engine.network(style_spec(project.folder, look["style"]))

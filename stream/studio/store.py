@@ -22,6 +22,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from stream.web.errors import Refusal
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS projects (
     id INTEGER PRIMARY KEY, media TEXT NOT NULL, rate TEXT, frames INTEGER, timecode TEXT,
@@ -49,12 +51,13 @@ LATER_COLUMNS = (("projects", "default_look", "TEXT"), ("projects", "updated", "
 JOB_STATES = ("queued", "running", "done", "failed", "cancelled")
 
 
-class Stale(Exception):
+class Stale(Refusal):
     """A change made on a version of a project that is no longer its version: ``current``, made by
-    the change ``what`` from the tab ``by``."""
+    the change ``what`` from the tab ``by`` (HTTP 412, with that change and the ETag it is at)."""
 
     def __init__(self, current: int, what: str | None = None, by: str | None = None):
-        super().__init__(f"the project changed elsewhere (now version {current})")
+        super().__init__("changed elsewhere: reload to see it", 412, {"ETag": f'"{current}"'}, version=current,
+                         change={"what": what, "by": by})
         self.current, self.what, self.by = current, what, by
 
 

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from engines.errors import OptionError
 from stream.media.decoder import check_video
-from stream.serve.request_guard import json_error
+from stream.web.errors import json_error
 
 from .names import checked_name, taken_as
 from .project import VIDEOS

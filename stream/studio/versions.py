@@ -16,15 +16,17 @@ import re
 
 from aiohttp import web
 
-from engines.errors import OptionError
+from stream.web.errors import Refusal
 
 TAB_HEADER = "X-Stylecast-Tab"
 POLL_S = 0.25       # how often a page's event stream looks for a new version
 KEEPALIVE_S = 15.0  # a comment line this often, so proxies keep the stream open
 
 
-class VersionMissing(OptionError):
-    """A change that does not say which version of the project it was made on."""
+class VersionMissing(Refusal):
+    """A change that does not say which version of the project it was made on (HTTP 428)."""
+
+    status = 428
 
 
 def etag(version: int) -> str:

@@ -8,14 +8,12 @@ reader of the control messages that arrive as JSON (``POST /style``, the data ch
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from functools import cached_property
 
 from engines import DEFAULT_STYLE, Mix
 from engines.errors import OptionError
 from stream.temporal.stabilize import DEFAULT_STABILITY
-
-FIELDS = ("style", "strength", "keep_colors", "stability")
 
 
 def _unit(name: str, value) -> float:
@@ -60,6 +58,15 @@ class Controls:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+FIELDS = tuple(f.name for f in fields(Controls))  # the look's fields, the one list: style, strength, keep_colors, stability
+VALUES = FIELDS[1:]  # what a look sets besides its style (mixed after the network, or the stabilizer's)
+
+
+def values_in(look: dict) -> dict:
+    """The look's values besides its style, from a look as a looks file or the page writes it."""
+    return {k: look[k] for k in VALUES if k in look}
 
 
 MOVE_FIELDS = ("span", "ease")  # a change that moves over ``span`` seconds, arriving by ``ease``

@@ -31,7 +31,7 @@ from stream.media.testsrc import TestScene
 from stream.temporal.motion import Motion
 
 from .adapt import ScaleGovernor
-from .controls import Controls, move_span
+from .controls import VALUES, Controls, move_span
 from .keyframes import EASES, Key, value_at
 from .stats import LiveStats
 
@@ -54,7 +54,7 @@ class _Move:
         (a, a_style), (b, b_style) = self.before, self.after
         keys = lambda x, y: [Key(self.start, x), Key(self.start + self.span, y, self.ease)]  # noqa: E731
         style = value_at(keys(a_style, b_style), now)
-        values = {f: value_at(keys(getattr(a, f), getattr(b, f)), now) for f in ("strength", "keep_colors", "stability")}
+        values = {f: value_at(keys(getattr(a, f), getattr(b, f)), now) for f in VALUES}
         return b.updated(style=style.name, **values), style
 
     def state(self, now: float) -> dict | None:

@@ -4,12 +4,12 @@ For each pair of consecutive frames, at reduced size (320 pixels on the longer s
 *input* changed by less than ``STILL`` grey levels are the ones that should look the same in the
 output too; their mean change in the *output* is the flicker figure (grey levels, 0..255), and
 their mean change in the input (noise, compression) is the source's own, shown beside it. It is a
-cheap stand-in for the warping error of tools/temporal_metrics.py (which follows the motion with
+cheap stand-in for the warping error of tests/support/temporal_metrics.py (which follows the motion with
 optical flow at full size): a still part of the scene that shimmers reads high, one that holds
 still reads near the source's figure. Frames where almost nothing was still (a pan, a cut) are left
 out. Figures are averaged over the last second (``readout``) and over the whole run (``overall``).
 About 0.5 ms a frame. At 320 pixels it keeps the fine texture that shimmers; at 160 the readout
-moved half as much between a per-frame and a stabilized render of bikes.mp4 (docs/benchmarks.md).
+moved half as much between a per-frame and a stabilized render of bikes.mp4 (docs/benchmarks/stability.md).
 """
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ pictures (numpy, OpenCV) and :class:`DeviceStabilizer` on device tensors (torch:
 ``grid_sample``, ``GaussianBlur`` and ``sepFilter2D`` are OpenCV's own kernels as exact
 multiply-adds, never a GPU's TF32 convolution; measured on bikes.mp4 within 1% of the host's
 E_warp and style kept, tests/temporal/test_stabilize.py). Figures on real footage and how the
-constants were chosen: docs/benchmarks.md.
+constants were chosen: docs/benchmarks/stability.md.
 """
 from __future__ import annotations
 

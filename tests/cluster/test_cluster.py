@@ -14,12 +14,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import H, W, one_error_line, packets, run_cli, video_frames, wait_for
-from temporal_metrics import ssim_quarter
+from support.temporal_metrics import ssim_quarter
 
 from stream.media.testsrc import write_test_clip
 
 ray = pytest.importorskip("ray", reason="the cluster tests need Ray: pip install -e '.[test]'")
-from ray_cluster import CLUSTER_ENV, LoopbackRayCluster, listening_beyond_loopback  # noqa: E402
+from support.ray_cluster import (  # noqa: E402
+    CLUSTER_ENV,
+    LoopbackRayCluster,
+    listening_beyond_loopback,
+)
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +71,7 @@ def test_a_cluster_render_is_the_single_render_without_seams(cluster, tmp_path):
         ["cut.mp4", "farm.mp4", "one.mp4"]  # the chunks are gone once joined
 
 
+@pytest.mark.quick
 def test_chunks_rendered_here_without_ray_are_the_single_render(tmp_path):
     clip = tmp_path / "cut.mp4"
     write_test_clip(clip, seconds=4.0, width=W, height=H, cuts=(2.0,))
@@ -83,7 +88,7 @@ def test_chunks_rendered_here_without_ray_are_the_single_render(tmp_path):
 
 
 def test_the_studio_sends_its_renders_to_ray_when_given_a_cluster(cluster, tmp_path, monkeypatch):
-    from server_process import ServerProcess
+    from support.server_process import ServerProcess
 
     for key, value in CLUSTER_ENV.items():
         monkeypatch.setenv(key, value)

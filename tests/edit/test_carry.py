@@ -1,11 +1,11 @@
 """The painting carried along the motion (issue #39), on a canvas panning under a painting whose
-every frame's answer is known (tools/painted_canvas.py). The shot network's part is played by a
+every frame's answer is known (tests/support/painted_canvas.py). The shot network's part is played by a
 built-in style here (no training): where it shows, the frame is not the painting's."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from painted_canvas import MovingCanvas, PaintedCanvas
+from support.painted_canvas import MovingCanvas, PaintedCanvas
 
 from engines import open_engine
 from stream.edit.carry import carry_shot

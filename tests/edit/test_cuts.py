@@ -3,10 +3,13 @@ a camera flash inside a shot, and a cut between two similar textures at a small 
 from __future__ import annotations
 
 import numpy as np
-from painted_canvas import PaintedCanvas
+import pytest
+from support.painted_canvas import PaintedCanvas
 
 from stream.edit.cuts import find_shots
 from stream.media.testsrc import TestScene, write_test_clip
+
+pytestmark = pytest.mark.quick  # the quick tier (docs/testing.md): this file is each edit's check
 
 
 class Flash:

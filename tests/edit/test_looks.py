@@ -21,7 +21,7 @@ from conftest import (
     video_frames,
     wait_for,
 )
-from temporal_metrics import ssim_quarter
+from support.temporal_metrics import ssim_quarter
 
 from engines import open_engine, resolve
 from engines.catalog import BUILTIN_NAMES
@@ -47,6 +47,7 @@ def _looks(tmp_path, entries, name="looks.json"):
     return path
 
 
+@pytest.mark.quick
 def test_the_shot_list_finds_each_cut_within_a_frame_and_carries_timecode(tmp_path):
     path = tmp_path / "three.mp4"
     write_test_clip(path, seconds=4.0, width=320, height=180, fps=FPS, cuts=(1.52, 2.8))
@@ -69,6 +70,7 @@ def test_a_source_timecode_numbers_the_shots(clip):
     assert [(s["first_frame"], s["timecode_in"]) for s in shots] == [(0, "01:00:00:00"), (50, "01:00:02:00")]
 
 
+@pytest.mark.quick
 def test_two_shots_in_two_looks_each_match_a_whole_render_in_that_look(clip, tmp_path):
     looks = _looks(tmp_path, [{"shot": 1, "style": "mosaic"}, {"shot": 2, "style": "red-flame", "strength": 0.8}])
     code, out, err = run_cli("render", clip, "-o", tmp_path / "looks.mp4", "--looks", looks, "--json")
@@ -85,6 +87,7 @@ def test_two_shots_in_two_looks_each_match_a_whole_render_in_that_look(clip, tmp
     assert ssim_quarter(both[80], mosaic[80]) < 0.9  # the second shot really is in another look
 
 
+@pytest.mark.quick
 def test_a_keyframed_strength_grows_the_style_monotonically(clip, tmp_path):
     looks = _looks(tmp_path, [{"from": 0, "to": CUT_S, "strength": 0, "keyframes": [
         {"at": 0.2, "strength": 0}, {"at": 1.8, "strength": 1, "ease": "ease"}]}])
@@ -154,6 +157,7 @@ def test_an_edited_shot_list_is_the_one_looks_count_in(clip, tmp_path):
     ([{"from": 9, "to": 10}], 'entry 1: "from" 9 (9 s) is past the end'),
     ({"looks": "x", "extra": 1}, "write a list of entries"),
 ])
+@pytest.mark.quick
 def test_each_error_in_a_looks_file_is_one_line_naming_the_entry_and_field(clip, tmp_path, entries, message):
     looks = _looks(tmp_path, entries)
     code, _, err = run_cli("render", clip, "-o", tmp_path / "never.mp4", "--looks", looks)

@@ -1,12 +1,12 @@
 """Painted keyframes (issue #30): an artist paints one frame of a shot and the shot follows it.
 
-The shot is a textured canvas panning under a painting (tools/painted_canvas.py): every frame's
+The shot is a textured canvas panning under a painting (tests/support/painted_canvas.py): every frame's
 right answer is known. A second shot (the test scene, after a cut) keeps the command line's look.
 The networks train for a few steps here (tens of seconds on two cores without bf16): the painting
 is carried where the keyframe saw the picture, and where the pan brought new canvas in, the
 network trained this long already paints it nearer the painting than the source is (0.75-0.9 of
 the source's error at 30 to 160 steps, measured; an untrained network is the source, 1.0).
-tools/bench_keyframe.py measures the full training against the issue's targets."""
+bench/keyframe.py measures the full training against the issue's targets."""
 from __future__ import annotations
 
 import importlib.util
@@ -15,9 +15,9 @@ import json
 import numpy as np
 import pytest
 from conftest import one_error_line, run_cli, video_frames
-from painted_canvas import PaintedCanvas
 from PIL import Image
-from temporal_metrics import ssim_quarter
+from support.painted_canvas import PaintedCanvas
+from support.temporal_metrics import ssim_quarter
 
 from stream.media.testsrc import write_test_clip
 from stream.render.job import RenderOptions, render
@@ -134,6 +134,7 @@ def test_two_paintings_in_a_shot_train_one_network_and_training_reports_its_loss
         assert _mae(frames[i], canvas.answer(i)) < 0.9 * _mae(sources[i], canvas.answer(i)), i
 
 
+@pytest.mark.quick
 @pytest.mark.parametrize("case", ["missing", "shape", "past-the-end", "syntax", "not-a-picture"])
 def test_a_bad_keyframe_is_one_clear_line_and_no_output(scene, tmp_path, case):
     canvas, clip, folder = scene
@@ -195,6 +196,7 @@ def test_a_painted_shot_renders_in_chunks_as_on_one_machine(scene, tmp_path):
     assert _mae(many[KEY], canvas.answer(KEY)) < 0.5 * _mae(video_frames(clip)[1][KEY], canvas.answer(KEY))
 
 
+@pytest.mark.quick
 @pytest.mark.skipif(HAS_TORCH, reason="what a user without torch meets")
 def test_without_torch_a_painted_keyframe_is_one_line_that_says_what_to_install(scene, tmp_path):
     canvas, clip, folder = scene

@@ -13,6 +13,8 @@ from conftest import one_error_line, run_cli, video_frames
 from stream.edit.shots import ShotList
 from stream.media.timecode import Timecode
 
+pytestmark = pytest.mark.quick  # the quick tier (docs/testing.md): this file is each edit's check
+
 CUTS, FRAMES = [0, 37, 90, 91, 250], 300  # a one-frame shot, and cuts across a drop-frame minute at 29.97
 RATES = {"24": Fraction(24), "25": Fraction(25), "23.976": Fraction(24000, 1001), "29.97": Fraction(30000, 1001)}
 

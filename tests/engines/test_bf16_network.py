@@ -2,13 +2,12 @@
 the CPU runs bf16 natively, and the fp32 path kept on request."""
 from __future__ import annotations
 
-import sys
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
 from conftest import run_cli
+from support.temporal_metrics import ssim_quarter
 
 from engines.errors import EngineUnavailable
 from engines.networks.onnx_networks import BuiltinNetwork
@@ -16,8 +15,7 @@ from engines.runtimes.cpu import CpuEngine
 from engines.runtimes.cpu_features import cpu_has_bf16
 from stream.media.testsrc import TestScene
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
-from temporal_metrics import ssim_quarter  # noqa: E402
+pytestmark = pytest.mark.quick  # the quick tier (docs/testing.md): this file is each edit's check
 
 needs_bf16 = pytest.mark.skipif(not cpu_has_bf16(), reason="this CPU has no AMX or AVX-512 BF16 instructions")
 

@@ -23,6 +23,7 @@ def psnr(a, b) -> float:
     return 99.0 if mse == 0 else 10 * np.log10(1 / mse)
 
 
+@pytest.mark.quick
 @pytest.mark.parametrize("style", ["starry-night", "mosaic", "3:0.5,mosaic:0.5"])
 def test_the_fast_form_is_the_reference_network(style):
     layers = style_layers(resolve(style), "cuda")
@@ -34,6 +35,7 @@ def test_the_fast_form_is_the_reference_network(style):
     assert (fast - reference).abs().max() < 1e-3
 
 
+@pytest.mark.quick
 def test_frames_on_the_device_by_the_batch_are_the_frames_one_by_one():
     engine = CudaEngine("mosaic", device="cpu")
     scene = TestScene(160, 90)
@@ -57,6 +59,7 @@ def test_a_compiled_network_takes_over_when_ready_and_equals_the_eager_one():
     assert any("compiled network ready" in line for line in heard)
 
 
+@pytest.mark.quick
 def test_a_network_that_will_not_compile_runs_eager_and_says_why():
     heard = []
     net = torch.nn.Conv2d(3, 3, 1).eval()

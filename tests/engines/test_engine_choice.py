@@ -9,6 +9,8 @@ from engines.catalog import resolve
 from engines.errors import EngineUnavailable
 from engines.registry import EngineStatus, choose_engine
 
+pytestmark = pytest.mark.quick  # the quick tier (docs/testing.md): this file is each edit's check
+
 
 def machine(monkeypatch, *available: str) -> None:
     monkeypatch.setattr(registry, "engine_status",

@@ -2,9 +2,12 @@
 import numpy as np
 import onnx
 import onnxruntime as ort
+import pytest
 
 from engines.catalog import builtin_model
 from engines.networks.graph_rewrite import fuse_instance_norms, fused_model
+
+pytestmark = pytest.mark.quick  # the quick tier (docs/testing.md): this file is each edit's check
 
 
 def test_every_instance_norm_is_fused_and_the_output_is_unchanged():

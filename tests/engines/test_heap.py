@@ -7,6 +7,8 @@ import pytest
 from engines.runtimes.heap import _libc, give_back_freed_memory, keep_freed_memory
 from stream.serve.diagnostics import resident_mb
 
+pytestmark = pytest.mark.quick  # the quick tier (docs/testing.md): this file is each edit's check
+
 needs_glibc = pytest.mark.skipif(_libc() is None, reason="needs Linux with glibc")
 
 

@@ -11,7 +11,7 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="torch is not installed")
 
-from temporal_metrics import ssim_quarter  # noqa: E402
+from support.temporal_metrics import ssim_quarter  # noqa: E402
 
 from engines.catalog import builtin_model, resolve  # noqa: E402
 from engines.errors import StyleError  # noqa: E402
@@ -22,6 +22,8 @@ from engines.networks.tensors import from_tensor, to_tensor  # noqa: E402
 from engines.runtimes.bf16_network import Bf16Network  # noqa: E402
 from engines.runtimes.cpu import CpuEngine  # noqa: E402
 from stream.media.testsrc import TestScene  # noqa: E402
+
+pytestmark = pytest.mark.quick  # the quick tier (docs/testing.md): this file is each edit's check
 
 
 @pytest.fixture(scope="module")

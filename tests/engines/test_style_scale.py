@@ -7,7 +7,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 from conftest import run_cli, video_frames
-from temporal_metrics import ssim_quarter
+from support.temporal_metrics import ssim_quarter
 
 from engines import open_engine
 from engines.models import ARBITRARY_PREDICT, ARBITRARY_TRANSFORM, packaged_model
@@ -15,6 +15,8 @@ from engines.networks.any_size_model import any_size_model
 from engines.networks.onnx_networks import style_vector
 from engines.style_scale import stylize_scaled
 from stream.media.testsrc import TestScene
+
+pytestmark = pytest.mark.quick  # the quick tier (docs/testing.md): this file is each edit's check
 
 
 def sharpness(image: np.ndarray) -> float:

@@ -10,6 +10,8 @@ from engines import BUILTIN_NAMES, Mix, open_engine, resolve
 from engines.errors import StyleError
 from stream.media.testsrc import TestScene
 
+pytestmark = pytest.mark.quick  # the quick tier (docs/testing.md): this file is each edit's check
+
 
 @pytest.fixture(scope="module")
 def picture():

@@ -7,6 +7,8 @@ import pytest
 
 from engines.runtimes.tensorrt_cache import EngineCache, EngineKey
 
+pytestmark = pytest.mark.quick  # the quick tier (docs/testing.md): this file is each edit's check
+
 KEY = EngineKey(gpu="NVIDIA H100 80GB HBM3", compute_capability="9.0", tensorrt="10.9.0", model_sha256="ab" * 32,
                 precision="fp16", profile=((1, 3, 64, 64), (1, 3, 360, 640), (1, 3, 1088, 1920)))
 

@@ -13,6 +13,8 @@ from engines.networks.tensors import from_tensor, to_tensor  # noqa: E402
 from engines.runtimes.cpu import CpuEngine  # noqa: E402
 from stream.media.testsrc import TestScene  # noqa: E402
 
+pytestmark = pytest.mark.quick  # the quick tier (docs/testing.md): this file is each edit's check
+
 
 @pytest.fixture(scope="module")
 def net():

@@ -13,6 +13,8 @@ from engines.cache_dir import cache_dir
 from engines.errors import StyleError
 from stream.media.testsrc import TestScene
 
+pytestmark = pytest.mark.quick  # the quick tier (docs/testing.md): this file is each edit's check
+
 
 def _invert_model(path, layout="nchw", pixel_range=1.0, fixed=None):
     """A real ONNX graph: out = range - in (an easily checked 'style')."""

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 from conftest import run_cli, video_frames
 
+pytestmark = pytest.mark.quick  # the quick tier (docs/testing.md): this file is each edit's check
+
 pytest.importorskip("torch", reason="the device path runs on torch")
 
 

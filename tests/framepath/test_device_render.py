@@ -23,6 +23,7 @@ def render(clip, out, *args) -> dict:
 
 @pytest.mark.parametrize("extra", [[], ["--strength", "0.6", "--keep-colors"], ["--style-scale", "0.5"]],
                          ids=["plain", "mix", "style-scale"])
+@pytest.mark.quick
 def test_the_device_path_renders_what_the_host_path_renders(make_clip, tmp_path, extra):
     clip = make_clip("clip.mp4", seconds=1.2, width=320, height=180, cuts=(0.6,))
     host = render(clip, tmp_path / "host.mp4", "--frame-path", "host", *extra)
@@ -37,6 +38,7 @@ def test_the_device_path_renders_what_the_host_path_renders(make_clip, tmp_path,
     assert abs(device["flicker"] - host["flicker"]) <= 0.05 * host["flicker"] + 0.05
 
 
+@pytest.mark.quick
 def test_a_rotated_phone_clip_comes_out_upright_on_the_device_path(make_clip, tmp_path):
     clip = make_clip("phone.mp4", seconds=0.4, width=320, height=180, rotation=90)
     host = render(clip, tmp_path / "host.mp4", "--frame-path", "host", "--max-side", "160")
@@ -50,8 +52,8 @@ def test_a_rotated_phone_clip_comes_out_upright_on_the_device_path(make_clip, tm
 def test_a_painted_shot_is_carried_on_the_device_path_as_on_the_host(tmp_path):
     """The painting carried along the motion (stream/edit/carry.py) reaches the output on both paths:
     the device path once computed the carried frames and threw them away (22 dB from the host's)."""
-    from painted_canvas import PaintedCanvas
     from PIL import Image
+    from support.painted_canvas import PaintedCanvas
 
     from stream.media.testsrc import write_test_clip
 

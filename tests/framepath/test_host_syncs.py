@@ -28,6 +28,8 @@ from stream.render.stages import FrameStages  # noqa: E402
 from stream.styling.controls import Controls  # noqa: E402
 from stream.temporal.flicker import FlickerMeter  # noqa: E402
 
+pytestmark = pytest.mark.quick  # the quick tier (docs/testing.md): this file is each edit's check
+
 TO_HOST = {"numpy", "cpu", "tolist", "item", "__bool__", "__int__", "__float__", "__index__"}
 
 

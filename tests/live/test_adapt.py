@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 
+import pytest
 from conftest import control_stats, free_port, live, stop_live, wait_for
 
 from stream.styling.adapt import (
@@ -29,6 +30,7 @@ def _window(governor: ScaleGovernor, now: float, counts: list[int], came: int, l
     return governor.update(counts[0], counts[1], now)
 
 
+@pytest.mark.quick
 def test_the_size_steps_down_while_frames_are_lost_and_back_up_with_room():
     governor, counts = ScaleGovernor(1.0, parallel=2, idle=lambda: None), [0, 0]
     assert governor.update(0, 0, now=0.0) is None  # the first call starts the first window
@@ -51,6 +53,7 @@ def test_the_size_steps_down_while_frames_are_lost_and_back_up_with_room():
     assert governor.scale == 1.0 and governor.changes == 9
 
 
+@pytest.mark.quick
 def test_the_whole_frame_counts_the_stabilizer_and_what_the_machine_has_left():
     # the network alone would fit at the next rung (20 ms of the 80 it may take), but the
     # stabilizer, one frame at a time, would not: 40 ms at 0.5 is 58 ms at 0.6, over 75% of 40 ms
@@ -70,6 +73,7 @@ def test_the_whole_frame_counts_the_stabilizer_and_what_the_machine_has_left():
     assert _window(busy, 6.0, counts, 75, 75, 20.0, stage_ms=10.0) == 0.7
 
 
+@pytest.mark.quick
 def test_runs_before_the_first_frame_set_the_first_size_at_once():
     # 30 frames/s, 2 at once: each may take 66.7 ms; 300 ms at full size fits at 0.35 (37 ms)
     # in 75%, with the stabilizer's 40 ms at full size (5 ms at 0.35) in 75% of 33 ms
@@ -99,6 +103,7 @@ def test_runs_before_the_first_frame_set_the_first_size_at_once():
     assert fixed.first_size(1.0) is None and fixed.scale == 1.0
 
 
+@pytest.mark.quick
 def test_a_fixed_size_never_changes_and_the_floor_holds():
     fixed, counts = ScaleGovernor(1.0, parallel=1, enabled=False, fps=30), [0, 0]
     fixed.update(0, 0, now=0.0)
@@ -110,6 +115,7 @@ def test_a_fixed_size_never_changes_and_the_floor_holds():
     assert low.scale == RUNGS[0] == 0.25
 
 
+@pytest.mark.quick
 def test_the_machine_idle_cores_come_from_proc_stat(tmp_path):
     stat = tmp_path / "stat"
     stat.write_text("cpu  100 0 50 1000 0 0 0 0 0 0\n")
@@ -141,6 +147,7 @@ def test_a_live_source_faster_than_the_engine_makes_the_network_smaller():
     assert fixed["style_scale"] == 1.0
 
 
+@pytest.mark.quick
 def test_serve_says_what_a_viewer_gets_on_a_machine_that_holds_less_than_one():
     from stream.serve.capacity import Capacity
 

@@ -10,14 +10,24 @@ import urllib.request
 import av
 import numpy as np
 import pytest
-from conftest import control_stats, free_port, live, one_error_line, run_cli, stop_live, udp_bound, wait_for
-from loopback import TB, Receiver, publish
+from conftest import (
+    control_stats,
+    free_port,
+    live,
+    one_error_line,
+    run_cli,
+    stop_live,
+    udp_bound,
+    wait_for,
+)
+from support.loopback import TB, Receiver, publish
 
 from stream.media.testsrc import TestScene
 
 W, H = 192, 112
 
 
+@pytest.mark.quick
 def test_udp_in_stylized_udp_out_with_source_timestamps(tmp_path):
     src, dst = free_port(), free_port()
     receiver = Receiver(dst)
@@ -122,6 +132,7 @@ def test_control_endpoint_changes_style_while_running(tmp_path):
     assert json.loads(out)["style"] == "mosaic"
 
 
+@pytest.mark.quick
 @pytest.mark.parametrize("name", ["monitor.mkv", "monitor.mp4"])
 def test_sigterm_flushes_the_file_and_exits_0(tmp_path, name):
     target = tmp_path / name
@@ -147,6 +158,7 @@ def no_pipewire(tmp_path, monkeypatch):
     monkeypatch.delenv("PIPEWIRE_REMOTE", raising=False)
 
 
+@pytest.mark.quick
 def test_vcam_without_a_device_or_pipewire_says_how_to_make_either(no_pipewire):
     if any(os.path.exists(f"/dev/video{i}") for i in range(10)):
         pytest.skip("a video device exists here; the no-device message is not reachable")
@@ -188,6 +200,7 @@ def test_live_errors_are_one_line(args, message):
     assert code == 2 and message in one_error_line(err)
 
 
+@pytest.mark.quick
 def test_live_file_sink_never_overwrites(tmp_path):
     kept = tmp_path / "take1.mkv"
     kept.write_bytes(b"yesterday's recording")
@@ -221,6 +234,7 @@ def test_a_remote_playlist_cannot_make_stylecast_read_local_files(tmp_path):
     assert "cannot open http://127.0.0.1" in one_error_line(err)
 
 
+@pytest.mark.quick
 def test_a_frame_that_finishes_first_waits_for_the_older_one():
     """Two frames in the network at once can finish out of order. The newer one waits for the older
     (up to one frame interval), so both go on, in order; one that never finishes holds nothing up longer."""

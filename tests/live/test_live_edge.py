@@ -5,11 +5,14 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 from conftest import free_port
-from loopback import publish
+from support.loopback import publish
 
 from stream.live.live_edge import CATCH_UP_S, LiveEdge
 from stream.live.sources import UrlSource
+
+pytestmark = pytest.mark.quick  # the quick tier (docs/testing.md): this file is each edit's check
 
 FRAME = 0.04  # 25 frames/s
 

@@ -2,7 +2,7 @@
 server that keeps its connection open and sends nothing. The sink must keep running (held "no
 signal" frames), the stall must be noticed within the read timeout + 1 s, and output must resume
 within 2 s of the source's return. ``STYLECAST_OUTAGE_S`` sets how long the UDP publisher is gone
-(4 s by default; ``tools/reliability.py outage --seconds 30`` and ``300`` for the long runs)."""
+(4 s by default; ``python -m tools.reliability outage --seconds 30`` and ``300`` for the long runs)."""
 from __future__ import annotations
 
 import json
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 from conftest import free_port, live, stop_live, udp_bound, wait_for
-from loopback import Receiver, publish
+from support.loopback import Receiver, publish
 
 from stream.live.sources import READ_TIMEOUT_S
 from stream.media.testsrc import write_test_clip

@@ -8,7 +8,16 @@ import socket
 
 import numpy as np
 import pytest
-from conftest import control_stats, free_port, live, one_error_line, run_cli, stop_live, video_frames, wait_for
+from conftest import (
+    control_stats,
+    free_port,
+    live,
+    one_error_line,
+    run_cli,
+    stop_live,
+    video_frames,
+    wait_for,
+)
 from PIL import Image
 
 from engines import open_engine

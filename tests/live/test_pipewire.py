@@ -11,7 +11,11 @@ import time
 
 import numpy as np
 import pytest
-from pipewire_session import CameraClient, PipeWireSession, missing_programs  # tools/, on the path by conftest
+from support.pipewire_session import (
+    CameraClient,
+    PipeWireSession,
+    missing_programs,
+)
 
 from stream.live.pipewire_camera import pipewire_problem
 from stream.media.testsrc import TestScene

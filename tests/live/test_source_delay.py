@@ -7,7 +7,7 @@ import time
 
 import av
 import numpy as np
-from loopback import TB, publish
+from support.loopback import TB, publish
 
 from stream.live.adts import split_adts
 from stream.live.sources import UrlSource

@@ -13,7 +13,7 @@ import time
 import av
 import pytest
 from conftest import one_error_line, run_cli, stop_live, udp_bound, wait_for
-from loopback import Receiver, publish
+from support.loopback import Receiver, publish
 
 from stream.live.srt_relay import free_udp_port
 

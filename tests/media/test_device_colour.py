@@ -13,6 +13,8 @@ from stream.media.colour import BT709, FULL, LIMITED, Colour, DeviceColour  # no
 from stream.media.decode import FileDecoder  # noqa: E402
 from stream.media.testsrc import write_test_clip  # noqa: E402
 
+pytestmark = pytest.mark.quick  # the quick tier (docs/testing.md): this file is each edit's check
+
 CASES = {"untagged BT.601": {}, "BT.709": {"bt709": True}, "BT.709 full range": {"bt709": True, "full_range": True}}
 
 

@@ -13,7 +13,12 @@ import pytest
 from av.video.reformatter import Interpolation
 from conftest import H, W, one_error_line, run_cli, video_frames
 
-from stream.media.testsrc import TestScene, scene_alpha, write_test_clip, write_test_sequence
+from stream.media.testsrc import (
+    TestScene,
+    scene_alpha,
+    write_test_clip,
+    write_test_sequence,
+)
 
 PRECISE = Interpolation.BICUBIC | Interpolation.ACCURATE_RND | Interpolation.FULL_CHR_H_INT
 
@@ -59,6 +64,7 @@ def rgb_frames(path: Path) -> np.ndarray:
 
 # --- image sequences in and out ---------------------------------------------------------------
 
+@pytest.mark.quick
 def test_png_sequence_to_prores_hq_at_fps_with_timecode_from_first_number(tmp_path):
     write_test_sequence(tmp_path / "shot", range(101, 131))
     result = render(tmp_path / "shot" / "a_%04d.png", "-o", tmp_path / "out.mov", "--codec", "prores", "--fps", "25")
@@ -113,6 +119,7 @@ def test_a_gap_is_an_error_naming_the_missing_frame_unless_ignore_errors(tmp_pat
 
 @pytest.mark.parametrize("name, deep", [("a_{:04d}.png", True), ("a_{:04d}.tif", False), ("a_{:04d}.tif", True),
                                         ("a_{:04d}.jpg", False)])
+@pytest.mark.quick
 def test_sixteen_bit_png_tiff_and_jpeg_are_read_in_their_true_colours(tmp_path, name, deep):
     pictures = write_test_sequence(tmp_path / "shot", range(1, 4), name=name, deep=deep)
     pattern = tmp_path / "shot" / name.replace("{:04d}", "%04d")
@@ -171,6 +178,7 @@ def test_prores_4444_keeps_the_alpha_channel_exactly(tmp_path):
         assert np.array_equal(alpha, scene_alpha(W, H, number))
 
 
+@pytest.mark.quick
 def test_dnxhr_hqx_in_mov_and_mxf_with_timecode(tmp_path):
     clip = tmp_path / "clip.mov"
     write_test_clip(clip, seconds=0.4, width=256, height=144, audio=False, timecode="10:00:00:00")
@@ -215,7 +223,7 @@ def test_the_network_sees_the_colours_the_camera_recorded(tmp_path):
 
 def test_full_range_video_stays_full_range(tmp_path):
     """Full range is converted as full range and tagged so. swscale's RGB -> full-range Y'CbCr
-    rounds chroma down (about 0.8 code values after the round trip, docs/benchmarks.md); a range
+    rounds chroma down (about 0.8 code values after the round trip, docs/benchmarks/editing.md); a range
     mix-up would shift levels by 8 to 16."""
     clip = tmp_path / "full.mp4"
     write_test_clip(clip, seconds=0.4, width=320, height=180, full_range=True)
@@ -245,6 +253,7 @@ def test_start_timecode_is_carried_to_mov(timecoded, tmp_path):
     assert stream_facts(tmp_path / "out.mov")["timecode"] == result["timecode"] == "01:00:10:00"
 
 
+@pytest.mark.quick
 @pytest.mark.parametrize("start, end", [("2", "4"), ("01:00:12:00", "01:00:14:00")])
 def test_a_range_keeps_its_timecode_frames_and_sound(timecoded, tmp_path, start, end):
     render(timecoded, "-o", tmp_path / "part.mov", "--from", start, "--to", end)
@@ -286,6 +295,7 @@ def test_a_range_of_a_sequence_keeps_its_frame_numbers(tmp_path):
     (("--codec", "prores", "-o", "{tmp}/f/%04d.png"), "--codec applies to video files"),
     (("-o", "{tmp}/f/%04d.exr"), "must end in %04d.png or %04d.tif"),
 ])
+@pytest.mark.quick
 def test_bad_editor_options(timecoded, tmp_path, args, message):
     code, out, err = run_cli("render", timecoded, *[a.format(tmp=tmp_path) for a in args])
     assert code == 2 and out == ""

@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 
 import av
+import pytest
 from conftest import packets, run_cli, video_frames
 
 from stream.media.decode import PYAV_MAJOR
+
+pytestmark = pytest.mark.quick  # the quick tier (docs/testing.md): this file is each edit's check
 
 MARK = b"stylecast-title-"
 PLAIN, LATIN1 = b"ABCDE", b"caf\xe9\xff"  # same length: patched in place, the file stays whole

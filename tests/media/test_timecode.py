@@ -7,6 +7,8 @@ from engines.errors import OptionError
 from stream.media.time_range import Place, TimeRange, parse_range
 from stream.media.timecode import Timecode
 
+pytestmark = pytest.mark.quick  # the quick tier (docs/testing.md): this file is each edit's check
+
 NTSC, NTSC60 = Fraction(30000, 1001), Fraction(60000, 1001)
 
 

@@ -2,7 +2,7 @@
 packet, picture and sound still together at the end, and memory flat from start to end.
 
 The default run renders half a minute, ``python -m pytest -m slow`` twenty minutes (where memory
-flatness is checked), and ``STYLECAST_FILM_MINUTES=120`` (``tools/reliability.py film --minutes 120``)
+flatness is checked), and ``STYLECAST_FILM_MINUTES=120`` (``python -m tools.reliability film --minutes 120``)
 a generated two-hour film. The film is small (64x36) so two hours fit in
 minutes on two cores: what is tested is the length, not the picture size."""
 from __future__ import annotations

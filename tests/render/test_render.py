@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 from conftest import H, W, one_error_line, packets, run_cli, video_frames
 
+pytestmark = pytest.mark.quick  # the quick tier (docs/testing.md): this file is each edit's check
+
 
 @pytest.mark.parametrize("src,dst,fragmented", [("in.mp4", "out.mp4", False), ("in.mkv", "out.mkv", False),
                                                 ("in.mov", "out.mov", False), ("in.mp4", "out.mkv", False),

@@ -11,7 +11,7 @@ import urllib.request
 from pathlib import Path
 
 from conftest import SMALL_SERVER, serve_fixture
-from webrtc_client import Client
+from support.webrtc_client import Client
 
 from stream.serve.capacity import ADMIT_SHARE, TARGET_FPS
 

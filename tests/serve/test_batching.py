@@ -10,14 +10,17 @@ import time
 import aiohttp
 import numpy as np
 import pytest
-from webrtc_client import Client
+from support.webrtc_client import Client
 
 from engines.runtimes.cuda import CudaEngine
 from stream.media.testsrc import TestScene
 from stream.serve.batcher import Batcher
-from stream.serve.server import ServeOptions, StyleServer
+from stream.serve.options import ServeOptions
+from stream.serve.server import StyleServer
 from stream.styling.controls import Controls
 from stream.styling.stylist import FrameDropped, Stylist
+
+pytestmark = pytest.mark.quick  # the quick tier (docs/testing.md): this file is each edit's check
 
 W, H = 160, 96
 

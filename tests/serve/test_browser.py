@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from conftest import serve_fixture, wait_for
 from PIL import Image
-from server_process import ServerProcess
-from viewer import Viewer, browser_missing, launch, write_camera
+from support.server_process import ServerProcess
+from support.viewer import Viewer, browser_missing, launch, write_camera
 
 from engines import open_engine
 

@@ -6,11 +6,13 @@ import json
 import re
 
 import pytest
-from server_process import ServerProcess
-from webrtc_client import SceneCamera
+from support.server_process import ServerProcess
+from support.webrtc_client import SceneCamera
 
 from engines.errors import OptionError
 from stream.serve import ice
+
+pytestmark = pytest.mark.quick  # the quick tier (docs/testing.md): this file is each edit's check
 
 HOST = [("lo", "127.0.0.1"), ("lo", "::1"), ("eth0", "192.168.1.20"), ("eth0", "fe80::1"), ("eth0", "2001:db8::20"),
         ("docker0", "172.17.0.1"), ("br-3f2a", "172.18.0.1"), ("veth12ab", "169.254.3.3"), ("tun0", "10.8.0.2"),

@@ -7,8 +7,8 @@ import asyncio
 
 import pytest
 from conftest import serve_fixture, wait_for
-from viewer import Viewer, browser_missing, launch, write_camera
-from webrtc_client import Client
+from support.viewer import Viewer, browser_missing, launch, write_camera
+from support.webrtc_client import Client
 
 # its own: with room for one viewer only, a reload's new call is refused unless the old one's place is freed at once
 one_viewer = serve_fixture("--max-sessions", "1", "--offer-rate", "1000", "--max-side", "160")

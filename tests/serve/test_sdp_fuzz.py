@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from server_process import ServerProcess
+from support.server_process import ServerProcess
 
 CHROMIUM_OFFER = (Path(__file__).parent / "data" / "chromium-offer.sdp").read_bytes().decode()  # CRLF kept
 EXAMPLES = int(os.environ.get("STYLECAST_FUZZ_EXAMPLES", "300"))

@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
 from conftest import serve_fixture, wait_for
-from server_process import ServerProcess
-from webrtc_client import CLOCK, Client, SceneCamera
+from support.server_process import ServerProcess
+from support.webrtc_client import CLOCK, Client, SceneCamera
+
+pytestmark = pytest.mark.quick  # the quick tier (docs/testing.md): this file is each edit's check
 
 # its own: the camera's 320x180 comes back at its own size (max-side 640), two viewers before the 503
 server = serve_fixture("--max-sessions", "2", "--offer-rate", "1000", "--idle-timeout", "2")
@@ -78,7 +80,7 @@ def test_oversized_offer_413_and_foreign_origin_403(server):
 
 def test_style_image_upload(server, tmp_path):
     status, reply = server.request("POST", "/api/style-image", b"definitely not a picture")
-    assert status == 400 and "not a picture" in reply["error"]
+    assert status == 415 and "not a picture" in reply["error"]  # what it sent is not a picture
     ok, png = cv2.imencode(".png", np.random.default_rng(0).integers(0, 255, (64, 64, 3), np.uint8))
     status, reply = server.request("POST", "/api/style-image", png.tobytes())
     assert status == 200 and reply["style"].startswith("upload:")

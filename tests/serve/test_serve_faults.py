@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 from conftest import SMALL_SERVER, serve_fixture
-from webrtc_client import Client
+from support.webrtc_client import Client
 
-TOOLS = Path(__file__).resolve().parents[2] / "tools"
+ROOT = Path(__file__).resolve().parents[2]
 GARBAGE_SECONDS = float(os.environ.get("STYLECAST_GARBAGE_SECONDS", "4"))
 
 
@@ -24,8 +24,8 @@ server = serve_fixture(*SMALL_SERVER)
 
 
 def test_a_killed_viewer_is_torn_down_by_the_watchdog(server):
-    script = (f"import asyncio, sys; sys.path[:0] = [{str(TOOLS)!r}, {str(TOOLS.parent)!r}]\n"
-              "from webrtc_client import Client\n"
+    script = (f"import asyncio, sys; sys.path[:0] = [{str(ROOT)!r}]\n"
+              "from tests.support.webrtc_client import Client\n"
               "async def main():\n"
               f"    c = Client({server.base!r}); await c.connect(); await c.wait_frames(5)\n"
               "    print('streaming', flush=True); await asyncio.sleep(60)\n"

@@ -10,7 +10,7 @@ import time
 
 import pytest
 from conftest import SMALL_SERVER, serve_fixture
-from webrtc_client import Client
+from support.webrtc_client import Client
 
 CYCLES = int(os.environ.get("STYLECAST_SOAK_CYCLES", "4"))
 STREAM_S = float(os.environ.get("STYLECAST_SOAK_STREAM_S", "1"))

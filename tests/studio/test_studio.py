@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli, video_frames, wait_for
-from server_process import ServerProcess
-from temporal_metrics import ssim_quarter
-from viewer import CHROMIUM, FLAGS, browser_missing
+from support.server_process import ServerProcess
+from support.temporal_metrics import ssim_quarter
+from support.viewer import CHROMIUM, FLAGS, browser_missing
 
 from stream.cluster.chunk_plan import video_frame_count
 from stream.media.testsrc import write_test_clip, write_test_sequence
@@ -167,6 +167,7 @@ def studio(tmp_path_factory):
     ("big.mp4", b"\0" * (2 << 20), 413, "over 1 MB"),
     ("empty.mp4", b"", 400, "empty"),
 ])
+@pytest.mark.quick
 def test_a_bad_upload_is_a_clear_4xx_and_leaves_nothing(studio, name, body, status, words):
     got, reply = studio.request("POST", f"/api/upload?name={name}", body)
     assert got == status and words in reply["error"], reply
@@ -175,6 +176,7 @@ def test_a_bad_upload_is_a_clear_4xx_and_leaves_nothing(studio, name, body, stat
     assert not any((studio.folder / ".stylecast" / "uploads").iterdir())
 
 
+@pytest.mark.quick
 def test_a_good_upload_is_listed(studio, tmp_path):
     clip = _clip(tmp_path / "second.mp4", seconds=1.0, cuts=())
     status, reply = studio.request("POST", "/api/upload?name=second.mp4", clip.read_bytes())
@@ -213,6 +215,7 @@ def test_bad_names_paths_and_looks_are_clear_4xx(studio, method, path, body, sta
     assert got == status and words in reply.get("error", ""), reply
 
 
+@pytest.mark.quick
 def test_merge_and_split_keep_each_shot_its_look(studio):
     project = _opened(studio, "cut.mp4")
     pid = project["id"]

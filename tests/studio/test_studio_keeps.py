@@ -11,8 +11,8 @@ import urllib.request
 
 import pytest
 from conftest import video_frames, wait_for
+from support.viewer import CHROMIUM, FLAGS, browser_missing
 from test_studio import _change, _clip, _job, _opened, _studio
-from viewer import CHROMIUM, FLAGS, browser_missing
 
 from stream.media.testsrc import write_test_sequence
 
@@ -78,6 +78,7 @@ def test_a_bad_look_is_refused_when_saved_in_the_pages_words(studio):
     assert _change(studio, "PUT", f"/api/projects/{pid}/looks/1", good)[0] == 200
 
 
+@pytest.mark.quick
 def test_merge_split_and_looks_undo_and_redo(studio):
     project = _opened(studio, "bikes.mp4")
     pid = project["id"]
@@ -107,6 +108,7 @@ def test_merge_split_and_looks_undo_and_redo(studio):
     assert studio.request("GET", f"/api/projects/{pid}")[1]["undo"] == "the look of shot 1"
 
 
+@pytest.mark.quick
 def test_exports_carry_the_whole_look(studio):
     project = _opened(studio, "bikes.mp4")
     pid = project["id"]

@@ -14,6 +14,8 @@ from stream.styling.controls import Controls, parse_controls
 from stream.styling.stylist import Stylist
 from stream.temporal.stabilize import DEFAULT_STABILITY
 
+pytestmark = pytest.mark.quick  # the quick tier (docs/testing.md): this file is each edit's check
+
 
 def test_controls_are_checked_whole_and_never_changed_in_place():
     controls = Controls()

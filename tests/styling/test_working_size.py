@@ -12,6 +12,8 @@ from stream.media.testsrc import TestScene
 from stream.styling.controls import Controls
 from stream.styling.stylist import Stylist
 
+pytestmark = pytest.mark.quick  # the quick tier (docs/testing.md): this file is each edit's check
+
 W, H = 320, 180
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from temporal_metrics import SourceFlow, read_frames, summary
+from support.temporal_metrics import SourceFlow, read_frames, summary
 
 torch = pytest.importorskip("torch", reason="the device path runs on torch")
 
@@ -14,6 +14,8 @@ from engines.pictures import small_grey  # noqa: E402
 from stream.media.testsrc import write_test_clip  # noqa: E402
 from stream.temporal.flicker import FlickerMeter, flicker_size  # noqa: E402
 from stream.temporal.stabilize import DeviceStabilizer, Stabilizer  # noqa: E402
+
+pytestmark = pytest.mark.quick  # the quick tier (docs/testing.md): this file is each edit's check
 
 
 @pytest.fixture(scope="module")

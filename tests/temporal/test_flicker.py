@@ -11,6 +11,7 @@ from conftest import run_cli
 from stream.temporal.flicker import FlickerMeter
 
 
+@pytest.mark.quick
 def test_a_steady_output_reads_zero_and_a_shimmering_one_reads_high():
     rng = np.random.default_rng(0)
     picture = rng.integers(0, 255, (90, 160, 3), dtype=np.uint8)
@@ -46,6 +47,7 @@ def test_stabilized_reads_lower_than_per_frame(clips, tmp_path, clip):
     assert stabilized["source_flicker"] == per_frame["source_flicker"] < stabilized["flicker"]
 
 
+@pytest.mark.quick
 def test_live_reports_flicker(clips):
     code, out, err = run_cli("live", "--source", clips["still"], "--duration", "3", "--json", "--max-side", "256")
     assert code == 0, err

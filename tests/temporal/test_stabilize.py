@@ -10,6 +10,8 @@ from engines import open_engine
 from stream.media.testsrc import TestScene
 from stream.temporal.stabilize import DEFAULT_STABILITY, Stabilizer
 
+pytestmark = pytest.mark.quick  # the quick tier (docs/testing.md): this file is each edit's check
+
 W, H = 192, 112
 
 

@@ -487,7 +487,7 @@ async function cancelPreview() {
 
 async function loadGallery() {
   const {styles} = await api("/api/styles");
-  $("gallery").replaceChildren(...styles.map((name) => {
+  $("gallery").replaceChildren(...styles.map(({name}) => {
     const button = document.createElement("button");
     button.type = "button";
     button.dataset.style = name;
