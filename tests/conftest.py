@@ -17,6 +17,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from support.alone import held
 from support.polling import (
     wait_for as wait_for,  # re-exported: the tests import it from conftest
 )
@@ -25,6 +26,15 @@ from stream.cli import main
 from stream.media.testsrc import write_test_clip
 
 W, H = 192, 108  # small frames keep the suite fast; the network runs at any size
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """A test marked ``alone`` (it measures time or a rate) runs with no other beside it when the
+    suite runs in parallel, its fixtures' set-up and tear-down included (support/alone.py)."""
+    shared = Path(item.config._tmp_path_factory.getbasetemp()).parent  # the run's folder, every worker's
+    with held(shared, item.get_closest_marker("alone") is not None):
+        yield
 
 
 @pytest.fixture(autouse=True)

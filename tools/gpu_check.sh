@@ -93,7 +93,7 @@ part doctor "$PY" -c 'import json, subprocess, sys
 rows = json.loads(subprocess.run([sys.executable, "-m", "stream.cli", "doctor", "--json"], capture_output=True,
                                  text=True, check=True).stdout)
 print(json.dumps({"part": "setup", "case": "doctor", "rows": rows}))'
-part pytest-gpu "$PY" -m pytest -q -m gpu -p no:cacheprovider tests/engines tests/framepath
+part pytest-gpu "$PY" -m pytest -q -m gpu -p no:cacheprovider -o addopts="" tests/engines tests/framepath  # in one process: xdist is not carried
 SIZE=$([ -n "$DRY" ] && echo "--runs 1" || echo "--runs 2")
 CLIP=$([ -f .gpu-wheels/bigbuckbunny.mp4 ] && [ -z "$DRY" ] && echo "--clip .gpu-wheels/bigbuckbunny.mp4")
 # shellcheck disable=SC2086

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def run(module: str, env: dict) -> int:
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", f"tests/{module}"],
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-s", "-n", "0", "-p", "no:cacheprovider", f"tests/{module}"],
                           cwd=ROOT, env={**os.environ, **env})
     print(f"== {module} {env}: exit {proc.returncode} in {time.monotonic() - started:.0f} s", flush=True)
     return proc.returncode

@@ -133,6 +133,7 @@ def _live(*args: str) -> dict:
     return json.loads(done.stdout)
 
 
+@pytest.mark.alone  # it measures time
 def test_a_live_source_faster_than_the_engine_makes_the_network_smaller():
     # 640x360 at 120 frames/s: more than any two cores stylize at full size (bf16 on AMX: 29 ms a frame);
     # the job ends as soon as the network is two rungs down (one a window of ADAPT_EVERY_S at most)

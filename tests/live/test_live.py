@@ -27,6 +27,7 @@ from stream.media.testsrc import TestScene
 W, H = 192, 112
 
 
+@pytest.mark.alone  # it measures time
 @pytest.mark.quick
 def test_udp_in_stylized_udp_out_with_source_timestamps(tmp_path):
     src, dst = free_port(), free_port()
@@ -95,6 +96,7 @@ def _slow_model(path):
     return path
 
 
+@pytest.mark.alone  # it measures time
 def test_overload_drops_stale_frames_and_keeps_delay_bounded(tmp_path):
     model = _slow_model(tmp_path / "slow.onnx")
     # --adapt off: the network's size stays put (the governor would shrink it until it keeps up,
@@ -112,6 +114,7 @@ def test_overload_drops_stale_frames_and_keeps_delay_bounded(tmp_path):
     assert s["latency_p95_ms"] < 3 * s["engine_ms"] + 100  # waiting is at most one frame, never a queue
 
 
+@pytest.mark.alone  # it measures time
 def test_control_endpoint_changes_style_while_running(tmp_path):
     port = free_port(socket.SOCK_STREAM)
     proc = live("--duration", "8", "--control", f"127.0.0.1:{port}", "--json", "--max-side", "320")

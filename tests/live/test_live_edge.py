@@ -44,6 +44,7 @@ def test_a_source_that_cannot_be_caught_up_still_shows_a_frame_now_and_then():
     assert 4 <= sum(shown) <= 5 / CATCH_UP_S + 1
 
 
+@pytest.mark.alone  # it measures time
 def test_a_udp_backlog_is_skipped_and_reading_starts_at_the_live_edge():
     port, sent_at = free_port(), {}
     publisher = threading.Thread(target=publish, args=(port, 4.0), kwargs={"fps": 25, "sent_at": sent_at})

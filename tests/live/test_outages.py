@@ -13,11 +13,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
+import pytest
 from conftest import free_port, live, stop_live, udp_bound, wait_for
 from support.loopback import Receiver, publish
 
 from stream.live.sources import READ_TIMEOUT_S
 from stream.media.testsrc import write_test_clip
+
+pytestmark = pytest.mark.alone  # it measures time: the held pictures' rate and the time to resume
 
 OUTAGE_S = float(os.environ.get("STYLECAST_OUTAGE_S", "4"))
 NOTICE_S = READ_TIMEOUT_S + 1.0  # the issue's bound for noticing a stall

@@ -31,7 +31,8 @@ def _why_not() -> str | None:
     return problem if problem and "daemon" not in problem else None
 
 
-pytestmark = pytest.mark.skipif(_why_not() is not None, reason=_why_not() or "")
+pytestmark = [pytest.mark.skipif(_why_not() is not None, reason=_why_not() or ""),
+              pytest.mark.alone]  # alone: the client gets the job's rate
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ import time
 
 import av
 import numpy as np
+import pytest
 from support.loopback import TB, publish
 
 from stream.live.adts import split_adts
@@ -14,6 +15,7 @@ from stream.live.sources import UrlSource
 from stream.live.srt_relay import free_udp_port
 
 
+@pytest.mark.alone  # it measures time
 def test_a_frame_is_passed_on_before_the_next_one_is_sent():
     """At 10 frames/s a frame that waits for the next one to start (FFmpeg's H.264 parser in the
     demuxer) would come out 100 ms after it was sent; read without the parser it is out at once.

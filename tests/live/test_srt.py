@@ -17,8 +17,9 @@ from support.loopback import Receiver, publish
 
 from stream.live.srt_relay import free_udp_port
 
-pytestmark = pytest.mark.skipif(shutil.which("srt-live-transmit") is None,
-                                reason="srt-live-transmit is not installed (srt-tools; .ci/run installs it)")
+pytestmark = [pytest.mark.skipif(shutil.which("srt-live-transmit") is None,
+                                 reason="srt-live-transmit is not installed (srt-tools; .ci/run installs it)"),
+              pytest.mark.alone]  # alone: frames through a real relay in real time
 LATENCY = "latency=40"
 
 

@@ -69,6 +69,7 @@ def playable_frames(path) -> int:
         return sum(1 for _ in c.decode(video=0))
 
 
+@pytest.mark.alone  # it measures time
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("damage", DAMAGE)
 def test_damaged_input_completes_or_fails_cleanly(clean, tmp_path, fmt, damage):

@@ -10,10 +10,13 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
 from conftest import SMALL_SERVER, serve_fixture
 from support.webrtc_client import Client
 
 from stream.serve.capacity import ADMIT_SHARE, TARGET_FPS
+
+pytestmark = pytest.mark.alone  # it measures time: a full server's viewers keep their rate
 
 OFFER = (Path(__file__).parent / "data" / "chromium-offer.sdp").read_text()
 

@@ -18,7 +18,8 @@ from support.viewer import Viewer, browser_missing, launch, write_camera
 
 from engines import open_engine
 
-pytestmark = pytest.mark.skipif(browser_missing() is not None, reason=str(browser_missing()))
+pytestmark = [pytest.mark.skipif(browser_missing() is not None, reason=str(browser_missing())),
+              pytest.mark.alone]  # alone: the page's frame rate, in real browsers
 SHOTS = Path(os.environ.get("STYLECAST_SCREENSHOTS", "test-screenshots"))
 
 

@@ -16,6 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.server_process import ServerProcess
 
+pytestmark = pytest.mark.alone  # it measures time: every offer answered within 1 s
+
 CHROMIUM_OFFER = (Path(__file__).parent / "data" / "chromium-offer.sdp").read_bytes().decode()  # CRLF kept
 EXAMPLES = int(os.environ.get("STYLECAST_FUZZ_EXAMPLES", "300"))
 OUTCOMES: Counter = Counter()  # status -> cases; printed by the last test (pytest -s shows it)

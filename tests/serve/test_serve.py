@@ -121,6 +121,7 @@ def test_stream_comes_back_stylized_with_source_timing_and_style_switches(server
     assert server.stats()["peer_connections"] == 0
 
 
+@pytest.mark.alone  # it measures time
 def test_max_sessions_answers_503(server):
     wait_for(lambda: server.stats()["peer_connections"] == 0, 12, "earlier calls released")
     baseline = server.stats()["tasks"]

@@ -319,6 +319,7 @@ def painted_studio(tmp_path):
     return folder
 
 
+@pytest.mark.alone  # it measures time
 def test_a_painted_preview_shows_its_training_cancels_within_2_s_and_sigterm_stops_the_server_within_5_s(painted_studio):
     pytest.importorskip("torch", reason="training a painted shot's network needs torch")
     with _studio(painted_studio) as server:

@@ -6,8 +6,11 @@ import threading
 import time
 
 import numpy as np
+import pytest
 
 from stream.live.job import LiveJob, LiveOptions
+
+pytestmark = pytest.mark.alone  # it measures time: the output keeps flowing: no gap over 1 s
 
 
 class Flaky:
