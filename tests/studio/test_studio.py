@@ -256,6 +256,7 @@ def _job(server, job: int) -> dict:
     return next(j for j in server.request("GET", "/api/jobs")[1]["jobs"] if j["id"] == job)
 
 
+@pytest.mark.alone  # it measures time: a cancel within 2 s
 @pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="training a painted shot's network needs torch")
 def test_a_shot_can_take_a_painted_keyframe_and_the_looks_file_carries_it(studio):
     from PIL import Image
