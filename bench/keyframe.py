@@ -1,6 +1,6 @@
 """Painted keyframes (issue #30), measured against a known answer, beside the per-frame built-in style.
 
-    python -m bench.keyframe [--size 640x360] [--seconds 4] [--steps 3000] [--runs 3] [--json]
+    python -m bench.keyframe [--size 640x360] [--seconds 4] [--steps 3000 | --training-seconds 540] [--runs 3] [--json]
 
 The shot is tests/support/painted_canvas.py: a textured canvas panning 4 pixels a frame under a painting
 (a built-in style applied once to the whole canvas), written as H.264 (x264 CRF 23, with a tone),
@@ -153,7 +153,9 @@ def main() -> None:
     ap.add_argument("--fps", type=int, default=25)
     ap.add_argument("--motion", default="pan", choices=MOTIONS, help="the shot's motion (pan: the canvas of #30)")
     ap.add_argument("--style", default="starry-night", help="the built-in style that paints the canvas")
-    ap.add_argument("--steps", type=int, default=None, help="training steps (default: stylecast's)")
+    ap.add_argument("--steps", type=int, default=None, help="exactly this many training steps (default: stylecast's budget)")
+    ap.add_argument("--training-seconds", type=float, default=None,
+                    help="the training's time budget (default: stylecast's, by the machine)")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--picture", type=Path, help="write the keyframe and a frame 1.5 s on, side by side, as a PNG")
@@ -175,7 +177,8 @@ def main() -> None:
         shot, painting = tmp / "shot.mp4", tmp / "painted.png"
         write_test_clip(shot, args.seconds, width, height, args.fps, scene=canvas)
         Image.fromarray(canvas.answer(key)).save(painting)
-        steps = ["--keyframe-steps", str(args.steps)] if args.steps else []
+        steps = (["--keyframe-steps", str(args.steps)] if args.steps else []) + \
+            (["--keyframe-seconds", str(args.training_seconds)] if args.training_seconds else [])
         painted = [str(shot), "--keyframe", f"{key}={painting}", *steps]
         jobs = {"painting carried": [*painted, "-o", str(tmp / "carried.mp4")],
                 "painted network only (--carry off)": [*painted, "-o", str(tmp / "network.mp4"), "--carry", "off"],

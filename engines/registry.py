@@ -14,7 +14,8 @@ from .engine import Engine
 from .errors import EngineUnavailable, OptionError, StyleError
 from .mix import Mix
 
-ENGINE_NAMES = ("tensorrt", "cuda", "cpu")  # fastest first; ``auto`` takes the first available
+ENGINE_NAMES = ("tensorrt", "cuda", "cpu", "openvino")  # ``auto`` takes the first available (the CPU engine
+# measures its runtimes, OpenVINO's among them: engines/runtimes/runtime_choice.py)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,12 @@ def _cuda_device() -> str | None:
     return None
 
 
+def _cpu_bf16() -> bool:
+    from engines.runtimes.cpu_features import cpu_has_bf16
+
+    return cpu_has_bf16()
+
+
 def engine_status(name: str) -> EngineStatus:
     """Whether engine ``name`` can run here, and the reason when it cannot."""
     if name == "cpu":
@@ -53,9 +60,19 @@ def engine_status(name: str) -> EngineStatus:
         except ImportError:
             return EngineStatus(name, False, "onnxruntime is not installed")
         from engines.runtimes.cpu_features import bf16_usable
+        from engines.runtimes.openvino import openvino_installed
 
-        return EngineStatus(name, True, "ONNX Runtime on the CPU; built-in and picture styles in bf16 (torch, AMX)"
-                            if bf16_usable() else "ONNX Runtime on the CPU (fp32)")
+        measured = "; the built-in styles on the runtime measured fastest here (OpenVINO's among them)" \
+            if openvino_installed() else ""
+        return EngineStatus(name, True, ("ONNX Runtime on the CPU; built-in and picture styles in bf16 (torch, AMX)"
+                                         if bf16_usable() else "ONNX Runtime on the CPU (fp32)") + measured)
+    if name == "openvino":
+        from engines.runtimes.openvino import openvino_devices, openvino_installed
+
+        if not openvino_installed():
+            return EngineStatus(name, False, "OpenVINO is not installed (pip install 'stylecast[openvino]')")
+        return EngineStatus(name, True, f"OpenVINO on {', '.join(openvino_devices())}: the built-in styles in fp32, "
+                                        "int8 (NNCF)" + (", bf16" if _cpu_bf16() else ""))
     if name in ("cuda", "tensorrt"):
         why = _cuda_device()
         if why is None and name == "tensorrt":
@@ -108,7 +125,8 @@ def _construct(name: str, style: Style, mix: Mix, throughput: bool, max_side: in
         return CudaEngine(style, mix, notes=notes)
     from engines.runtimes.cpu import CpuEngine
 
-    return CpuEngine(style, mix, threads=1 if throughput else None, precision=precision)
+    return CpuEngine(style, mix, threads=1 if throughput else None, precision=precision,
+                     runtime="openvino" if name == "openvino" else "auto", size=size, notes=notes)
 
 
 def open_engine(name: str, style: Style | str, mix: Mix = Mix(), throughput: bool = False,

@@ -21,10 +21,11 @@ from pathlib import Path
 from engines import DEFAULT_STYLE, ENGINE_NAMES, engine_status, style_list
 from engines.errors import StylecastError
 from engines.runtimes.cpu_features import PRECISIONS
-from engines.training import STEPS
+from engines.training import SECONDS_FAST, SECONDS_SLOW, STEPS
 from stream.cluster.chunk_plan import CHUNK_SECONDS
 from stream.core.frame import FRAME_PATHS
 from stream.core.notes import note
+from stream.edit.painting_trainer import LIVE_TRAINING_S
 from stream.live.job import LiveOptions
 from stream.media.codecs import CODECS
 from stream.media.image_sequence import DEFAULT_FPS
@@ -75,8 +76,10 @@ def _add_engine_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", choices=("auto", *ENGINE_NAMES),
                    help=f"where to run the network (default {default(StyleOptions, 'engine')}: the fastest available)")
     p.add_argument("--precision", choices=PRECISIONS,
-                   help="the CPU engine's number format for built-in styles: bf16 where the CPU has AMX or "
-                        f"AVX-512 BF16, else fp32 (default {default(StyleOptions, 'precision')})")
+                   help="the CPU engine's number format for built-in styles (default "
+                        f"{default(StyleOptions, 'precision')}: where OpenVINO is installed, the fastest that keeps "
+                        "the look, measured once on this machine; else bf16 where the CPU has AMX or AVX-512 BF16, "
+                        "else fp32); int8 runs on OpenVINO")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -114,8 +117,7 @@ def _add_render(sub) -> None:
     r.add_argument("--carry", choices=("on", "off"),
                    help="on (default): a painted shot takes the painting itself, carried along the motion, and "
                         "its network only where the picture is new; off: the shot's network on every frame")
-    r.add_argument("--keyframe-steps", type=int, metavar="N",
-                   help=f"training steps for a painted shot (default {STEPS}: 4-4.5 min on 2 cores with AMX)")
+    _add_training(r, "a painted shot")
     r.add_argument("--cluster", metavar="ADDRESS",
                    help="render in chunks on Ray: auto, HOST:PORT (a Ray head) or local:N (N workers here), "
                         "needing pip install 'stylecast[cluster]'; or here (no Ray: the same resumable chunks, "
@@ -179,8 +181,20 @@ def _add_live(sub) -> None:
     lv.add_argument("--paint", metavar="FRAME.png=PAINTED.png",
                     help="follow a painting: a frame of this camera and the artist's painting of it train a network "
                          "(the plain style until it is ready; cached); docs: guides/painted")
-    lv.add_argument("--keyframe-steps", type=int, metavar="N", help="training steps for --paint (default 2700)")
+    _add_training(lv, "--paint", LIVE_TRAINING_S)
     lv.add_argument("--json", action="store_true", help="print one JSON summary at exit")
+
+
+def _add_training(p: argparse.ArgumentParser, what: str, seconds: int | None = None) -> None:
+    """How long a painting trains its network (stream/edit/painted.py's TrainingOptions); ``seconds``:
+    this command's own default budget."""
+    default_s = f"{seconds} s" if seconds else f"{SECONDS_FAST} s where bf16 or a GPU trains, {SECONDS_SLOW} s otherwise"
+    p.add_argument("--keyframe-seconds", type=float, metavar="S",
+                   help=f"the time budget of {what}'s training (default {default_s}); it stops sooner once a "
+                        f"held-back part of the painting stops improving, and at {STEPS} steps")
+    p.add_argument("--keyframe-steps", type=int, metavar="N",
+                   help="train exactly N steps instead, on the whole painting (reproducible); with "
+                        "--keyframe-seconds, at most N")
 
 
 def _add_adapt(p: argparse.ArgumentParser) -> None:
@@ -205,8 +219,7 @@ def _add_serve(sub) -> None:
     sv.add_argument("--batch", choices=("auto", "on", "off"),
                     help="every viewer's frame through the network in one batch, each in its own style (default "
                          f"{default(o, 'batch')}: on a GPU engine; on the CPU it gains nothing)")
-    sv.add_argument("--keyframe-steps", type=int, metavar="N",
-                    help="training steps of a painting a viewer uploads of their camera's frame (default 2700)")
+    _add_training(sv, "a painting a viewer uploads of their camera's frame", LIVE_TRAINING_S)
     sv.add_argument("--batch-wait", type=float, metavar="MS", dest="batch_wait_ms",
                     help="the longest a viewer's frame waits for others to join its batch "
                          f"(default {default(o, 'batch_wait_ms'):g} ms)")
@@ -354,17 +367,18 @@ def _build_engine(args) -> int:
 
 
 def _doctor(args) -> int:
+    from engines.runtimes.runtime_choice import runtime_rows
     from stream.framepath.support import frame_path_rows
     from stream.live.camera_support import camera_rows
     from stream.media.media_support import media_rows
 
-    rows = [{**engine_status(n).__dict__, "kind": "engine"} for n in ENGINE_NAMES] + frame_path_rows() + media_rows() \
-        + camera_rows()
+    rows = [{**engine_status(n).__dict__, "kind": "engine"} for n in ENGINE_NAMES] + runtime_rows() \
+        + frame_path_rows() + media_rows() + camera_rows()
     if args.json:
         print(json.dumps(rows))
     else:
         for row in rows:
-            print(f"{row['name']:<9} {'yes' if row['available'] else 'no ':<4} {row['reason']}")
+            print(f"{row['name']:<11} {'yes' if row['available'] else 'no ':<4} {row['reason']}")
     return 0
 
 

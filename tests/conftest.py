@@ -58,7 +58,11 @@ def _cpu_time(request):
 
 @pytest.fixture(autouse=True)
 def _private_cache(tmp_path_factory, monkeypatch):
+    """The session's own cache; and the CPU runtime pinned to ONNX Runtime and torch (no measured
+    choice), so a test's pixels do not depend on whether OpenVINO is installed and measured faster
+    (tests/engines/test_openvino.py lifts the pin to test the choice)."""
     monkeypatch.setenv("STYLECAST_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+    monkeypatch.setenv("STYLECAST_CPU_RUNTIME", "onnxruntime")
 
 
 @pytest.fixture

@@ -26,6 +26,8 @@ def _no_output_left(folder):
     (["render", "clip.mp4", "--engine", "cuda"], "engine 'cuda' is not available here"),
     (["render", "clip.mp4", "--engine", "tensorrt"], "engine 'tensorrt' is not available here"),
     (["render", "clip.mp4", "--strength", "lots"], "invalid float value"),
+    (["render", "clip.mp4", "--keyframe-seconds", "0"], "--keyframe-seconds must be between 1 and 86400"),
+    (["render", "clip.mp4", "--keyframe-steps", "0"], "--keyframe-steps must be between 1 and 100000"),
 ])
 def test_bad_input_is_one_line_and_exit_2(make_clip, tmp_path, args, message):
     make_clip("clip.mp4")
@@ -152,7 +154,7 @@ def test_build_engine_without_tensorrt_is_one_line_and_exit_2(args, message):
 def test_doctor_reports_every_engine():
     code, out, _ = run_cli("doctor", "--json")
     rows = {r["name"]: r for r in json.loads(out) if r["kind"] == "engine"}
-    assert code == 0 and set(rows) == {"cpu", "cuda", "tensorrt"}
+    assert code == 0 and set(rows) == {"cpu", "cuda", "tensorrt", "openvino"}
     assert rows["cpu"]["available"] is True
     assert all(r["reason"] for r in rows.values())
 

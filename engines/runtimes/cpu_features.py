@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 
-PRECISIONS = ("auto", "bf16", "fp32")  # what the CPU engine runs the built-in styles in
+PRECISIONS = ("auto", "bf16", "fp32", "int8")  # what the CPU engine runs the built-in styles in (int8: OpenVINO)
 
 
 @functools.lru_cache(maxsize=1)

@@ -17,6 +17,14 @@ only for that layout). No model hub is reachable, so no VGG loss; the losses are
   to frame (the network otherwise learns the noise as texture);
 - noise on the inputs (the same painted target), for the same reason.
 
+How long it trains is its ``Budget`` (engines/training/__init__.py): by default up to STEPS steps
+within a few minutes (the time it takes is what an artist waits for, and a step costs 10x more on a
+CPU without bf16). The learning rate follows a one-cycle schedule by the share of the budget spent
+(of the steps or of the seconds, whichever is further on), so a training cut short by its time
+still ends on a low rate; a strip of each keyframe's right edge is held back from the patches and
+the network is judged on it every JUDGE_EVERY steps: once it stops gaining (in the budget's later
+part, where the rate is falling), the training stops and keeps the network that did best there (what the painting never showed is what that strip tests).
+
 The network for a set of keyframes is kept in the cache (engines/cache_dir.py ``keyframes/``) under
 the hash of everything it was trained from: the source frames, the paintings, the neighbours and
 the training's settings. The same keyframes never train twice.
@@ -24,6 +32,7 @@ the training's settings. The same keyframes never train twice.
 from __future__ import annotations
 
 import hashlib
+import math
 import shutil
 import time
 from dataclasses import dataclass
@@ -45,7 +54,7 @@ from engines.networks.keyframe_net import (
 )
 from engines.runtimes.cpu import usable_cores
 from engines.runtimes.cpu_features import bf16_usable
-from engines.training import STEPS
+from engines.training import Budget
 
 VERSION = 1          # bump when the network or the training changes: old cache entries stop matching
 PATCH = 48           # pixels a side
@@ -55,6 +64,12 @@ CONSISTENCY = 0.5    # weight of the neighbours' term
 TEXTURE = 2.0        # weight of the texture term
 NOISE = 0.02         # input noise, -1..1 scale (2.5 levels of 255)
 PEAK_LR = 2e-3       # one-cycle schedule
+WARM_UP = 0.1        # its share rising to the peak
+HOLD_BACK = 0.125    # a timed training holds back this share of each keyframe's width (its right edge) ...
+JUDGE_EVERY = 25     # ... and judges the network on it every this many steps,
+PATIENCE = 6         # stopping after this many judgements without a gain
+MIN_GAIN = 0.01      # of this share of the best held-back loss,
+STOP_FROM = 0.6      # from this share of the budget on
 FLOW_TOLERANCE = 20  # levels of 255: where the flow-warped neighbour differs more, it is not used
 
 
@@ -72,7 +87,7 @@ class Trained:
 
     path: Path
     cached: bool
-    steps: int
+    steps: int | None  # the steps it took (None: from the cache)
     loss: float | None
     seconds: float
 
@@ -103,10 +118,11 @@ def _grain(x: torch.Tensor) -> torch.Tensor:
 
 
 class _Patches:
-    """Random same-place patches of stacked images (C, H, W tensors of one size)."""
+    """Random same-place patches of stacked images (C, H, W tensors of one size), from the columns
+    left of ``width`` (what is right of it is held back)."""
 
-    def __init__(self, stacks: list[torch.Tensor], rng: np.random.Generator):
-        self.stacks, self.rng = stacks, rng
+    def __init__(self, stacks: list[torch.Tensor], rng: np.random.Generator, held_back: int = 0):
+        self.stacks, self.rng, self.held_back = stacks, rng, held_back
 
     def take(self, count: int) -> torch.Tensor:
         picks = self.rng.integers(0, len(self.stacks), count)
@@ -114,8 +130,18 @@ class _Patches:
         for i in picks:
             stack = self.stacks[i]
             y = self.rng.integers(0, stack.shape[1] - PATCH + 1)
-            x = self.rng.integers(0, stack.shape[2] - PATCH + 1)
+            x = self.rng.integers(0, stack.shape[2] - self.held_back - PATCH + 1)
             out.append(stack[:, y:y + PATCH, x:x + PATCH])
+        return torch.stack(out)
+
+    def strip(self) -> torch.Tensor:
+        """The held-back strip's patches, tiled: the same every time."""
+        out = []
+        for stack in self.stacks:
+            h, w = stack.shape[1:]
+            for y in range(0, h - PATCH + 1, PATCH):
+                for x in range(w - self.held_back, w - PATCH + 1, PATCH):
+                    out.append(stack[:, y:y + PATCH, x:x + PATCH])
         return torch.stack(out)
 
 
@@ -125,40 +151,102 @@ def _as_stack(*images: np.ndarray) -> torch.Tensor:
     return torch.cat(parts)
 
 
+def held_back_width(width: int) -> int:
+    """Pixels of a keyframe's right edge held back to judge a timed training (whole patches; none
+    where the frame is too narrow to spare them)."""
+    strip = PATCH * max(1, round(width * HOLD_BACK / PATCH))
+    return strip if width - strip >= 2 * PATCH else 0
+
+
+class _Stopper:
+    """Early stopping on the held-back loss: ``heard(loss)`` after each judgement says whether the
+    training has stopped improving (no gain of MIN_GAIN in PATIENCE judgements), and keeps the best."""
+
+    def __init__(self):
+        self.best, self.since, self.best_state = math.inf, 0, None
+
+    def heard(self, loss: float, net: torch.nn.Module) -> bool:
+        if loss < self.best * (1 - MIN_GAIN):
+            self.best, self.since = loss, 0
+            self.best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        else:
+            self.since += 1
+        return self.since >= PATIENCE
+
+
+def one_cycle(position: float, warm_up: float = WARM_UP) -> tuple[float, float]:
+    """The learning rate and Adam's beta1 at ``position`` (0..1) of the training: the rate a cosine up
+    from PEAK_LR / 25 over the first ``warm_up``, then a cosine down to 1e-4 of that, and beta1 the
+    other way, 0.95 to 0.85 and back (torch's OneCycleLR, by position rather than by step, so a
+    budget in seconds can drive it; by steps, it is OneCycleLR's to the step)."""
+    start, end = PEAK_LR / 25, PEAK_LR / 25 / 1e4
+    position = min(max(position, 0.0), 1.0)
+    if position < warm_up:
+        rising = (1 - math.cos(math.pi * position / warm_up)) / 2
+        return start + (PEAK_LR - start) * rising, 0.95 - 0.10 * rising
+    falling = (1 + math.cos(math.pi * (position - warm_up) / (1 - warm_up))) / 2
+    return end + (PEAK_LR - end) * falling, 0.95 - 0.10 * falling
+
+
+@dataclass
+class Heard:
+    """What a training says after each step: the step, the loss (a mean over the last 50 steps),
+    how far through its budget it is (0..1) and the seconds it expects to take still."""
+
+    step: int
+    loss: float
+    done: float
+    seconds_left: float
+
+
 def train_keyframe_net(keyframes: list[PaintedFrame], neighbours: list[tuple[np.ndarray, np.ndarray]],
-                       steps: int = STEPS, progress: Callable[[int, float], None] | None = None,
-                       seed: int = 0) -> tuple[KeyframeNet, float]:
+                       budget: Budget = Budget(), progress: Callable[[Heard], None] | None = None,
+                       seed: int = 0, threads: int | None = None) -> tuple[KeyframeNet, float, int]:
     """A network fitted to ``keyframes``, kept steady on ``neighbours`` (pairs of consecutive
-    unlabeled frames of the shot); ``progress(steps done, loss)`` hears it after every step (and may
-    raise to stop it there). Returns the
-    network and its last loss (a mean over the last 50 steps)."""
+    unlabeled frames of the shot), trained for ``budget`` on ``threads`` cores (default: all this
+    process may use); ``progress`` hears it after every step (and may raise to stop it there). Returns the network, its last loss (a mean over the last 50
+    steps) and the steps it took."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     threads = torch.get_num_threads()
-    torch.set_num_threads(usable_cores())
+    torch.set_num_threads(threads or usable_cores())
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")  # a GPU trains in seconds
     bf16 = bf16_usable() or device.type == "cuda"
-    labelled = _Patches([_as_stack(k.source, k.painted) for k in keyframes], rng)
+    steps, seconds = budget.limits(bf16)
+    held_back = min(held_back_width(k.source.shape[1]) for k in keyframes) if seconds else 0
+    labelled = _Patches([_as_stack(k.source, k.painted) for k in keyframes], rng, held_back)
+    judge = labelled.strip().to(device) if held_back else None
     flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
     unlabelled = _Patches([_as_stack(a, *flow_pair(a, b, flow)) for a, b in neighbours], rng) if neighbours else None
     net = KeyframeNet().to(device, memory_format=torch.channels_last)
-    optimizer = torch.optim.Adam(net.parameters(), PEAK_LR / 10)
-    total = max(steps, 4)  # the one-cycle schedule needs a step of warm-up and one of decay at least
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, PEAK_LR, total_steps=total,
-                                                   pct_start=min(0.5, max(0.1, 2.0 / total)))
+    optimizer = torch.optim.Adam(net.parameters(), PEAK_LR / 25)
+    # OneCycleLR's warm-up for a run of few steps: two steps at least, then from the step's own index
+    pct = min(0.5, max(WARM_UP, 2.0 / steps))
+    warm_up = max(1e-6, (pct * steps - 1) / max(steps - 1, 1))
 
     def paint(x: torch.Tensor) -> torch.Tensor:
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
             return net(x.contiguous(memory_format=torch.channels_last)).float()
 
+    def loss_of(out: torch.Tensor, painted: torch.Tensor) -> torch.Tensor:
+        return ((out - painted).abs().mean() + (_sobel(out) - _sobel(painted)).abs().mean()
+                + TEXTURE * (_grain(out) - _grain(painted)).abs().mean())
+
     recent: list[float] = []
+    stopper, started, step = _Stopper(), time.perf_counter(), 0
     try:
-        for step in range(1, steps + 1):
+        while step < steps:
+            spent = time.perf_counter() - started
+            position = max(step / steps, spent / seconds if seconds else 0.0)
+            if position >= 1:
+                break
+            rate, beta1 = one_cycle(max(step / max(steps - 1, 1), position), warm_up)
+            for group in optimizer.param_groups:
+                group["lr"], group["betas"] = rate, (beta1, group["betas"][1])
+            step += 1
             batch = labelled.take(BATCH).to(device, non_blocking=True)
             source, painted = batch[:, :3], batch[:, 3:]
-            out = paint(source + torch.randn_like(source) * NOISE)
-            loss = ((out - painted).abs().mean() + (_sobel(out) - _sobel(painted)).abs().mean()
-                    + TEXTURE * (_grain(out) - _grain(painted)).abs().mean())
+            loss = loss_of(paint(source + torch.randn_like(source) * NOISE), painted)
             if unlabelled is not None:
                 pair = unlabelled.take(NEIGHBOUR_BATCH).to(device, non_blocking=True)
                 both = paint(torch.cat([pair[:, :3], pair[:, 3:6]]))
@@ -167,18 +255,29 @@ def train_keyframe_net(keyframes: list[PaintedFrame], neighbours: list[tuple[np.
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            schedule.step()
             recent = (recent + [loss.item()])[-50:]
+            stop = False
+            if judge is not None and step % JUDGE_EVERY == 0:
+                with torch.no_grad():
+                    stop = stopper.heard(loss_of(paint(judge[:, :3]), judge[:, 3:]).item(), net)
+                stop = stop and position >= STOP_FROM  # (not while the rate is high: it gains again as it falls)
             if progress is not None:  # every step: a page shows it, and a cancel is heard at the next step
-                progress(step, float(np.mean(recent)))
+                spent = time.perf_counter() - started
+                done = 1.0 if stop else min(1.0, max(step / steps, spent / seconds if seconds else 0.0))
+                left = spent / done - spent if done > 0 else float("inf")
+                progress(Heard(step, float(np.mean(recent)), done, max(0.0, left)))
+            if stop:
+                break
     finally:
         torch.set_num_threads(threads)
-    return net.cpu().eval(), float(np.mean(recent)) if recent else float("nan")
+    if stopper.best_state is not None and stopper.since > 0:  # the best the held-back strip saw
+        net.load_state_dict(stopper.best_state)
+    return net.cpu().eval(), float(np.mean(recent)) if recent else float("nan"), step
 
 
-def training_key(keyframes: list[PaintedFrame], neighbours: list[tuple[np.ndarray, np.ndarray]], steps: int) -> str:
+def training_key(keyframes: list[PaintedFrame], neighbours: list[tuple[np.ndarray, np.ndarray]], budget: Budget) -> str:
     """The hash of everything a network is trained from (its name in the cache)."""
-    digest = hashlib.sha256(f"keyframe-net v{VERSION} steps {steps} patch {PATCH}".encode())
+    digest = hashlib.sha256(f"keyframe-net v{VERSION} {budget.key()} patch {PATCH}".encode())
     for image in [i for k in keyframes for i in (k.source, k.painted)] + [i for pair in neighbours for i in pair]:
         digest.update(str(image.shape).encode())
         digest.update(np.ascontiguousarray(image).tobytes())
@@ -186,12 +285,12 @@ def training_key(keyframes: list[PaintedFrame], neighbours: list[tuple[np.ndarra
 
 
 def keyframe_model(keyframes: list[PaintedFrame], neighbours: list[tuple[np.ndarray, np.ndarray]],
-                   steps: int = STEPS, progress: Callable[[int, float], None] | None = None,
-                   folder: Path | None = None) -> Trained:
+                   budget: Budget = Budget(), progress: Callable[[Heard], None] | None = None,
+                   folder: Path | None = None, threads: int | None = None) -> Trained:
     """The network of these keyframes: from the cache when they trained one before, else trained now
     and kept there. With ``folder`` (a cluster render's, which every node reads) the network is put
     there: brought from this machine's cache when it is in it, else trained (and kept in both)."""
-    name = f"{training_key(keyframes, neighbours, steps)}.pt"
+    name = f"{training_key(keyframes, neighbours, budget)}.pt"
     mine = cache_dir("keyframes") / name
     path = mine
     if folder is not None:  # a cluster's folder: trained there once, or brought from this machine's cache
@@ -202,9 +301,9 @@ def keyframe_model(keyframes: list[PaintedFrame], neighbours: list[tuple[np.ndar
             shutil.copyfile(mine, tmp)
             tmp.replace(path)
     if _readable(path):
-        return Trained(path, True, steps, None, 0.0)
+        return Trained(path, True, None, None, 0.0)
     started = time.perf_counter()
-    net, loss = train_keyframe_net(keyframes, neighbours, steps, progress)
+    net, loss, steps = train_keyframe_net(keyframes, neighbours, budget, progress, threads=threads)
     save_keyframe_net(net, path)
     if path != mine:  # this machine's next render of the shot finds it too
         save_keyframe_net(net, mine)

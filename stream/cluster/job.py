@@ -50,7 +50,7 @@ WORKER_RESTARTS = 2      # Ray restarts a dead worker this often, and runs its c
 POLL_S = 0.5
 _PLAN_FIELDS = (*FIELDS, "max_side", "style_scale", "engine", "precision", "crf",
                 "preset", "codec", "looks", "style_per_shot", "shots", "chunk_seconds", "ignore_errors",
-                "keyframes", "keyframe_steps", "carry")
+                "keyframes", "keyframe_steps", "keyframe_seconds", "carry")
 
 
 @dataclass(kw_only=True)

@@ -14,6 +14,7 @@ but the same shape is scaled; one of another shape is an error.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -21,6 +22,7 @@ import numpy as np
 
 from engines.catalog import Style
 from engines.errors import InputError, OptionError
+from engines.training import Budget
 from stream.core.progress import Progress, quiet
 from stream.styling.keyframes import Key
 
@@ -88,12 +90,28 @@ def _neighbours(entry: Entry, frames: int | None) -> list[int]:
     return sorted(wanted)
 
 
+@dataclass(kw_only=True)
+class TrainingOptions:
+    """How long a painting trains its network, as render, live and serve take it: exactly
+    ``keyframe_steps``, or within ``keyframe_seconds`` (engines/training's Budget)."""
+
+    keyframe_steps: int | None = None      # exactly this many steps, on the whole painting
+    keyframe_seconds: float | None = None  # a time budget (default: engines.training's, by the machine)
+
+    def budget(self, seconds: float | None = None) -> Budget:
+        """The budget (checked: an out-of-range value is the user's error); ``seconds``: this use's
+        own default time budget, where it has one."""
+        timed = self.keyframe_seconds if self.keyframe_seconds is not None else \
+            (seconds if self.keyframe_steps is None else None)
+        return Budget(self.keyframe_steps, timed)
+
+
 def paint_timeline(timeline: LookTimeline, frames_of: Callable[[set[int]], dict[int, np.ndarray]],
-                   frames: int | None, steps: int | None, progress: Progress = quiet, folder=None) -> list[dict]:
+                   frames: int | None, budget: Budget, progress: Progress = quiet, folder=None) -> list[dict]:
     """Train the network of every entry with paintings (or take it from the cache) and give the
     entry its look. ``frames_of(indexes)`` decodes those source frames (uint8 HWC RGB, at the size
     the network sees: a decoder's ``frames_at``); ``progress`` hears each training ("painting shot
-    2", with its loss); ``folder``: where the networks are kept (a cluster render's folder that every
+    2", in percent of its budget, with its step and loss); ``folder``: where the networks are kept (a cluster render's folder that every
     node reads; the user's cache by default). One row per trained entry, for the summary."""
     painted = [e for e in timeline.entries if e.paintings]
     if not painted:
@@ -116,7 +134,7 @@ def paint_timeline(timeline: LookTimeline, frames_of: Callable[[set[int]], dict[
     paintings = {id(p): read_painting(p, size) for e in painted for p in e.paintings}  # every painting checked first
     try:
         from engines.training.keyframe_training import (
-            STEPS,
+            Heard,
             PaintedFrame,
             keyframe_model,
         )
@@ -127,15 +145,15 @@ def paint_timeline(timeline: LookTimeline, frames_of: Callable[[set[int]], dict[
     for entry in painted:
         keyframes = [PaintedFrame(decoded[p.frame], paintings[id(p)]) for p in entry.paintings]
         pairs = [(decoded[j], decoded[j + 1]) for j in _neighbours(entry, frames) if j in decoded and j + 1 in decoded]
-        total = steps or STEPS
-        advance = progress(total, f"painting {entry.span.label}")
+        advance = progress(100, f"painting {entry.span.label}")  # in percent of its budget
         done = [0]
 
-        def heard(step: int, loss: float) -> None:
-            advance(step - done[0], f"loss {loss:.3f}")
-            done[0] = step
+        def heard(h: Heard) -> None:
+            now = round(100 * h.done)
+            advance(now - done[0], f"step {h.step}, loss {h.loss:.3f}")
+            done[0] = now
 
-        trained = keyframe_model(keyframes, pairs, total, heard, folder)
+        trained = keyframe_model(keyframes, pairs, budget, heard, folder)
         style = Style("keyframe", f"painted {entry.span.label}", path=trained.path)
         entry.tracks["style"] = [Key(entry.span.first, style)]
         rows.append({"entry": entry.number, "span": entry.span.label, "keyframes": [p.frame for p in entry.paintings],

@@ -15,6 +15,7 @@ from typing import Callable
 
 from engines.catalog import Style
 from engines.errors import OptionError
+from engines.training import Budget
 from stream.media.decode import output_size
 
 from .painted import read_picture
@@ -29,51 +30,68 @@ def parse_paint(text: str) -> tuple[Path, Path]:
     return Path(frame), Path(painted)
 
 
+LIVE_TRAINING_S = 240  # a live feed's painting trains within this (beside the feed), unless told otherwise
+
+
 class PaintingTrainer:
-    """``paint``: FRAME.png=PAINTED.png; ``max_side``: the size the live network runs at; ``steps``:
-    training steps (default: the painted shots'). Pictures are read and checked here (one clear
+    """``paint``: FRAME.png=PAINTED.png; ``max_side``: the size the live network runs at; ``budget``:
+    how long it trains (engines/training's Budget). Pictures are read and checked here (one clear
     error before anything runs); ``start`` trains in a thread."""
 
-    def __init__(self, paint: str, max_side: int | None, steps: int | None, on_ready: Callable[[Style], None]):
+    def __init__(self, paint: str, max_side: int | None, budget: Budget, on_ready: Callable[[Style], None]):
         frame_path, painted_path = parse_paint(paint)
         frame = read_picture(frame_path, None, "--paint")
         size = output_size(frame.shape[1], frame.shape[0], max_side)
         self.frame = read_picture(frame_path, size, "--paint") if size != frame.shape[1::-1] else frame
         self.painting = read_picture(painted_path, size, "--paint")
         try:
-            from engines.training.keyframe_training import STEPS
+            import engines.training.keyframe_training  # noqa: F401  (torch, checked before the feed starts)
         except ImportError:
             raise OptionError("--paint trains a network with torch, which is not installed "
                               "(pip install torch==2.13.0; see README)") from None
         self.name = f"painted {painted_path.name}"
-        self.total, self.on_ready = steps or STEPS, on_ready
+        self.budget, self.on_ready = budget, on_ready
         self.state, self.step, self.loss, self.seconds, self.error = "training", 0, None, 0.0, None
+        self.done, self.seconds_left = 0.0, None
         self._thread = threading.Thread(target=self._train, name="paint-training", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
-    def _heard(self, step: int, loss: float) -> None:
-        self.step, self.loss = step, round(loss, 4)
+    def _heard(self, heard) -> None:
+        self.step, self.loss = heard.step, round(heard.loss, 4)
+        self.done, self.seconds_left = heard.done, round(heard.seconds_left, 1)
 
     def _train(self) -> None:
+        from engines.runtimes.cpu import usable_cores
         from engines.training.keyframe_training import PaintedFrame, keyframe_model
 
         started = time.perf_counter()
         try:
-            trained = keyframe_model([PaintedFrame(self.frame, self.painting)], [], self.total, self._heard)
+            # a core left to the feed beside it (on two cores, the training on one, the feed on the other)
+            threads = max(1, usable_cores() - 1)
+            trained = keyframe_model([PaintedFrame(self.frame, self.painting)], [], self.budget, self._heard,
+                                     threads=threads)
             self.on_ready(Style("keyframe", self.name, path=trained.path))
-            self.step, self.state = self.total, "ready"
+            self.state, self.done, self.seconds_left = "ready", 1.0, 0.0
+            if trained.steps is not None:
+                self.step = trained.steps
         except Exception as exc:  # the feed keeps its plain style; the reason is in the figures
             self.state, self.error = "failed", f"{type(exc).__name__}: {exc}"
         self.seconds = round(time.perf_counter() - started, 1)
 
     def figures(self) -> dict:
-        return {"state": self.state, "steps": self.step, "of": self.total, "loss": self.loss,
-                "seconds": self.seconds or None, "error": self.error}
+        return {"state": self.state, "steps": self.step, "done": round(self.done, 3), "loss": self.loss,
+                "seconds_left": self.seconds_left, "seconds": self.seconds or None, "error": self.error}
 
     def line(self) -> str:
         """For the live status line, while training."""
         if self.state == "training":
-            return f"painting: training {self.step}/{self.total} steps (the plain style until it is ready)"
+            left = "" if self.seconds_left is None else f", about {_minutes(self.seconds_left)} left"
+            return (f"painting: training {100 * self.done:.0f}% (step {self.step}{left}; "
+                    "the plain style until it is ready)")
         return "painting: ready" if self.state == "ready" else f"painting: failed ({self.error})"
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"

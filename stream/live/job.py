@@ -22,7 +22,8 @@ from engines.errors import OptionError
 from stream.core.frame import Frame
 from stream.core.notes import note
 from stream.core.pipeline import LatestSlot, start_threads
-from stream.edit.painting_trainer import PaintingTrainer
+from stream.edit.painted import TrainingOptions
+from stream.edit.painting_trainer import LIVE_TRAINING_S, PaintingTrainer
 from stream.framepath.path import device_for, open_frame_path
 from stream.styling.options import StyleOptions
 from stream.styling.stats import LiveStats
@@ -40,7 +41,7 @@ REORDER_WAIT_FRAMES = 1.0  # how long a finished frame waits for an older one st
 
 
 @dataclass(kw_only=True)
-class LiveOptions(StyleOptions):
+class LiveOptions(StyleOptions, TrainingOptions):
     source: str = "testsrc"
     sink: str = "null"
     fps: float = 25.0                 # the test scene's and camera's rate; a cap for other sources
@@ -50,7 +51,6 @@ class LiveOptions(StyleOptions):
     trace: str | None = None          # a CSV file: one line per frame sent (stream/live/trace.py)
     adapt: bool = True                # the network's size follows what the machine keeps up with (stream/styling/adapt.py)
     paint: str | None = None          # FRAME.png=PAINTED.png: follow this painting once trained
-    keyframe_steps: int | None = None  # its training steps (default: the painted shots')
 
     def check(self) -> None:
         super().check()
@@ -58,8 +58,7 @@ class LiveOptions(StyleOptions):
             raise OptionError(f"--fps must be between 1 and 240, got {self.fps:g}")
         if self.duration is not None and self.duration <= 0:
             raise OptionError(f"--duration must be above 0 seconds, got {self.duration:g}")
-        if self.keyframe_steps is not None and not 1 <= self.keyframe_steps <= 100_000:
-            raise OptionError(f"--keyframe-steps must be between 1 and 100000, got {self.keyframe_steps}")
+        self.budget()
 
 
 class LiveJob:
@@ -84,7 +83,7 @@ class LiveJob:
         stop = stop or threading.Event()
         controls = opts.controls()
         job: LiveJob | None = None  # --paint: the feed follows the painting once trained
-        trainer = PaintingTrainer(opts.paint, opts.max_side, opts.keyframe_steps,
+        trainer = PaintingTrainer(opts.paint, opts.max_side, opts.budget(LIVE_TRAINING_S),
                                   lambda style: job.stylist.follow(style)) if opts.paint else None
         # one core per frame and a frame per core (parallel_frames), as in render and serve
         engine = open_engine(opts.engine, controls.style, controls.mix, throughput=True, max_side=opts.max_side,

@@ -29,7 +29,7 @@ from stream.edit.looks import (
     per_shot_looks,
     read_looks,
 )
-from stream.edit.painted import add_paintings, paint_timeline
+from stream.edit.painted import TrainingOptions, add_paintings, paint_timeline
 from stream.edit.painting import keyframe_option
 from stream.edit.shots import ShotList, list_format
 from stream.framepath.path import device_for, open_frame_path, takes_device_path
@@ -48,7 +48,7 @@ from .stages import FrameStages
 
 
 @dataclass(kw_only=True)
-class RenderOptions(StyleOptions):
+class RenderOptions(StyleOptions, TrainingOptions):
     """One render. ``input`` None renders the built-in test scene (5 s, 640x360, with a tone);
     ``output`` None writes ``<input>-<style>.mp4`` beside the input (``default_output``).
     ``start``/``end`` are ``--from``/``--to`` (seconds or HH:MM:SS:FF); ``fps`` is an image
@@ -76,7 +76,6 @@ class RenderOptions(StyleOptions):
     shots: Path | None = None
     look_sheet: LookSheet | None = None  # looks and their shots in memory (stream/edit/looks.py), not files
     keyframes: list[str] = field(default_factory=list)  # --keyframe FRAME=PAINTED.png (stream/edit/painted.py)
-    keyframe_steps: int | None = None  # training steps of a painted shot's network (default: engines' STEPS)
     carry: bool = True  # a painted shot carries its paintings along the motion (stream/edit/carry.py)
     keyframe_cache: Path | None = None  # where painted shots' networks are kept (a cluster's shared folder)
     video_only: bool = False         # a chunk of a cluster render: the picture alone, no B-frames, so chunks
@@ -103,8 +102,7 @@ class RenderOptions(StyleOptions):
             raise OptionError(f"a looks file is a .json file, not {self.looks.name}")
         if self.shots is not None:
             list_format(self.shots)
-        if self.keyframe_steps is not None and not 1 <= self.keyframe_steps <= 100_000:
-            raise OptionError(f"--keyframe-steps must be between 1 and 100000, got {self.keyframe_steps}")
+        self.budget()
         self.output_plan()  # refuses an output it cannot write
         if self.input is not None and self.input.exists() and self.output.exists() \
                 and self.input.resolve() == self.output.resolve():
@@ -161,7 +159,7 @@ def render(opts: RenderOptions, progress: Progress = quiet, engine: Engine | Non
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         decoder = stack.enter_context(open_input(opts, scratch, plan.keeps_alpha(), device_frames))
         timeline, shots = _timeline(opts, decoder, controls, style)
-        painted = paint_timeline(timeline, decoder.frames_at, decoder.expected_frames, opts.keyframe_steps, progress,
+        painted = paint_timeline(timeline, decoder.frames_at, decoder.expected_frames, opts.budget(), progress,
                                  opts.keyframe_cache)
         timecode = _start_timecode(opts, decoder, controls.stability)
         fragmented, lost = plan.fragments(decoder.duration), (lambda: decoder.lost)
@@ -199,7 +197,7 @@ def train_paintings(opts: RenderOptions, progress: Progress = quiet) -> list[dic
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         decoder = stack.enter_context(open_input(opts, scratch))
         timeline, _ = _timeline(opts, decoder, controls, resolve(controls.style))
-        return paint_timeline(timeline, decoder.frames_at, decoder.expected_frames, opts.keyframe_steps, progress,
+        return paint_timeline(timeline, decoder.frames_at, decoder.expected_frames, opts.budget(), progress,
                               opts.keyframe_cache)
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from engines import resolve
 from engines.errors import OptionError
+from stream.edit.painted import TrainingOptions
 from stream.styling.options import StyleOptions
 from stream.web.site import SiteOptions
 
@@ -17,7 +18,7 @@ IDLE_S = 9.0        # a viewer with no camera frame for this long is let go: gon
 
 
 @dataclass(kw_only=True)
-class ServeOptions(StyleOptions, SiteOptions):
+class ServeOptions(StyleOptions, SiteOptions, TrainingOptions):
     max_side: int | None = 640
     max_sessions: int | None = None   # None: 80% of the viewers this machine holds, measured at start
     stun: list[str] = field(default_factory=list)
@@ -26,12 +27,12 @@ class ServeOptions(StyleOptions, SiteOptions):
     adapt: bool = True                # each viewer's network size follows what the machine keeps up with
     batch: str = "auto"               # viewers' frames in batches: on, off, auto (where the engine batches, on a GPU)
     batch_wait_ms: float = WAIT_MS    # the longest a viewer's frame waits for others to join its batch
-    keyframe_steps: int | None = None  # training steps of a viewer's painting (default: the painted shots')
     idle_s: float = IDLE_S            # a viewer whose camera sends nothing this long (seconds) is let go
 
     def check(self) -> None:
         StyleOptions.check(self)
         SiteOptions.check(self)
+        self.budget()
         if self.offers_per_window < 1:
             raise OptionError(f"--offer-rate must be at least 1, got {self.offers_per_window}")
         if self.max_sessions is not None and self.max_sessions < 1:

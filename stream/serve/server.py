@@ -34,6 +34,7 @@ from engines import Engine, open_engine
 from engines.errors import OptionError
 from engines.runtimes.cpu import usable_cores
 from stream.core.notes import note
+from stream.edit.painting_trainer import LIVE_TRAINING_S
 from stream.framepath.path import device_for, open_frame_path
 from stream.web.errors import Refusal, error_replies
 from stream.web.gallery import StyleGallery
@@ -108,7 +109,7 @@ class StyleServer:
             raise Refusal(f"the server is full ({self.max_sessions} viewers); try again later", 503)
         session = Session(self.engine, self.executor, style, self.opts.max_side, self.uploads.viewer_style,
                           self.sessions.closed, self.opts.stun, self.opts.adapt, self.batcher,
-                          self.uploads.picture, self.opts.keyframe_steps, self.opts.idle_s, self.path)
+                          self.uploads.picture, self.opts.budget(LIVE_TRAINING_S), self.opts.idle_s, self.path)
         self.sessions.add(session)
         try:
             answer = await session.answer(sdp, kind)

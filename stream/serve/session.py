@@ -25,6 +25,7 @@ from aiortc import RTCSessionDescription
 
 from engines import Engine, Style
 from engines.errors import OptionError, StylecastError
+from engines.training import Budget
 from stream.edit.painting_trainer import PaintingTrainer
 from stream.styling.controls import Controls, parse_controls
 from stream.styling.stats import LiveStats
@@ -46,10 +47,10 @@ class Session:
     def __init__(self, engine: Engine, executor: Executor, style: str, max_side: int | None,
                  styles: Callable[[str], Style], on_closed: Callable[[Session], None], ice_servers=(),
                  adapt: bool = False, batcher: Batcher | None = None, pictures: Callable[[str], Path] | None = None,
-                 keyframe_steps: int | None = None, idle_s: float = IDLE_S, path=None):
+                 budget: Budget = Budget(), idle_s: float = IDLE_S, path=None):
         self.id = secrets.token_hex(8)
         self.executor, self._on_closed, self.batcher = executor, on_closed, batcher
-        self._pictures, self._steps, self._paint_side, self.idle_s = pictures, keyframe_steps, max_side, idle_s
+        self._pictures, self._budget, self._paint_side, self.idle_s = pictures, budget, max_side, idle_s
         self.trainer: PaintingTrainer | None = None
         self.stylist = Stylist(engine, Controls(style=style), LiveStats(),
                                styles, adapt=adapt, path=path,
@@ -123,7 +124,7 @@ class Session:
             raise OptionError("a painting is training already; wait for it")
 
         spec = f"{self._pictures(frame)}={self._pictures(painting)}"
-        self.trainer = PaintingTrainer(spec, self._paint_side, self._steps, self.stylist.follow)
+        self.trainer = PaintingTrainer(spec, self._paint_side, self._budget, self.stylist.follow)
         self.trainer.start()
         return self.trainer.figures()
 

@@ -4,8 +4,8 @@ a looks file holding that shot's look alone, in the project's own folder), so ke
 painted keyframes preview too.
 
 A preview is work of its own, not a request held open: ``PreviewRuns.start`` answers at once and
-the page asks for its ``state`` (its phase: training a painted shot's network, with steps, loss
-and time left, then rendering) until it is done, and can ``cancel`` it (it stops at the training's
+the page asks for its ``state`` (its phase: training a painted shot's network, with the share of
+its budget done, the step, loss and time left, then rendering) until it is done, and can ``cancel`` it (it stops at the training's
 or the render's next step: within a second or two). A preview nobody has asked about for
 UNWATCHED_S (its tab was closed) is cancelled; a server stopping cancels every one and a page that
 asks after a restart is told so. The same shot in the same look is rendered once: asking again
@@ -30,7 +30,7 @@ from .project import Project, frames_at
 PREVIEW_SIDE = 320      # pixels: previews are rendered small, to come back in seconds
 PREVIEW_SECONDS = 3.0
 MAX_SECONDS = 10.0
-PREVIEW_STEPS = 500     # a painted shot's preview trains this long; the render trains in full
+PREVIEW_TRAINING_S = 60  # a painted shot's preview trains within this budget; the render within the full one
 UNWATCHED_S = 20.0      # a preview nobody asked about for this long is cancelled (its page is gone)
 
 
@@ -49,7 +49,7 @@ def render_preview(folder: Path, project: Project, shot, shot_id: int, look: dic
     end = min(shot.end, shot.start + seconds)
     sheet = project.look_sheet({shot_id: look})  # the look in memory, this shot's only (only it trains)
     result = render(RenderOptions(input=project.path, output=out, start=repr(shot.start), end=repr(end), overwrite=True,
-                                  look_sheet=sheet, max_side=PREVIEW_SIDE, keyframe_steps=PREVIEW_STEPS),
+                                  look_sheet=sheet, max_side=PREVIEW_SIDE, keyframe_seconds=PREVIEW_TRAINING_S),
                     tracker or (lambda total, label: lambda n=1, info=None: None))
     with open_decoder(out) as written:
         after = written.frames_at({0})[0]
@@ -108,8 +108,8 @@ class PreviewRuns:
 
     def state(self, key: str) -> dict:
         """Where the preview is: ``state`` running, done (with its files), failed or cancelled (with
-        why), and while running the phase (training: steps of the total and the loss; rendering:
-        frames), the progress 0..1 and the seconds left."""
+        why), and while running the phase (training: the share of its budget done, in percent, the
+        step and the loss; rendering: frames), the progress 0..1 and the seconds left."""
         with self._lock:
             run = self._runs.get(key)
         if run is None:

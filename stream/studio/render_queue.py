@@ -82,15 +82,16 @@ class RenderQueue:
 
     def view(self, row: dict) -> dict:
         """A job as the page shows it: progress 0..1 with frames/s and seconds left while it renders;
-        while a painted shot's network trains first, that phase (``training``: steps, loss, time left)."""
+        while a painted shot's network trains first, that phase (``training``: percent of its budget
+        done, the step and loss, time left)."""
         out = dict(row, phase=None, training=None, eta_s=None)
         total, done = out.get("frames_total"), out.get("frames_done") or 0
         tracker = self.running.get(row["id"])
         if tracker is not None:
             figures = tracker.figures()
             if figures["phase"] and figures["phase"] != FRAMES:  # a painted shot's training
-                out["phase"] = f"{figures['phase']}: step {figures['done']} of {figures['total']}" + \
-                    (f", {figures['info']}" if figures["info"] else "")
+                out["phase"] = f"{figures['phase']}: {figures['done']}%" + \
+                    (f" ({figures['info']})" if figures["info"] else "")  # of its budget; the step and loss
                 out["training"] = {k: figures[k] for k in ("done", "total", "info", "eta_s")}
                 out["eta_s"] = figures["eta_s"]
             elif figures["phase"] == FRAMES:

@@ -29,7 +29,7 @@ class StyleOptions:
     keep_colors: bool = False
     stability: float = DEFAULT_STABILITY  # 0 turns stabilization off (the per-frame output, bit for bit)
     engine: str = "auto"
-    precision: str = "auto"               # the CPU engine's: bf16 where the CPU has it, else fp32
+    precision: str = "auto"               # the CPU engine's: measured where OpenVINO is installed, else bf16 where the CPU has it, else fp32
     max_side: int | None = None           # pixels, longer side; None keeps the source size
     style_scale: float = 1.0              # the network runs at this times the frame's size (brush strokes 1/x)
     frame_path: str = "auto"              # where frames live between decode and encode (FRAME_PATHS)

@@ -125,9 +125,10 @@ def test_two_paintings_in_a_shot_train_one_network_and_training_reports_its_loss
     [row] = result.painted
     assert row["keyframes"] == [10, 40] and result.looks == 1
     training = [h for h in heard if h[0] == "painting shot 1"]
-    assert len(training) == 1 and training[0][1] == 20
-    losses = [float(info.split()[1]) for info in training[0][2]]
-    assert len(losses) == 20 and losses[-1] < losses[0]  # a report every step (a page shows it), falling
+    assert len(training) == 1 and training[0][1] == 100  # in percent of its budget (here 20 steps)
+    steps = [int(info.split()[1].rstrip(",")) for info in training[0][2]]  # "step 3, loss 0.412"
+    losses = [float(info.split()[3]) for info in training[0][2]]
+    assert steps == list(range(1, 21)) and losses[-1] < losses[0], losses  # a report every step (a page shows it), falling
     _, frames = video_frames(tmp_path / "two.mp4")
     sources = video_frames(clip)[1]
     for i in (10, 40):

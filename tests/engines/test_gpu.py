@@ -104,11 +104,13 @@ def test_a_batch_of_styles_on_the_gpu_gives_each_frame_its_own_style():
 def test_a_painted_shot_trains_on_the_gpu():
     """Issue #39: the keyframe network trains on the GPU where there is one, and comes back to the
     CPU to be saved and run."""
+    from engines.training import Budget
     from engines.training.keyframe_training import PaintedFrame, train_keyframe_net
 
     frame = TestScene(320, 180).frame(0.0)
     painted = 255 - frame  # any painting: the loss must fall towards it
     losses = []
-    net, loss = train_keyframe_net([PaintedFrame(frame, painted)], [], 200, lambda step, l: losses.append(l))
+    net, loss, steps = train_keyframe_net([PaintedFrame(frame, painted)], [], Budget(200), lambda h: losses.append(h.loss))
+    assert steps == 200
     assert next(net.parameters()).device.type == "cpu"
     assert losses[-1] < 0.7 * losses[0]

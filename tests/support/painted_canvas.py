@@ -147,3 +147,106 @@ class MovingCanvas:
             inside = self.seen(i, i - 1)
             changes.append(np.abs(frames[i][inside].astype(np.int16) - back[inside]).mean())
         return float(np.mean(changes))
+
+
+CAMERA_MOVES = ("pan", "zoom", "rotate", "zoompan", "tilt")
+PHOTO_MOTIONS = (*CAMERA_MOVES, "object")
+
+
+class PhotoCanvas:
+    """A painted shot over a real photograph (issue #47's cases), each frame's answer known: the
+    photograph seen through a camera move, and its painting (a built-in style run once over the whole
+    photograph at ``paint_scale`` times its size, then brought back: finer strokes than a frame's own)
+    seen through the same move, resampled once with Lanczos (the true warp).
+
+    Moves, over ``frames`` frames (``u`` from 0 to 1; ``s`` seconds):
+    ``pan`` 4 px a frame; ``zoom`` in 1.0x to 1.4x; ``rotate`` 0 to 12 degrees; ``zoompan`` in 1.0x to
+    1.25x over 3 s while panning 2 px a frame; ``tilt`` the camera tipping back (a keystone growing to
+    8% of the width, and a slight push in); ``object`` a textured disc crossing the still photograph,
+    3 px a frame. ``homography(i)`` maps frame i's pixels to the photograph's; ``where_in(i, j)``
+    frame i's pixels to frame j's; ``seen(i, key)`` the pixels of frame i that frame ``key`` showed."""
+
+    def __init__(self, photo: np.ndarray, width: int, height: int, frames: int, motion: str, fps: int = 25,
+                 style: str = "mosaic", paint_scale: float = 2.0):
+        if motion not in PHOTO_MOTIONS:
+            raise ValueError(f"motion is one of {', '.join(PHOTO_MOTIONS)}")
+        self.width, self.height, self.frames, self.fps, self.motion = width, height, frames, fps, motion
+        cover = max(1.3 * width / photo.shape[1], 1.3 * height / photo.shape[0], 1.0)
+        self.photo = cv2.resize(photo, (round(photo.shape[1] * cover), round(photo.shape[0] * cover)),
+                                interpolation=cv2.INTER_CUBIC) if cover > 1 else np.ascontiguousarray(photo)
+        ph, pw = self.photo.shape[:2]
+        big = cv2.resize(self.photo, (round(pw * paint_scale), round(ph * paint_scale)), interpolation=cv2.INTER_CUBIC)
+        self.painted = cv2.resize(open_engine("cpu", style).stylize_one(big), (pw, ph), interpolation=cv2.INTER_AREA)
+        self.centre = np.array([pw / 2, ph / 2])
+        self.radius = height // 5
+
+    def homography(self, i: int) -> np.ndarray:
+        """3x3: frame i's pixel -> the photograph's point."""
+        u, s = i / max(1, self.frames - 1), i / self.fps
+        scale, angle, shift, tip = 1.0, 0.0, np.zeros(2), 0.0
+        if self.motion == "pan":
+            shift = np.array([4.0 * i - 2.0 * self.frames, 0.0])
+        elif self.motion == "zoom":
+            scale = 1 / (1 + 0.4 * u)
+        elif self.motion == "rotate":
+            angle = np.radians(12 * u)
+        elif self.motion == "zoompan":
+            scale, shift = 1 / (1 + 0.25 * min(s / 3, 1)), np.array([2.0 * i - self.frames, 0.0])
+        elif self.motion == "tilt":
+            scale, tip = 1 / (1 + 0.1 * u), 0.08 * u / self.height
+        rot = scale * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+        view = np.array([self.width / 2, self.height / 2])
+        to_centre = np.array([[1, 0, -view[0]], [0, 1, -view[1]], [0, 0, 1]])
+        keystone = np.array([[1, 0, 0], [0, 1, 0], [0, tip, 1]])  # the top of the frame comes nearer
+        place = np.array([[rot[0, 0], rot[0, 1], self.centre[0] + shift[0]],
+                          [rot[1, 0], rot[1, 1], self.centre[1] + shift[1]], [0, 0, 1]])
+        return place @ keystone @ to_centre
+
+    def where_in(self, i: int, j: int) -> np.ndarray:
+        """(h, w, 2) float32: where each pixel of frame i lies in frame j (the camera's move)."""
+        m = np.linalg.inv(self.homography(j)) @ self.homography(i)
+        yy, xx = np.mgrid[:self.height, :self.width].astype(np.float32)
+        points = np.dstack([xx, yy]).reshape(-1, 1, 2)
+        return cv2.perspectiveTransform(points, m).reshape(self.height, self.width, 2).astype(np.float32)
+
+    def _disc_x(self, i: int) -> float:
+        return self.width * 0.15 + 3 * i
+
+    def _disc(self, i: int) -> np.ndarray:
+        yy, xx = np.mgrid[:self.height, :self.width]
+        return (xx - self._disc_x(i)) ** 2 + (yy - self.height / 2) ** 2 < self.radius ** 2
+
+    def _frame(self, image: np.ndarray, i: int, flags: int) -> np.ndarray:
+        if self.motion != "object":
+            return cv2.warpPerspective(image, self.homography(i), (self.width, self.height),
+                                       flags=flags | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT)
+        still = cv2.warpPerspective(image, self.homography(0), (self.width, self.height),
+                                    flags=flags | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT)
+        # the disc: a piece of the photograph from elsewhere (its lower right), moving over the still one
+        offset = np.array([[1, 0, self.width * 0.6 - self._disc_x(i) + self.width * 0.15],
+                           [0, 1, self.height * 0.3], [0, 0, 1]])
+        texture = cv2.warpPerspective(image, self.homography(0) @ offset, (self.width, self.height),
+                                      flags=flags | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT)
+        disc = self._disc(i)
+        still[disc] = texture[disc]
+        return still
+
+    def source(self, i: int) -> np.ndarray:
+        return self._frame(self.photo, i, cv2.INTER_CUBIC)
+
+    def answer(self, i: int) -> np.ndarray:
+        return self._frame(self.painted, i, cv2.INTER_LANCZOS4)
+
+    def frame(self, t: float) -> np.ndarray:
+        return self.source(min(self.frames - 1, int(round(t * self.fps))))
+
+    def seen(self, i: int, key: int) -> np.ndarray:
+        if self.motion == "object":  # the disc, and the photograph that neither frame's disc covers
+            return self._disc(i) | ~(self._disc(i) | self._disc(key))
+        where = self.where_in(i, key)
+        return (where[..., 0] >= 0) & (where[..., 0] <= self.width - 1) & (where[..., 1] >= 0) & \
+            (where[..., 1] <= self.height - 1)
+
+    def object_mask(self, i: int) -> np.ndarray | None:
+        """The moving object's pixels in frame i (``object`` only)."""
+        return self._disc(i) if self.motion == "object" else None

@@ -21,6 +21,8 @@ import av
 import cv2
 import numpy as np
 
+from engines.quality import ssim_quarter
+
 CUT_EWARP = 0.05  # a source pair this far apart under its own flow is a cut (continuous shots stay below 0.03)
 
 
@@ -58,18 +60,6 @@ class SourceFlow:
         """E_warp per frame pair (RGB 0..1, mean squared, non-occluded pixels), pairs across cuts left out."""
         errors = self._errors(frames)
         return errors[self.in_shot] if shots_only else errors
-
-
-def ssim_quarter(a: np.ndarray, b: np.ndarray) -> float:
-    """Grey SSIM at a quarter of the size (Gaussian window, sigma 1.5)."""
-    h, w = a.shape[:2]
-    x, y = (cv2.cvtColor(cv2.resize(i, (w // 4, h // 4), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
-            .astype(np.float64) for i in (a, b))
-    blur = lambda z: cv2.GaussianBlur(z, (0, 0), 1.5)
-    mx, my = blur(x), blur(y)
-    sxx, syy, sxy = blur(x * x) - mx * mx, blur(y * y) - my * my, blur(x * y) - mx * my
-    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
-    return float((((2 * mx * my + c1) * (2 * sxy + c2)) / ((mx * mx + my * my + c1) * (sxx + syy + c2))).mean())
 
 
 def summary(flow: SourceFlow, source, frames, reference) -> dict:

@@ -108,7 +108,10 @@ ui.painting.onchange = async () => {
 
 function showPainting(p) {
   app.painting = p;
-  ui.paintStatus.textContent = p.state === "training" ? `Training ${p.steps}/${p.of} steps (your style until it is ready)`
+  const left = p.seconds_left == null ? "" : p.seconds_left < 90 ? `, about ${Math.round(p.seconds_left)} s left`
+    : `, about ${Math.round(p.seconds_left / 60)} min left`;
+  ui.paintStatus.textContent = p.state === "training"
+    ? `Training ${Math.round(100 * (p.done || 0))}% (step ${p.steps}${left}; your style until it is ready)`
     : p.state === "ready" ? "Your painting is live." : `Training failed: ${p.error}`;
 }
 

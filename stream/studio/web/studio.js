@@ -476,7 +476,7 @@ function showPreviewProgress(p) {
   $("preview-progress").value = p.progress || 0;
   const left = minutes(p.eta_s);
   $("flicker").textContent = p.training
-    ? `training the painting's network: step ${p.done} of ${p.total}${p.info ? ", " + p.info : ""}${left ? ", " + left : ""}`
+    ? `training the painting's network: ${p.done || 0}%${p.info ? " (" + p.info + ")" : ""}${left ? ", " + left : ""}`
     : `rendering the preview: frame ${p.done || 0}${p.total ? " of " + p.total : ""}${left ? ", " + left : ""}`;
 }
 

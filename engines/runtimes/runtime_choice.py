@@ -1,0 +1,216 @@
+"""Which runtime and number format the CPU engine runs the built-in styles in, chosen by measuring
+them on this machine (issue #49): the fastest that keeps the look.
+
+The candidates are ONNX Runtime fp32 (the reference), torch bf16 where the CPU has AMX or AVX-512
+BF16 (engines/runtimes/bf16_network.py), and OpenVINO fp32 and bf16 (where the CPU has it;
+engines/runtimes/openvino.py) where it is installed. Two measurements, each made once and kept in
+the cache (``runtimes/choice.json``), keyed by the CPU (its model and the flags that matter), the
+runtimes' versions and the network's size:
+
+- **speed**, per size and threads: milliseconds a frame for each candidate (the median of a few
+  frames after a warm-up), the same network whatever the style;
+- **look**, per style: SSIM/4 of each lossy candidate against ONNX Runtime fp32 on frames the
+  package draws itself (engines/runtimes/calibration.py); kept at KEEPS_LOOK or above.
+
+int8 is not a candidate: on held-out real footage it scored SSIM/4 0.80-0.94 against fp32 (five
+styles, Big Buck Bunny and bikes; docs/benchmarks/cpu.md) while the drawn frames said 0.95-0.98,
+so no check the package can run by itself would catch it losing the look. It stays a choice the
+user makes (``--precision int8``) after looking at their own footage.
+
+The choice is the fastest candidate that keeps the look; ``stylecast doctor`` shows what was
+measured, and ``--engine``/``--precision`` override it. Without OpenVINO nothing is measured: bf16
+where the CPU has it, else fp32, as measured once for all (docs/benchmarks/cpu.md).
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.metadata
+import json
+import statistics
+import threading
+import time
+from dataclasses import asdict, dataclass
+from typing import Callable
+
+import numpy as np
+
+from engines.cache_dir import cache_dir
+from engines.quality import ssim_quarter
+
+from .calibration import calibration_frames
+from .cpu_features import bf16_usable, cpu_has_bf16
+from .openvino import openvino_installed
+
+KEEPS_LOOK = 0.97        # SSIM/4 against fp32 a lossy candidate must keep
+MARGIN = 0.05            # and how much faster than ONNX Runtime fp32 it must be to be taken over it
+MEASURE_SIDE = 640       # the longest side measured at (speed ratios hold across sizes: docs/benchmarks/cpu.md)
+TIMED_FRAMES = 4
+LOOK_FRAMES = 4
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """A way to run the built-in network: ``runtime`` onnxruntime, torch or openvino, in ``precision``."""
+
+    runtime: str
+    precision: str
+
+    def __str__(self) -> str:
+        return f"{self.runtime} {self.precision}"
+
+
+REFERENCE = Runtime("onnxruntime", "fp32")
+
+
+def candidates() -> list[Runtime]:
+    """What can run here, the reference first."""
+    out = [REFERENCE]
+    if bf16_usable():
+        out.append(Runtime("torch", "bf16"))
+    if openvino_installed():
+        out.append(Runtime("openvino", "fp32"))
+        if cpu_has_bf16():
+            out.append(Runtime("openvino", "bf16"))
+    return out
+
+
+def measured_size(size: tuple[int, int] | None) -> tuple[int, int]:
+    """The size a job's frames are measured at: theirs, the longest side at most MEASURE_SIDE,
+    multiples of 4 (640x360 where the job does not know its frames' size)."""
+    w, h = size or (640, 360)
+    scale = min(1.0, MEASURE_SIDE / max(w, h))
+    return max(16, round(w * scale / 4) * 4), max(16, round(h * scale / 4) * 4)
+
+
+@functools.lru_cache(maxsize=1)
+def machine_key() -> str:
+    """The CPU's model and the flags that decide the kernels, with the runtimes' versions."""
+    model, flags = "unknown", set()
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name") and model == "unknown":
+                model = line.split(":", 1)[1].strip()
+            elif line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    except OSError:
+        pass
+    wanted = sorted(f for f in flags if f.startswith(("avx", "amx")) or f in ("fma", "f16c", "vnni"))
+    versions = []
+    for package in ("onnxruntime", "openvino", "torch"):
+        try:
+            versions.append(f"{package} {importlib.metadata.version(package)}")
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    text = f"{model} | {' '.join(wanted)} | {', '.join(versions)}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _store() -> dict:
+    path = cache_dir("runtimes") / "choice.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _keep(store: dict) -> None:
+    path = cache_dir("runtimes") / "choice.json"
+    tmp = path.with_suffix(".part")
+    tmp.write_text(json.dumps(store, indent=1, sort_keys=True))
+    tmp.replace(path)
+
+
+@dataclass
+class Choice:
+    """The runtime chosen for a style at a size, and what it was chosen from: ms a frame and
+    SSIM/4 against fp32 per candidate (``str(Runtime)`` keys)."""
+
+    chosen: Runtime
+    size: tuple[int, int]
+    threads: int
+    ms: dict[str, float]
+    look: dict[str, float]
+
+    def row(self, style: str) -> dict:
+        return {"style": style, "size": f"{self.size[0]}x{self.size[1]}", "threads": self.threads,
+                "chosen": str(self.chosen), "ms": self.ms, "ssim4": self.look}
+
+
+Runner = Callable[[Runtime], Callable[[np.ndarray], np.ndarray]]  # a candidate -> its network on frames
+
+
+def choose(style_key: str, size: tuple[int, int] | None, threads: int, runner: Runner,
+           notes: Callable[[str], None] | None = None, only: str | None = None) -> Choice:
+    """The fastest candidate that keeps ``style_key``'s look at ``size`` with ``threads`` a frame:
+    from the cache, or measured now with ``runner`` (which opens a candidate's network); ``only``:
+    among one runtime's candidates (``--engine openvino``), its fp32 where none keeps the look."""
+    w, h = measured_size(size)
+    speed_key = f"{machine_key()} speed {w}x{h} t{threads}"
+    look_key = f"{machine_key()} look {style_key} {w}x{h}"
+    with _lock:
+        store = _store()
+        ms, look = store.get(speed_key), store.get(look_key)
+        if ms is None or look is None:
+            if notes:
+                notes(f"measuring the CPU's runtimes for this network at {w}x{h} (once; kept in the cache)")
+            frames = calibration_frames(w, h, max(TIMED_FRAMES, LOOK_FRAMES), seed=7)
+            networks = {str(c): runner(c) for c in candidates()}
+            if ms is None:
+                ms = store[speed_key] = {name: round(_ms(net, frames[:TIMED_FRAMES]), 2) for name, net in networks.items()}
+            if look is None:
+                look = store[look_key] = _looks(networks, frames[:LOOK_FRAMES])
+            _keep(store)
+    kept = [c for c in candidates() if str(c) in ms and look.get(str(c), 0.0) >= KEEPS_LOOK
+            and (only is None or c.runtime == only)]
+    # another runtime than the reference only where clearly faster (a timing's noise is a few percent)
+    chosen = min(kept, key=lambda c: ms[str(c)] * (1.0 if c == REFERENCE else 1 + MARGIN)) if kept \
+        else Runtime(only, "fp32") if only else REFERENCE
+    return Choice(chosen, (w, h), threads, ms, look)
+
+
+def _ms(network, frames: list[np.ndarray]) -> float:
+    network(frames[0])  # warm-up: the first call compiles or tunes
+    times = []
+    for frame in frames:
+        started = time.perf_counter()
+        network(frame)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def _looks(networks: dict, frames: list[np.ndarray]) -> dict[str, float]:
+    reference = [networks[str(REFERENCE)](f) for f in frames]
+    out = {str(REFERENCE): 1.0}
+    for name, network in networks.items():
+        if name != str(REFERENCE):
+            out[name] = round(float(np.mean([ssim_quarter(a, network(f)) for a, f in zip(reference, frames)])), 4)
+    return out
+
+
+def runtime_rows() -> list[dict]:
+    """What has been measured on this machine, for ``stylecast doctor``."""
+    store, mine = _store(), machine_key()
+    rows = []
+    for key, value in sorted(store.items()):
+        parts = key.split(" ")
+        if parts[0] != mine:
+            continue
+        if parts[1] == "speed":
+            fastest = min(value, key=value.get)
+            rows.append({"name": "cpu runtime", "available": True, "kind": "runtime",
+                         "reason": f"{parts[2]} {parts[3]}: " + ", ".join(f"{k} {v:.0f} ms" for k, v in
+                                                                         sorted(value.items(), key=lambda kv: kv[1]))
+                                   + f" (fastest: {fastest})"})
+        elif parts[1] == "look":
+            kept = [k for k, v in value.items() if v >= KEEPS_LOOK]
+            rows.append({"name": "cpu look", "available": True, "kind": "runtime",
+                         "reason": f"{parts[2]} at {parts[3]}: SSIM/4 against fp32 " + ", ".join(
+                             f"{k} {v:.3f}" for k, v in value.items()) + f" (keep the look: {', '.join(kept)})"})
+    return rows
+
+
+def as_dict(choice: Choice) -> dict:
+    return {**asdict(choice), "chosen": str(choice.chosen)}
