@@ -13,11 +13,12 @@ do, the painting itself is moved with the picture:
    that pixel lies in the keyframe, and samples the painting there once (bicubic; smoothed first
    where the frame shrinks it): never a warp of a warp, so the strokes do not blur however far the
    pass goes. The chain of flows says roughly where; each frame is then registered straight to the
-   keyframe at full size (stream/edit/registration.py: a homography fitted to the whole frame,
-   dense flow to the keyframe only where it does not explain a pixel), so no error adds up over
-   the frames: 0.04-0.10 px median at 2 s on bench/carry.py's camera moves, where the chain alone
-   drifted 0.3-0.4 px and p90 above 1 px (issue #47); where no model fits, a small flow between
-   this frame and the keyframe's, sampled at the chain's places, nudges them instead;
+   keyframe at full size (stream/edit/registration.py: a homography fitted to the whole frame),
+   and where the model explains a pixel its place is the model's, so no error adds up over the
+   frames: 0.03-0.10 px median at 2 s on bench/carry.py's camera moves, where the chain alone
+   drifted 0.3-0.4 px and p90 to 1.2 px (issue #47); elsewhere (parallax, an object moving on its
+   own) and where no model fits, a small flow between this frame and the keyframe's, sampled at the
+   chain's places, nudges them;
 3. a pixel is trusted while the flow that brought it agreed both ways, stayed inside the picture,
    and the keyframe's own frame, taken from there, still looks like this frame in colour (a
    photometric check against the keyframe, so drift is caught where it happens); once lost, it
@@ -58,6 +59,9 @@ ERROR_SIGMA = 2.0       # flow-size pixels: the mismatch is judged over a small 
 STILL_MARGIN = 0.5      # grey levels by which standing still must explain a pixel better than the flow does
 FEATHER_SIGMA = 1.5     # flow-size pixels: the edge between the painting and the network's fill is soft
 REGISTER_MAX_PX = 2.0   # flow-size pixels: the most registering against the keyframe moves a pixel's coordinates
+MODEL_EDGE_SIGMA = 2.0  # full-size pixels: the edge between the model's places and the chain's is soft
+MODEL_AGREES_PX = 3.0   # full-size pixels: a chain this far from the model's place may follow something else,
+CHAIN_MARGIN = 2.0      # and does where it matches the keyframe's frame by this many levels better
 
 
 @dataclass
@@ -147,14 +151,20 @@ def _passes(key: int, end: int, painting: np.ndarray, frames: list[np.ndarray], 
         # nearest: a bilinear carry would blur a lost pixel's 0 into its neighbours, frame after frame
         chain = cv2.remap(chain, where, None, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE) * agreed
         fit = registration.register(frames[t], fulls[t], coords, chain)
-        if fit.homography is not None:  # the places fitted straight to the keyframe: the chain starts again from them
-            full = fit.coords
+        coords = flows.registered(coords, key, t)  # the chain, nudged against the keyframe: where no model explains
+        full = full_size_places(coords, *fulls[0].shape[::-1])
+        if fit.homography is not None:  # the model's places where it explains the pixel: the chain starts again there
+            # (not where the chain, still holding, puts the pixel elsewhere and matches clearly better
+            # there: an object moving on its own may look enough like the wall the model puts it on)
+            held = cv2.resize(chain, full.shape[1::-1], interpolation=cv2.INTER_NEAREST) > 0.5
+            apart = np.sum((fit.coords - full) ** 2, axis=2) > MODEL_AGREES_PX ** 2
+            chain_better = registration.mismatch(full, frames[t]) + CHAIN_MARGIN < fit.mismatch
+            explains = fit.explains * ~(held & apart & chain_better)
+            weight = cv2.GaussianBlur(explains, (0, 0), MODEL_EDGE_SIGMA)[..., None]
+            full = fit.coords * weight + full * (1 - weight)
             coords = flow_size_places(full, fw, fh)
-            explained = cv2.resize(fit.explains, (fw, fh), interpolation=cv2.INTER_AREA)
+            explained = cv2.resize(explains, (fw, fh), interpolation=cv2.INTER_AREA)
             chain = np.maximum(chain, (explained > 0.5).astype(np.float32))
-        else:
-            coords = flows.registered(coords, key, t)
-            full = full_size_places(coords, *fulls[0].shape[::-1])
         # in colour: a red object and the grey wall behind it may have one brightness
         seen = cv2.remap(key_small, coords, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         small = cv2.resize(frames[t], (fw, fh), interpolation=cv2.INTER_AREA)

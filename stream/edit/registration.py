@@ -13,14 +13,11 @@ the frame before it:
    between the two measured at full size (DIS), then the homography fitted again to where that
    puts every pixel: twice, so it converges to a fraction of a pixel (a direct, coarse-to-fine
    fit: thousands of pixels average each one's error away);
-3. a pixel takes the model's place, except where the warped keyframe clearly fails to match this
-   frame there (in colour: a red object and the grey wall behind it may have one brightness) and
-   a dense flow straight to the keyframe finds a place that clearly matches better: from the
-   model's place (parallax, a small motion of its own) or from the chain's (an object that moved
-   far from where it was in the keyframe, followed frame by frame), whichever matches best, and
-   only where that flow measured back again agrees (what the keyframe never saw, uncovered or
-   come into view, has no place in it, and DIS would invent one);
-4. ``explains`` is where the model holds, and the photometric error of the result is the trust's to judge.
+3. ``explains``: where the keyframe, warped by the model, matches this frame (in colour: a red
+   object and the grey wall behind it may have one brightness). There the model's place is the
+   pixel's place (stream/edit/carry.py); elsewhere (parallax, an object moving on its own, what the
+   keyframe never saw) the chain's place, nudged against the keyframe, as before, and the
+   photometric error of the result is the trust's to judge.
 
 A shot the model cannot fit (too few trusted places, a degenerate fit) keeps the chain's places.
 """
@@ -39,23 +36,22 @@ RANSAC_PX = 1.0          # flow-size pixels: a place this far off the first fit 
 REFIT_PX = 0.5           # full-size pixels: the refits' outlier threshold
 ROUNDS = 2               # warp, measure what is left, fit again
 EXPLAINED_GREY = 10.0    # levels (the channels' mean, blurred) of mismatch within which the model explains a pixel
-FLOW_MARGIN = 4.0        # levels by which the residual flow must match better to take a pixel from the model
-BOTH_WAYS_PX = 1.5       # full-size pixels: the residual flow there and back must agree within this
-OBJECT_SHARE = 0.002     # where more of the frame than this is unexplained, the chain's places are tried too
-BLEND_SIGMA = 2.0        # full-size pixels: the edge between the model's places and the flow's is soft
+MISMATCH_SIGMA = 2.0     # full-size pixels: the mismatch is judged over a small neighbourhood
 
 
 @dataclass
 class Registered:
-    """A frame's places in the keyframe at full size ((h, w, 2) float32, keyframe pixels), the
-    homography behind them (3x3, frame pixel -> keyframe pixel; None where no model fitted), where
-    the model explains the picture, inside the keyframe ((h, w) float32, 0 or 1; None without a
-    model), and that share of the frame."""
+    """A frame's places in the keyframe by the model at full size ((h, w, 2) float32, keyframe
+    pixels; the chain's where no model fitted), the homography behind them (3x3, frame pixel ->
+    keyframe pixel; None where no model fitted), where the model explains the picture, inside the
+    keyframe ((h, w) float32, 0 or 1; None without a model), that share of the frame, and the
+    mismatch behind it."""
 
     coords: np.ndarray
     homography: np.ndarray | None
     explains: np.ndarray | None
     explained: float
+    mismatch: np.ndarray | None  # (h, w) float32: the keyframe at the model's places against this frame
 
 
 class KeyRegistration:
@@ -76,7 +72,7 @@ class KeyRegistration:
         sx, sy = self.w / fw, self.h / fh
         model = self._first_fit(chained, trusted > 0.5, sx, sy)
         if model is None:
-            return Registered(full_size_places(chained, self.w, self.h), None, None, 0.0)
+            return Registered(full_size_places(chained, self.w, self.h), None, None, 0.0, None)
         for _ in range(ROUNDS):
             along = _project(model, self._grid)
             seen = cv2.remap(self.key_grey, along, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
@@ -88,56 +84,14 @@ class KeyRegistration:
             model = refit
         along = _project(model, self._grid)
         inside = (along[..., 0] >= 0) & (along[..., 0] <= self.w - 1) & (along[..., 1] >= 0) & (along[..., 1] <= self.h - 1)
-        by_model = self._mismatch_at(along, frame)
-        unexplained = by_model > EXPLAINED_GREY
-        # elsewhere a place straight from a dense flow to the keyframe: from the model's place (parallax,
-        # a small motion of its own) and, where enough of the frame is left, from the chain's (an object
-        # that moved far from its place in the keyframe, followed frame by frame)
-        chain_held = cv2.resize(trusted, (self.w, self.h), interpolation=cv2.INTER_NEAREST) > 0.5
-        chain = full_size_places(chained, self.w, self.h)
-        starts = [along]
-        if unexplained.mean() > OBJECT_SHARE:
-            starts.append(np.where(chain_held[..., None], chain, np.nan))
-        best, best_by = along, np.full(by_model.shape, np.inf, np.float32)
-        for start in starts:
-            if unexplained.any():
-                place, by = self._refined(start, frame, grey)
-                better = by < best_by
-                best, best_by = np.where(better[..., None], place, best), np.where(better, by, best_by)
-        # the flow's place only where the model's clearly fails and the flow's clearly does better (DIS's
-        # own noise, a few tenths of a pixel where the picture is flat, must not replace an exact model)
-        flow_wins = unexplained & (best_by + FLOW_MARGIN < by_model)
-        explained = (~flow_wins & ~unexplained & inside).astype(np.float32)
-        # neither: the chain's own place where it still holds (an object the flow lost for a frame is
-        # not handed to the wall behind it), else the model's, for the trust to judge
-        fallback = np.where((unexplained & ~flow_wins & chain_held)[..., None], chain, along)
-        weight = 1 - cv2.GaussianBlur(flow_wins.astype(np.float32), (0, 0), BLEND_SIGMA)[..., None]
-        coords = fallback * weight + best * (1 - weight)
-        return Registered(coords.astype(np.float32), model, explained, float(explained.mean()))
+        mismatch = self.mismatch(along, frame)
+        explains = ((mismatch <= EXPLAINED_GREY) & inside).astype(np.float32)
+        return Registered(along, model, explains, float(explains.mean()), mismatch)
 
-    def _refined(self, start: np.ndarray, frame: np.ndarray, grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The places ``start`` (full size; NaN where it has none) moved by the dense flow between this
-        frame and the keyframe taken from there, and their colour mismatch: infinite where the flow
-        does not hold both ways (what the keyframe never saw, uncovered or come into view, has no
-        place in it, and DIS would invent one) or the start had no place."""
-        missing = np.isnan(start[..., 0])
-        start = np.where(missing[..., None], self._grid, start).astype(np.float32)
-        seen = cv2.remap(self.key_grey, start, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        residual = self._dis.calc(grey, seen, None)  # grey(x) ~ seen(x + residual(x))
-        place = cv2.remap(start, self._grid + residual, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        by = self._mismatch_at(place, frame)
-        by[missing | ~self._both_ways(residual, seen, grey)] = np.inf
-        return place, by
-
-    def _mismatch_at(self, places: np.ndarray, frame: np.ndarray) -> np.ndarray:
+    def mismatch(self, places: np.ndarray, frame: np.ndarray) -> np.ndarray:
+        """How far the keyframe's frame taken at ``places`` (full size) is from ``frame``, per pixel:
+        the channels' mean difference in levels, blurred."""
         return _mismatch(cv2.remap(self.key, places, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE), frame)
-
-    def _both_ways(self, residual: np.ndarray, seen: np.ndarray, grey: np.ndarray) -> np.ndarray:
-        """Where the residual flow comes back to its start when measured the other way: DIS fills a
-        place it cannot match from its neighbours, and the way back then disagrees."""
-        back = self._dis.calc(seen, grey, None)  # seen(x) ~ grey(x + back(x))
-        there = cv2.remap(back, self._grid + residual, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        return np.sum((residual + there) ** 2, axis=2) < BOTH_WAYS_PX ** 2
 
     def _first_fit(self, chained: np.ndarray, trusted: np.ndarray, sx: float, sy: float) -> np.ndarray | None:
         ys, xs = np.nonzero(trusted)
@@ -181,7 +135,7 @@ def _project(model: np.ndarray, grid: np.ndarray) -> np.ndarray:
 def _mismatch(seen: np.ndarray, frame: np.ndarray) -> np.ndarray:
     """In colour (the mean of the channels' differences, blurred): a red object and the grey wall
     behind it may have one brightness."""
-    return cv2.GaussianBlur(cv2.absdiff(seen, frame).astype(np.float32).mean(axis=2), (0, 0), BLEND_SIGMA)
+    return cv2.GaussianBlur(cv2.absdiff(seen, frame).astype(np.float32).mean(axis=2), (0, 0), MISMATCH_SIGMA)
 
 
 def full_size_places(coords: np.ndarray, w: int, h: int) -> np.ndarray:
