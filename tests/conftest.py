@@ -56,13 +56,21 @@ def _cpu_time(request):
                             "cpu": cpu(own, own2), "children": cpu(kids, kids2)}) + "\n")
 
 
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path_factory, monkeypatch):
-    """The session's own cache; and the CPU runtime pinned to ONNX Runtime and torch (no measured
-    choice), so a test's pixels do not depend on whether OpenVINO is installed and measured faster
-    (tests/engines/test_openvino.py lifts the pin to test the choice)."""
-    monkeypatch.setenv("STYLECAST_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
-    monkeypatch.setenv("STYLECAST_CPU_RUNTIME", "onnxruntime")
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory):
+    """The session's own cache, set before any fixture opens an engine (a module's engine included);
+    and the CPU runtime pinned to ONNX Runtime and torch (no measured choice), so a test's pixels do
+    not depend on whether OpenVINO is installed and measured faster (tests/engines/test_openvino.py
+    lifts the pin to test the choice)."""
+    before = {k: os.environ.get(k) for k in ("STYLECAST_CACHE", "STYLECAST_CPU_RUNTIME")}
+    os.environ["STYLECAST_CACHE"] = str(tmp_path_factory.getbasetemp() / "cache")
+    os.environ["STYLECAST_CPU_RUNTIME"] = "onnxruntime"
+    yield
+    for key, value in before.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 @pytest.fixture
