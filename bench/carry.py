@@ -41,6 +41,7 @@ import av
 import cv2
 import numpy as np
 
+from engines.quality import ssim_quarter_map
 from tests.support.painted_canvas import PHOTO_MOTIONS, PhotoCanvas
 
 from .clips import real_clip
@@ -90,16 +91,10 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _ssim_where(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
+    """SSIM/4 (engines/quality.py) averaged over ``mask``'s pixels."""
     h, w = a.shape[:2]
-    x, y = (cv2.cvtColor(cv2.resize(i, (w // 4, h // 4), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
-            .astype(np.float64) for i in (a, b))
-    blur = lambda z: cv2.GaussianBlur(z, (0, 0), 1.5)  # noqa: E731
-    mx, my = blur(x), blur(y)
-    sxx, syy, sxy = blur(x * x) - mx * mx, blur(y * y) - my * my, blur(x * y) - mx * my
-    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
-    ssim = ((2 * mx * my + c1) * (2 * sxy + c2)) / ((mx * mx + my * my + c1) * (sxx + syy + c2))
     small = cv2.resize(mask.astype(np.uint8), (w // 4, h // 4), interpolation=cv2.INTER_NEAREST) > 0
-    return float(ssim[small].mean())
+    return float(ssim_quarter_map(a, b)[small].mean())
 
 
 def misplacement(output: np.ndarray, answer: np.ndarray, mask: np.ndarray) -> tuple[float, float]:

@@ -10,6 +10,11 @@ import numpy as np
 
 def ssim_quarter(a: np.ndarray, b: np.ndarray) -> float:
     """Grey SSIM at a quarter of the size of two uint8 HWC RGB pictures of one size."""
+    return float(ssim_quarter_map(a, b).mean())
+
+
+def ssim_quarter_map(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The SSIM map behind ``ssim_quarter``, at a quarter of the size (a bench averages it where it scores)."""
     h, w = a.shape[:2]
     x, y = (cv2.cvtColor(cv2.resize(i, (w // 4, h // 4), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
             .astype(np.float64) for i in (a, b))
@@ -17,4 +22,4 @@ def ssim_quarter(a: np.ndarray, b: np.ndarray) -> float:
     mx, my = blur(x), blur(y)
     sxx, syy, sxy = blur(x * x) - mx * mx, blur(y * y) - my * my, blur(x * y) - mx * my
     c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
-    return float((((2 * mx * my + c1) * (2 * sxy + c2)) / ((mx * mx + my * my + c1) * (sxx + syy + c2))).mean())
+    return ((2 * mx * my + c1) * (2 * sxy + c2)) / ((mx * mx + my * my + c1) * (sxx + syy + c2))

@@ -30,7 +30,7 @@ import json
 import statistics
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -134,10 +134,6 @@ class Choice:
     ms: dict[str, float]
     look: dict[str, float]
 
-    def row(self, style: str) -> dict:
-        return {"style": style, "size": f"{self.size[0]}x{self.size[1]}", "threads": self.threads,
-                "chosen": str(self.chosen), "ms": self.ms, "ssim4": self.look}
-
 
 Runner = Callable[[Runtime], Callable[[np.ndarray], np.ndarray]]  # a candidate -> its network on frames
 
@@ -210,7 +206,3 @@ def runtime_rows() -> list[dict]:
                          "reason": f"{parts[2]} at {parts[3]}: SSIM/4 against fp32 " + ", ".join(
                              f"{k} {v:.3f}" for k, v in value.items()) + f" (keep the look: {', '.join(kept)})"})
     return rows
-
-
-def as_dict(choice: Choice) -> dict:
-    return {**asdict(choice), "chosen": str(choice.chosen)}

@@ -204,11 +204,11 @@ def train_keyframe_net(keyframes: list[PaintedFrame], neighbours: list[tuple[np.
                        seed: int = 0, threads: int | None = None) -> tuple[KeyframeNet, float, int]:
     """A network fitted to ``keyframes``, kept steady on ``neighbours`` (pairs of consecutive
     unlabeled frames of the shot), trained for ``budget`` on ``threads`` cores (default: all this
-    process may use); ``progress`` hears it after every step (and may raise to stop it there). Returns the network, its last loss (a mean over the last 50
-    steps) and the steps it took."""
+    process may use); ``progress`` hears it after every step (and may raise to stop it there).
+    Returns the network, its last loss (a mean over the last 50 steps) and the steps it took."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    threads = torch.get_num_threads()
+    previous_threads = torch.get_num_threads()
     torch.set_num_threads(threads or usable_cores())
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")  # a GPU trains in seconds
     bf16 = bf16_usable() or device.type == "cuda"
@@ -232,26 +232,35 @@ def train_keyframe_net(keyframes: list[PaintedFrame], neighbours: list[tuple[np.
         return ((out - painted).abs().mean() + (_sobel(out) - _sobel(painted)).abs().mean()
                 + TEXTURE * (_grain(out) - _grain(painted)).abs().mean())
 
+    def step_loss() -> torch.Tensor:
+        """One step's loss: a batch of the keyframes' patches, and the neighbours' consistency."""
+        batch = labelled.take(BATCH).to(device, non_blocking=True)
+        source, painted = batch[:, :3], batch[:, 3:]
+        loss = loss_of(paint(source + torch.randn_like(source) * NOISE), painted)
+        if unlabelled is not None:
+            pair = unlabelled.take(NEIGHBOUR_BATCH).to(device, non_blocking=True)
+            before, after = paint(torch.cat([pair[:, :3], pair[:, 3:6]])).chunk(2)
+            loss = loss + CONSISTENCY * ((before - after).abs() * pair[:, 6:]).mean()
+        return loss
+
+    def share(step: int) -> tuple[float, float]:
+        """How far through its budget the training is after ``step`` steps (of the steps or of the
+        seconds, whichever is further on), and the seconds spent."""
+        spent = time.perf_counter() - started
+        return max(step / steps, spent / seconds if seconds else 0.0), spent
+
     recent: list[float] = []
     stopper, started, step = _Stopper(), time.perf_counter(), 0
     try:
         while step < steps:
-            spent = time.perf_counter() - started
-            position = max(step / steps, spent / seconds if seconds else 0.0)
+            position, _ = share(step)
             if position >= 1:
                 break
             rate, beta1 = one_cycle(max(step / max(steps - 1, 1), position), warm_up)
             for group in optimizer.param_groups:
                 group["lr"], group["betas"] = rate, (beta1, group["betas"][1])
             step += 1
-            batch = labelled.take(BATCH).to(device, non_blocking=True)
-            source, painted = batch[:, :3], batch[:, 3:]
-            loss = loss_of(paint(source + torch.randn_like(source) * NOISE), painted)
-            if unlabelled is not None:
-                pair = unlabelled.take(NEIGHBOUR_BATCH).to(device, non_blocking=True)
-                both = paint(torch.cat([pair[:, :3], pair[:, 3:6]]))
-                before, after = both.chunk(2)
-                loss = loss + CONSISTENCY * ((before - after).abs() * pair[:, 6:]).mean()
+            loss = step_loss()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -262,14 +271,14 @@ def train_keyframe_net(keyframes: list[PaintedFrame], neighbours: list[tuple[np.
                     stop = stopper.heard(loss_of(paint(judge[:, :3]), judge[:, 3:]).item(), net)
                 stop = stop and position >= STOP_FROM  # (not while the rate is high: it gains again as it falls)
             if progress is not None:  # every step: a page shows it, and a cancel is heard at the next step
-                spent = time.perf_counter() - started
-                done = 1.0 if stop else min(1.0, max(step / steps, spent / seconds if seconds else 0.0))
+                done, spent = share(step)
+                done = 1.0 if stop else min(1.0, done)
                 left = spent / done - spent if done > 0 else float("inf")
                 progress(Heard(step, float(np.mean(recent)), done, max(0.0, left)))
             if stop:
                 break
     finally:
-        torch.set_num_threads(threads)
+        torch.set_num_threads(previous_threads)
     if stopper.best_state is not None and stopper.since > 0:  # the best the held-back strip saw
         net.load_state_dict(stopper.best_state)
     return net.cpu().eval(), float(np.mean(recent)) if recent else float("nan"), step

@@ -158,8 +158,10 @@ def _passes(key: int, end: int, painting: np.ndarray, frames: list[np.ndarray], 
             # there: an object moving on its own may look enough like the wall the model puts it on)
             held = cv2.resize(chain, full.shape[1::-1], interpolation=cv2.INTER_NEAREST) > 0.5
             apart = np.sum((fit.coords - full) ** 2, axis=2) > MODEL_AGREES_PX ** 2
-            chain_better = registration.mismatch(full, frames[t]) + CHAIN_MARGIN < fit.mismatch
-            explains = fit.explains * ~(held & apart & chain_better)
+            doubt = held & apart & (fit.explains > 0)
+            if doubt.any():  # (the chain's mismatch only where it could take a pixel from the model)
+                doubt &= registration.mismatch(full, frames[t]) + CHAIN_MARGIN < fit.mismatch
+            explains = fit.explains * ~doubt
             weight = cv2.GaussianBlur(explains, (0, 0), MODEL_EDGE_SIGMA)[..., None]
             full = fit.coords * weight + full * (1 - weight)
             coords = flow_size_places(full, fw, fh)
