@@ -135,6 +135,7 @@ class StyleServer:
             "peer_connections": len(self.sessions.connections),
             "sessions_in_memory": len(self.sessions.in_memory),
             "tasks": len(media_tasks()),
+            "task_names": sorted(t.get_coro().__qualname__ for t in media_tasks()),
             "fds": open_fds(),
             "rss_mb": resident_mb(),
             "task_errors": self.task_errors.total(),

@@ -201,7 +201,7 @@ def test_two_tabs_a_stale_save_is_refused_kept_and_made_again_after_a_reload(stu
         for page in (a, b):
             page.goto(f"{studio.url}#project={pid}")
             expect(page.locator("#strip li")).to_have_count(3, timeout=30000)
-            page.locator("#strip li").nth(1).click()
+            page.locator("#strip li").nth(1).locator("img").click()  # the picture: never the card's merge button
         # B moves strength (not saved yet); A sets shot 2 to charcoal and saves
         b.eval_on_selector("#strength", "el => { el.value = 0.5; el.dispatchEvent(new Event('input')); }")
         a.locator("#gallery button[data-style=charcoal]").click()
@@ -253,7 +253,7 @@ def test_an_unsaved_look_is_never_dropped_by_a_split_a_click_or_a_key(studio):
         strength = "el => { el.value = %s; el.dispatchEvent(new Event('input')); }"
         # clicking the shot already shown keeps the edit as it is
         page.eval_on_selector("#strength", strength % 0.4)
-        strip.nth(0).click()
+        strip.nth(0).locator("img").click()
         expect(page.locator("#strength")).to_have_value("0.4")
         expect(page.locator("#saved")).to_have_text("unsaved changes")
         # a split saves it first: the edit is in both parts
