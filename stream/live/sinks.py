@@ -8,6 +8,8 @@
 - ``pipewire``: a PipeWire camera node named ``stylecast`` (stream/live/pipewire_camera.py), no kernel module.
 - ``vcam``: a virtual camera: a v4l2loopback device where there is one (pyvirtualcam), else the
   PipeWire camera; ``vcam:/dev/videoN`` names the device.
+- ``ndi://NAME``: an NDI sender (stream/live/ndi.py), with the source's sound.
+- ``whip://HOST/PATH``: published to a WHIP server (stream/live/whip_sink.py), picture only.
 
 Timestamps: frames and packets keep the source's, shifted only when the source jumps back (a
 publisher that restarted), so the output never goes backwards.
@@ -25,6 +27,7 @@ import av
 
 from engines.errors import OutputError
 from stream.core.frame import Frame
+from stream.core.notes import note
 from stream.media.colour import Colour
 from stream.media.encode import FRAGMENTED, FileEncoder
 
@@ -66,7 +69,7 @@ class NullSink:
         pass
 
 
-class _Retimer:
+class Retimer:
     """Keeps output time moving forward when the source's clock jumps back (a restarted publisher).
 
     A jump back of more than ``JUMP_S`` in any stream moves every stream on by the same offset, so
@@ -160,7 +163,7 @@ class EncoderSink:
             if self.relay is not None:
                 self.relay.close()
             raise
-        self.retimer = _Retimer()
+        self.retimer = Retimer()
         self.lock = threading.Lock()
         self.frames = 0
         self.dropped_packets = 0
@@ -173,6 +176,8 @@ class EncoderSink:
             if isinstance(item, Frame):
                 self.encoder.write(replace(item, pts=self.retimer.frame_pts(item, self.fps)))
                 self.frames += 1
+                return
+            if not isinstance(item, av.Packet):  # PCM sound (an NDI source's): no stream here to copy it into
                 return
             if not self.retimer.packet(item):
                 self.dropped_packets += 1
@@ -250,7 +255,7 @@ def open_vcam(fps: float) -> Sink:
 
 
 def open_sink(spec: str, fps: float, source: Source | None = None) -> Sink:
-    """The sink named by ``spec``: null, vcam, pipewire, a file or a stream URL; ``source``'s sound passes through."""
+    """The sink named by ``spec``: null, vcam, pipewire, ndi://, whip://, a file or a stream URL; ``source``'s sound passes through."""
     if spec == "null":
         return NullSink()
     if spec == "pipewire":
@@ -259,4 +264,12 @@ def open_sink(spec: str, fps: float, source: Source | None = None) -> Sink:
         return open_vcam(fps)
     if spec.startswith("vcam:"):
         return VcamSink(fps, spec.split(":", 1)[1])
+    if spec.lower().startswith("ndi://"):
+        from .ndi import NdiSink
+        return NdiSink(spec, fps)
+    if spec.lower().startswith(("whip://", "whips://")):
+        from .whip_sink import WhipSink
+        return WhipSink(spec, fps)
+    if getattr(source, "pcm_sound", False):
+        note(f"the NDI source's sound goes to an ndi:// sink only: {spec} gets its picture alone")
     return EncoderSink(spec, fps, source.container if source else None, source.copy_streams if source else ())

@@ -13,6 +13,7 @@ source has sound, its audio packets, until ``stop`` is set.
   source starts at the live edge and goes back there: what queued while the job opened or fell
   behind is decoded but skipped, with its sound (stream/live/live_edge.py).
 - ``/dev/videoN``: a V4L2 camera through OpenCV (PyAV's wheels carry no V4L2 demuxer).
+- ``ndi://NAME`` or ``ndi://HOST:PORT``: an NDI sender (stream/live/ndi.py).
 """
 from __future__ import annotations
 
@@ -284,7 +285,7 @@ class CameraSource:
 
 def open_source(spec: str, max_side: int | None = None, fps: float = 25.0, loop: bool = False,
                 stop: threading.Event | None = None, yuv: bool = False) -> Source:
-    """The source named by ``spec``: testsrc, a file, a URL or /dev/videoN. ``yuv``: a decoded
+    """The source named by ``spec``: testsrc, a file, a URL, ndi:// or /dev/videoN. ``yuv``: a decoded
     stream's 4:2:0 pictures as they are, for the device path (stream/framepath/)."""
     if spec in ("testsrc", ""):
         return TestSource(*output_size(640, 360, max_side), fps, stop)
@@ -293,8 +294,11 @@ def open_source(spec: str, max_side: int | None = None, fps: float = 25.0, loop:
         return SrtSource(spec, max_side, stop, yuv=yuv)
     if scheme in NETWORK_SCHEMES:
         return UrlSource(spec, max_side, stop, yuv=yuv)
+    if scheme == "ndi":
+        from .ndi import NdiSource
+        return NdiSource(spec, max_side, stop)
     if scheme:
-        raise InputError(f"unsupported source {spec!r}; use testsrc, a file, /dev/videoN or "
+        raise InputError(f"unsupported source {spec!r}; use testsrc, a file, /dev/videoN, ndi:// or "
                          f"{', '.join(s + '://' for s in NETWORK_SCHEMES)}")
     if spec.startswith("/dev/video"):
         return CameraSource(spec, None, None, fps, stop=stop)

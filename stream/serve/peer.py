@@ -29,19 +29,28 @@ def peer_connection(ice_servers=()) -> RTCPeerConnection:
     return RTCPeerConnection(RTCConfiguration(iceServers=[RTCIceServer(url) for url in ice_servers]))
 
 
-async def answer_offer(pc: RTCPeerConnection, sdp: str, kind: str, outgoing: MediaStreamTrack) -> RTCSessionDescription:
-    """Apply the browser's offer, send ``outgoing`` back on its video, and return the answer."""
+async def answer_offer(pc: RTCPeerConnection, sdp: str, kind: str, outgoing: MediaStreamTrack | None,
+                       receive: bool = True) -> RTCSessionDescription:
+    """Apply a client's offer and return the answer. The demo's page and a WHIP publisher send a
+    camera (``receive``); ``outgoing`` goes back on the video where given (the demo's stylized
+    camera, a WHEP player's picture). Sound in an offer is taken where sent, and never sent back."""
     if kind != "offer":
         raise OfferError(f"expected an SDP offer, got type {kind!r}")
     if "m=video" not in sdp:
-        raise OfferError("the offer has no video; send the camera as a video track")
+        raise OfferError("the offer has no video; send the camera as a video track" if receive else
+                         "the offer has no video to receive the stylized picture on")
     try:
         await asyncio.wait_for(pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer")), SETUP_TIMEOUT_S)
         video = [t for t in pc.getTransceivers() if t.kind == "video"]
-        if not video or video[0].receiver.track is None:
+        if receive and (not video or video[0].receiver.track is None):
             raise OfferError("the offer has no camera track to stylize")
-        video[0].sender.replaceTrack(outgoing)
-        video[0].direction = "sendrecv"
+        if outgoing is not None:
+            video[0].sender.replaceTrack(outgoing)
+        video[0].direction = {(True, True): "sendrecv", (True, False): "recvonly"}.get(
+            (receive, outgoing is not None), "sendonly")
+        for other in pc.getTransceivers():
+            if other.kind != "video":
+                other.direction = "recvonly" if receive else "inactive"
         await asyncio.wait_for(pc.setLocalDescription(await pc.createAnswer()), SETUP_TIMEOUT_S)
     except OfferError:
         raise

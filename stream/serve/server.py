@@ -7,12 +7,13 @@ stream/serve/uploads.py (pictures as styles), stream/serve/diagnostics.py, strea
 through one network, where the engine batches: ``--batch``); and the web kit it shares with the
 studio (stream/web/: where it listens, the request guard, errors as JSON, the style gallery).
 
-Routes (everything under /api/ asks for the token when there is one: ``Authorization: Bearer T``
+Routes (everything under /api/, /whip and /whep asks for the token when there is one: ``Authorization: Bearer T``
 or ``?token=T``):
 - ``GET /`` the page; ``GET /static/...`` its script and style sheet;
 - ``GET /api/styles`` the built-in styles; ``GET /api/thumbs/NAME.jpg`` each one's thumbnail;
 - ``POST /api/offer`` ``{sdp, type}`` -> ``{sdp, type, session}`` (aiortc's examples' shape);
 - ``POST /api/style-image`` a picture (body) -> ``{"style": "upload:ID"}`` to pick over the data channel;
+- ``POST /whip``, ``POST /whep/ID`` and their resources: WHIP ingest and WHEP playback (stream/serve/whip.py);
 - ``GET /api/stats`` sessions, open peer connections, tasks (HTTP connections aside), open file
   descriptors and resident memory, for operators and tests.
 
@@ -49,9 +50,12 @@ from .ice import allowed_addresses, offer_only
 from .offer_body import read_offer
 from .offer_limiter import OfferLimiter
 from .options import ServeOptions
+from .playback import Playback
 from .session import Session
 from .sessions import Sessions
 from .uploads import UploadStore
+from .whip import PATHS as WHIP_PATHS
+from .whip import WhipEndpoints, cross_origin
 
 WEB = Path(__file__).with_name("web")
 MAX_IMAGE = 8 * 1024 * 1024
@@ -105,18 +109,27 @@ class StyleServer:
         if self.limiter.limited(request.remote or "?"):
             raise Refusal(self.limiter.refusal(), 429)
         sdp, kind, style = await read_offer(request, self.opts.style)
-        if not await self.sessions.room(self.max_sessions):
-            raise Refusal(f"the server is full ({self.max_sessions} viewers); try again later", 503)
-        session = Session(self.engine, self.executor, style, self.opts.max_side, self.uploads.viewer_style,
-                          self.sessions.closed, self.opts.stun, self.opts.adapt, self.batcher,
-                          self.uploads.picture, self.opts.budget(LIVE_TRAINING_S), self.opts.idle_s, self.path)
-        self.sessions.add(session)
+        session = await self.new_session(style)
         try:
             answer = await session.answer(sdp, kind)
         except BaseException:  # a bad offer (OfferError: 400 with its reason) or worse: nothing left open
             await session.close()
             raise
         return web.json_response({"sdp": answer.sdp, "type": answer.type, "session": session.id})
+
+    async def room(self) -> None:
+        """A place for one more viewer, publisher or player, else 503."""
+        if not await self.sessions.room(self.max_sessions):
+            raise Refusal(f"the server is full ({self.max_sessions} viewers); try again later", 503)
+
+    async def new_session(self, style: str) -> Session:
+        """A viewer's session (the demo's, or a WHIP publisher's), holding its place from now."""
+        await self.room()
+        session = Session(self.engine, self.executor, style, self.opts.max_side, self.uploads.viewer_style,
+                          self.sessions.closed, self.opts.stun, self.opts.adapt, self.batcher,
+                          self.uploads.picture, self.opts.budget(LIVE_TRAINING_S), self.opts.idle_s, self.path)
+        self.sessions.add(session)
+        return session
 
     async def bye(self, request: web.Request) -> web.Response:
         """The page is going (``navigator.sendBeacon`` on pagehide): a reload finds its place free."""
@@ -139,10 +152,13 @@ class StyleServer:
             "fds": open_fds(),
             "rss_mb": resident_mb(),
             "task_errors": self.task_errors.total(),
-            "viewers": [{**s.state(), **s.stats.snapshot()} for s in self.sessions.open.values()]})
+            "viewers": [{**s.state(), **s.stats.snapshot()} for s in self.sessions.open.values() if isinstance(s, Session)],
+            "players": [s.state() for s in self.sessions.open.values() if isinstance(s, Playback)]})
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[request_guard(self.opts.token), error_replies], client_max_size=MAX_IMAGE)
+        token = self.opts.token
+        app = web.Application(middlewares=[cross_origin(token), request_guard(token, ("/api/", *WHIP_PATHS), WHIP_PATHS),
+                                           error_replies], client_max_size=MAX_IMAGE)
         app.router.add_get("/", self.page)
         app.router.add_static("/static/", WEB)
         for method, path, handler in self.gallery.routes():
@@ -151,6 +167,8 @@ class StyleServer:
         app.router.add_post("/api/style-image", self.style_image)
         app.router.add_post("/api/sessions/{session}/bye", self.bye)
         app.router.add_get("/api/stats", self.stats)
+        for method, path, handler in WhipEndpoints(self).routes():
+            app.router.add_route(method, path, handler)
         app.on_shutdown.append(lambda app: self.sessions.close_all())
         return app
 

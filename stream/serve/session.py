@@ -10,6 +10,8 @@ pictures: a frame of this camera and its painting) trains that painting's networ
 (stream/edit/painting_trainer.py; its progress in the figures) and switches to it when ready. With a batcher (stream/serve/batcher.py) its frames go through the network in
 batches with every other viewer's. A session ends, releasing everything, when the browser closes it, when ICE
 fails, or after ``idle_s`` seconds without a camera frame (the watchdog; IDLE_S unless the server says).
+A WHIP publisher's session (stream/serve/whip.py) is the same, its stylized camera sent to its WHEP
+players rather than back.
 """
 from __future__ import annotations
 
@@ -21,7 +23,9 @@ from concurrent.futures import Executor
 from pathlib import Path
 from typing import Callable
 
-from aiortc import RTCSessionDescription
+from aiortc import MediaStreamTrack, RTCSessionDescription
+from aiortc.contrib.media import MediaRelay
+from aiortc.mediastreams import MediaStreamError
 
 from engines import Engine, Style
 from engines.errors import OptionError, StylecastError
@@ -61,6 +65,8 @@ class Session:
         self.tasks: set[asyncio.Task] = set()
         self.channel = None
         self.closed = asyncio.Event()
+        self._relay: MediaRelay | None = None  # WHEP players' copies of the stylized camera
+        self.publishing = False  # a WHIP publisher's: its picture goes to players, not back
         self.why_closed = ""
         self._closing = False
         self._closer: asyncio.Future | None = None
@@ -68,11 +74,20 @@ class Session:
         self.pc.on("datachannel", self._on_channel)
         self.pc.on("track", self._on_track)
 
-    async def answer(self, sdp: str, kind: str) -> RTCSessionDescription:
-        """Apply the browser's offer and return the answer; raises OfferError with the reason."""
-        answer = await answer_offer(self.pc, sdp, kind, self.track)
+    async def answer(self, sdp: str, kind: str, send_back: bool = True) -> RTCSessionDescription:
+        """Apply the browser's offer and return the answer; raises OfferError with the reason.
+        ``send_back``: the stylized camera goes back on the same connection (the demo's page); a
+        WHIP publisher's goes to its WHEP players instead (``playback``)."""
+        answer = await answer_offer(self.pc, sdp, kind, self.track if send_back else None)
         self._spawn(self._watchdog())
         return answer
+
+    def playback(self) -> MediaStreamTrack:
+        """The stylized camera for one more player (WHEP, stream/serve/whip.py): each player's copy
+        of the one stylized stream, which runs only while someone plays it."""
+        if self._relay is None:
+            self._relay = MediaRelay()
+        return self._relay.subscribe(self.track, buffered=False)
 
     def _spawn(self, coro) -> asyncio.Task:
         """Run ``coro`` as a task this session owns (cancelled when it closes)."""
@@ -84,6 +99,8 @@ class Session:
     def _on_track(self, camera) -> None:
         if camera.kind == "video":
             self._spawn(self._follow(camera))
+        else:  # a publisher's sound (OBS sends it): read and let go, so it never queues
+            self._spawn(_drain(camera))
 
     async def _follow(self, camera) -> None:
         await self.track.follow(camera)
@@ -176,10 +193,19 @@ class Session:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        self.track.stop()  # its players' copies end with it
         try:
             await release(self.pc)
         finally:
             self._on_closed(self)
+
+
+async def _drain(track: MediaStreamTrack) -> None:
+    try:
+        while True:
+            await track.recv()
+    except MediaStreamError:
+        return
 
 
 def _paint_request(message) -> dict | None:

@@ -169,13 +169,13 @@ def test_a_retimed_frame_never_repeats_the_last_tick():
     import numpy as np
 
     from stream.core.frame import Frame
-    from stream.live.sinks import _Retimer
+    from stream.live.sinks import Retimer
 
     tb = Fraction(1, 90000)
     ticks = [p for p in range(10**8, 10**8 + 200) if float(p * tb) < p * tb][:20]  # floats that round down
     assert ticks
     for p in ticks:
-        retimer = _Retimer()
+        retimer = Retimer()
         first = retimer.frame_pts(Frame(np.zeros((2, 2, 3), np.uint8), p, tb, 0), 25)
         retimer.offset_s = float(tb) * 0.3  # as if a sound packet had moved the offset by a hair
         second = retimer.frame_pts(Frame(np.zeros((2, 2, 3), np.uint8), p, tb, 1), 25)
