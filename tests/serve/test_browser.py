@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from collections import Counter
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 import cv2
