@@ -15,9 +15,15 @@ def ssim_quarter(a: np.ndarray, b: np.ndarray) -> float:
 
 def ssim_quarter_map(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The SSIM map behind ``ssim_quarter``, at a quarter of the size (a bench averages it where it scores)."""
+    return ssim_map(a, b, 4)
+
+
+def ssim_map(a: np.ndarray, b: np.ndarray, shrink: int = 1) -> np.ndarray:
+    """Grey SSIM map of two uint8 HWC RGB pictures of one size, at 1/``shrink`` of their size
+    (1: as they are, as a screen shows them)."""
     h, w = a.shape[:2]
-    x, y = (cv2.cvtColor(cv2.resize(i, (w // 4, h // 4), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
-            .astype(np.float64) for i in (a, b))
+    x, y = (cv2.cvtColor(i if shrink == 1 else cv2.resize(i, (w // shrink, h // shrink), interpolation=cv2.INTER_AREA),
+                         cv2.COLOR_RGB2GRAY).astype(np.float64) for i in (a, b))
     blur = lambda z: cv2.GaussianBlur(z, (0, 0), 1.5)  # noqa: E731
     mx, my = blur(x), blur(y)
     sxx, syy, sxy = blur(x * x) - mx * mx, blur(y * y) - my * my, blur(x * y) - mx * my

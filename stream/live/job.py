@@ -115,7 +115,7 @@ class LiveJob:
         self.stats.reconnects, self.stats.behind = self.source.reconnects, self.source.behind
         return {**self.stats.snapshot(), **self.stylist.state(), "engine": self.stylist.engine.name,
                 "precision": self.stylist.precision, "frame_path": self.stylist.path.where,
-                **_sink_dropped(self.sink), **({"painting": self.trainer.figures()} if self.trainer else {})}
+                **_sink_figures(self.sink), **({"painting": self.trainer.figures()} if self.trainer else {})}
 
     # -- the threads: capture, inference (one per core), stabilization, output -------------
     def _capture(self) -> None:
@@ -191,6 +191,9 @@ class LiveJob:
                 if self._source_done.is_set() and self._all_out():
                     break
                 self.stylist.adapt()
+                if isinstance(getattr(self.sink, "status", None), dict):  # a monitor's status corner
+                    figures = self.snapshot()
+                    self.sink.status = {"dropped": figures["dropped"], "flicker": figures["flicker"]}
                 if status:
                     training = self.trainer and self.trainer.state == "training"
                     status(self.stats.line() + (f"  {self.trainer.line()}" if training else ""))
@@ -220,10 +223,11 @@ def frame_size(frame: Frame) -> tuple[int, int]:
     return (frame.yuv.width, frame.yuv.height) if frame.yuv is not None else frame.image.shape[1::-1]
 
 
-def _sink_dropped(sink: Sink) -> dict:
-    """``sink_dropped``: frames a camera's client could not keep up with, for a sink that counts them."""
-    dropped = getattr(sink, "dropped", None)
-    return {} if dropped is None else {"sink_dropped": dropped}
+def _sink_figures(sink: Sink) -> dict:
+    """``sink_dropped``: frames a camera's client or a screen could not keep up with, for a sink
+    that counts them; ``window``: what a monitor window showed (stream/live/window_sink.py)."""
+    dropped, shown = getattr(sink, "dropped", None), getattr(sink, "figures", None)
+    return {**({} if dropped is None else {"sink_dropped": dropped}), **({"window": shown} if shown else {})}
 
 
 def _close_parts(*parts) -> None:

@@ -10,6 +10,7 @@
   PipeWire camera; ``vcam:/dev/videoN`` names the device.
 - ``ndi://NAME``: an NDI sender (stream/live/ndi.py), with the source's sound.
 - ``whip://HOST/PATH``: published to a WHIP server (stream/live/whip_sink.py), picture only.
+- ``window`` or ``window:N``: a monitor window, or full screen on display N (stream/live/window_sink.py).
 
 Timestamps: frames and packets keep the source's, shifted only when the source jumps back (a
 publisher that restarted), so the output never goes backwards.
@@ -255,7 +256,7 @@ def open_vcam(fps: float) -> Sink:
 
 
 def open_sink(spec: str, fps: float, source: Source | None = None) -> Sink:
-    """The sink named by ``spec``: null, vcam, pipewire, ndi://, whip://, a file or a stream URL; ``source``'s sound passes through."""
+    """The sink named by ``spec``: null, vcam, pipewire, window, ndi://, whip://, a file or a stream URL; ``source``'s sound passes through."""
     if spec == "null":
         return NullSink()
     if spec == "pipewire":
@@ -267,6 +268,9 @@ def open_sink(spec: str, fps: float, source: Source | None = None) -> Sink:
     if spec.lower().startswith("ndi://"):
         from .ndi import NdiSink
         return NdiSink(spec, fps)
+    if spec == "window" or spec.startswith("window:"):
+        from .window_sink import WindowSink
+        return WindowSink(spec, fps)
     if spec.lower().startswith(("whip://", "whips://")):
         from .whip_sink import WhipSink
         return WhipSink(spec, fps)
