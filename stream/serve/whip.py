@@ -8,6 +8,7 @@ publishes a camera; any WHEP player watches it stylized.
 - ``POST /whep/ID`` (or ``/whep``: the newest publisher) with an offer that receives video:
   ``201``, the answer, ``Location: /whep/ID/PLAYER``; ``DELETE`` there ends the playback
   (stream/serve/playback.py). Each player is a place of ``--max-sessions``, as a viewer is.
+- The server's ``--stun`` servers go with each ``201`` as ``Link: <URL>; rel="ice-server"``.
 - ``PATCH`` on either resource (trickle ICE, ICE restart): ``405``. stylecast gathers its
   candidates before it answers and takes an offer's candidates from the offer, so a client that
   waits for its own gathering (OBS does; a page waits for ``iceGatheringState`` ``complete``) needs
@@ -81,7 +82,7 @@ class WhipEndpoints:
         except BaseException:
             await session.close()
             raise
-        return _created(answer.sdp, f"/whip/{session.id}")
+        return _created(answer.sdp, f"/whip/{session.id}", server.opts.stun)
 
     async def unpublish(self, request: web.Request) -> web.Response:
         session = self._publisher(request.match_info["id"])
@@ -103,7 +104,7 @@ class WhipEndpoints:
         except BaseException:
             await player.close()
             raise
-        return _created(answer.sdp, f"/whep/{publisher.id}/{player.id}")
+        return _created(answer.sdp, f"/whep/{publisher.id}/{player.id}", server.opts.stun)
 
     async def stop(self, request: web.Request) -> web.Response:
         player = self.server.sessions.open.get(request.match_info["player"])
@@ -145,5 +146,10 @@ async def _offer(request: web.Request) -> str:
         raise Refusal("the offer is not text (UTF-8 SDP)", 400) from None
 
 
-def _created(sdp: str, location: str) -> web.Response:
-    return web.Response(status=201, text=sdp, content_type=SDP, headers={"Location": location, "ETag": '"1"'})
+def _created(sdp: str, location: str, ice_servers=()) -> web.Response:
+    """``201 Created``: the answer, the resource, and the server's STUN/TURN servers as RFC 9725's
+    ``Link: <URL>; rel="ice-server"`` headers (the ones ``--stun`` names; none by default)."""
+    response = web.Response(status=201, text=sdp, content_type=SDP, headers={"Location": location, "ETag": '"1"'})
+    for url in ice_servers:
+        response.headers.add("Link", f'<{url}>; rel="ice-server"')
+    return response

@@ -212,3 +212,14 @@ def test_a_whip_sink_refused_by_its_server_says_why(server):
                            f"whip://{server.base.split('//')[1]}/whip", "--duration", "1"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "the WHIP server refused the stream (401)" in proc.stderr, proc.stderr
+
+
+@pytest.mark.quick
+def test_the_servers_stun_and_turn_go_with_each_answer_as_link_headers():
+    from stream.serve.whip import _created
+
+    reply = _created("v=0\r\n", "/whip/ab", ["stun:stun.example.org:3478", "turn:turn.example.org"])
+    assert reply.status == 201 and reply.headers["Location"] == "/whip/ab"
+    assert reply.headers.getall("Link") == ['<stun:stun.example.org:3478>; rel="ice-server"',
+                                            '<turn:turn.example.org>; rel="ice-server"']
+    assert reply.content_type == "application/sdp"
