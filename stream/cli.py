@@ -369,11 +369,11 @@ def _build_engine(args) -> int:
 def _doctor(args) -> int:
     from engines.runtimes.runtime_choice import runtime_rows
     from stream.framepath.support import frame_path_rows
-    from stream.live.camera_support import camera_rows
+    from stream.live.live_support import live_rows
     from stream.media.media_support import media_rows
 
     rows = [{**engine_status(n).__dict__, "kind": "engine"} for n in ENGINE_NAMES] + runtime_rows() \
-        + frame_path_rows() + media_rows() + camera_rows()
+        + frame_path_rows() + media_rows() + live_rows()
     if args.json:
         print(json.dumps(rows))
     else:

@@ -2,7 +2,7 @@
 file, URL, camera; AAC split per frame in ``adts.py``; what queued while nobody read skipped by
 ``live_edge.py``) → the job (``job.py``: four threads and one-frame slots, frames kept in order by
 ``in_order.py``) → sinks (``sinks.py``: null, file, stream URL, virtual camera), with live's ends
-beyond PyAV (``pipewire_camera.py``, ``srt_relay.py``, ``camera_support.py``), the control
+beyond PyAV (``pipewire_camera.py``, ``srt_relay.py``, ``live_support.py``), the control
 endpoint (``control_server.py``), the sink kept fed at the output rate (``sink_feed.py``) with the
 no-signal picture while the source is stalled (``no_signal.py``), and the per-frame trace (``trace.py``).
 

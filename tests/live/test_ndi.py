@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from conftest import live, stop_live, wait_for
 
-from stream.live.ndi import ndi_problem
+from stream.live.ndi import NDI_HELP, ndi_problem
 from stream.media.testsrc import TestScene
 
 pytestmark = [pytest.mark.skipif(ndi_problem() is not None, reason=str(ndi_problem())),
@@ -137,3 +137,7 @@ def test_without_the_ndi_extra_both_ways_say_what_to_install(tmp_path):
                               env=env, capture_output=True, text=True, timeout=60)
         assert proc.returncode == 2 and "pip install 'stylecast[ndi]'" in proc.stderr, proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1
+    rows = json.loads(subprocess.run([sys.executable, "-m", "stream.cli", "doctor", "--json"], cwd=ROOT, env=env,
+                                     capture_output=True, text=True, timeout=120).stdout)
+    assert next(r for r in rows if r["name"] == "ndi") == {
+        "name": "ndi", "kind": "live", "available": False, "reason": NDI_HELP}

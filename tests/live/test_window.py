@@ -172,6 +172,12 @@ def test_without_a_screen_or_with_a_display_that_is_not_there_one_line(display):
                           env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "no screen to show a window on" in proc.stderr, proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+    # and doctor says so, both ways
+    for screen, available, words in ((env, False, "no screen here"), (os.environ, True, f"a monitor window on {display}")):
+        rows = json.loads(subprocess.run([os.sys.executable, "-m", "stream.cli", "doctor", "--json"], env=screen,
+                                         capture_output=True, text=True, timeout=120).stdout)
+        window = next(r for r in rows if r["name"] == "window")
+        assert window["available"] is available and words in window["reason"], window
 
 
 def test_closing_the_window_ends_the_job_with_one_line(display):
