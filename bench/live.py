@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-from stream.live.srt_relay import free_udp_port
+from stream.links.srt_relay import free_udp_port
 from tests.support.loopback import Receiver, publish
 
 

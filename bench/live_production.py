@@ -110,7 +110,7 @@ def screen_sinks(rounds: int, seconds: float = 20.0, width: int = 640, height: i
     gst = ["gst-launch-1.0", "-q", "fdsrc", "fd=0", f"blocksize={width * height * 3}", "!", "rawvideoparse",
            "format=rgb", f"width={width}", f"height={height}", f"framerate={fps}/1", "!", "videoconvert", "!",
            "ximagesink", "sync=false"]
-    ours = [sys.executable, "-m", "stream.live.monitor_window"]
+    ours = [sys.executable, "-m", "stream.links.monitor_window"]
     xvfb, display = _xvfb()
     env = {**os.environ, "DISPLAY": display, "PYGAME_HIDE_SUPPORT_PROMPT": "1"}
     result: dict = {"ximagesink": [], "pygame_window": []}

@@ -369,7 +369,7 @@ def _build_engine(args) -> int:
 def _doctor(args) -> int:
     from engines.runtimes.runtime_choice import runtime_rows
     from stream.framepath.support import frame_path_rows
-    from stream.live.live_support import live_rows
+    from stream.links.live_support import live_rows
     from stream.media.media_support import media_rows
 
     rows = [{**engine_status(n).__dict__, "kind": "engine"} for n in ENGINE_NAMES] + runtime_rows() \

@@ -1,6 +1,6 @@
 """The layout holds (the rule: tests/support/layers.py): every module imports only from its own
 subpackage or from a layer below its own (command > studio > cluster > the jobs render, live and
-serve, side by side > the web kit > edit > styling > the frame path > temporal > media > core >
+serve, side by side > live's links > the web kit > edit > styling > the frame path > temporal > media > core >
 engines; inside engines, registry > training > runtimes > networks > the rest of its top), no
 imports go round in a cycle, no folder holds more than 15 modules, and the drawing of it
 (docs/tools/draw_architecture.py) sees every module."""

@@ -5,7 +5,8 @@ drawn bold.
     python -m docs.tools.draw_architecture       # needs Graphviz's ``dot`` (Debian: graphviz)
 
 The layers, top to bottom: the command (stream/cli.py); the studio (stream/studio/); the cluster
-render (stream/cluster/); the jobs (stream/render/, stream/live/, stream/serve/, side by side); the
+render (stream/cluster/); the jobs (stream/render/, stream/live/, stream/serve/, side by side); live's
+links to other programs and devices (stream/links/: PipeWire, SRT, NDI, WHIP, the monitor window); the
 edit: shots and their looks (stream/edit/); a look on an engine (stream/styling/); the frame path,
 on the host or a device (stream/framepath/); the motion, the temporal stabilizer and flicker readout
 (stream/temporal/); files in and out (stream/media/); what all share
@@ -33,7 +34,7 @@ from tests.support.layers import (
 EVERYWHERE = {"engines.errors", "stream.core.notes", "stream.core.frame"}  # used by most modules: not drawn, to keep it legible
 DATA_PATH = ["stream.media.decode", "engines.engine", "stream.temporal.stabilize", "stream.media.encode",
              "stream.media.output_file"]
-COLOURS = {"command": "#f6d5a8", "studio": "#d4e8c4", "cluster": "#e8c4e0", "jobs": "#f3b3a6", "web": "#e2d4f0",
+COLOURS = {"command": "#f6d5a8", "studio": "#d4e8c4", "cluster": "#e8c4e0", "jobs": "#f3b3a6", "links": "#f0c4c4", "web": "#e2d4f0",
            "edit": "#f5e6a3",
            "styling": "#f7dca0", "framepath": "#f4c6a5", "temporal": "#efd9b0", "media": "#bcd7ee", "core": "#d9d9d9", "engines": "#c7e3bf"}
 

@@ -225,7 +225,7 @@ def frame_size(frame: Frame) -> tuple[int, int]:
 
 def _sink_figures(sink: Sink) -> dict:
     """``sink_dropped``: frames a camera's client or a screen could not keep up with, for a sink
-    that counts them; ``window``: what a monitor window showed (stream/live/window_sink.py)."""
+    that counts them; ``window``: what a monitor window showed (stream/links/window_sink.py)."""
     dropped, shown = getattr(sink, "dropped", None), getattr(sink, "figures", None)
     return {**({} if dropped is None else {"sink_dropped": dropped}), **({"window": shown} if shown else {})}
 

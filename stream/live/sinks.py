@@ -2,25 +2,23 @@
 
 - ``null``: nothing (measurements).
 - ``udp://`` and ``srt://`` MPEG-TS (SRT through an ``srt-live-transmit`` relay from a UDP port on
-  loopback, stream/live/srt_relay.py), ``rtmp://`` FLV, ``rtsp://`` push: low-latency H.264
+  loopback, stream/links/srt_relay.py), ``rtmp://`` FLV, ``rtsp://`` push: low-latency H.264
   (x264 ``zerolatency``, no B-frames, a keyframe every second), audio passed through.
 - a file: ``.mkv``, ``.ts`` or fragmented ``.mp4``, so an interrupted run still leaves a playable file.
-- ``pipewire``: a PipeWire camera node named ``stylecast`` (stream/live/pipewire_camera.py), no kernel module.
+- ``pipewire``: a PipeWire camera node named ``stylecast`` (stream/links/pipewire_camera.py), no kernel module.
 - ``vcam``: a virtual camera: a v4l2loopback device where there is one (pyvirtualcam), else the
   PipeWire camera; ``vcam:/dev/videoN`` names the device.
-- ``ndi://NAME``: an NDI sender (stream/live/ndi.py), with the source's sound.
-- ``whip://HOST/PATH``: published to a WHIP server (stream/live/whip_sink.py), picture only.
-- ``window`` or ``window:N``: a monitor window, or full screen on display N (stream/live/window_sink.py).
+- ``ndi://NAME``: an NDI sender (stream/links/ndi.py), with the source's sound.
+- ``whip://HOST/PATH``: published to a WHIP server (stream/links/whip_sink.py), picture only.
+- ``window`` or ``window:N``: a monitor window, or full screen on display N (stream/links/window_sink.py).
 
 Timestamps: frames and packets keep the source's, shifted only when the source jumps back (a
 publisher that restarted), so the output never goes backwards.
 """
 from __future__ import annotations
 
-import math
 import threading
 from dataclasses import replace
-from fractions import Fraction
 from pathlib import Path
 from typing import Protocol
 
@@ -29,12 +27,13 @@ import av
 from engines.errors import OutputError
 from stream.core.frame import Frame
 from stream.core.notes import note
+from stream.links.pipewire_camera import PipeWireSink, pipewire_problem
+from stream.links.retimer import Retimer
+from stream.links.srt_relay import SrtRelay
 from stream.media.colour import Colour
 from stream.media.encode import FRAGMENTED, FileEncoder
 
-from .pipewire_camera import PipeWireSink, pipewire_problem
 from .sources import Item, Source
-from .srt_relay import SrtRelay
 
 V4L2_HELP = ("load v4l2loopback (Debian/Ubuntu: sudo apt install v4l2loopback-dkms && sudo modprobe "
              "v4l2loopback devices=1 exclusive_caps=1 card_label=stylecast)")
@@ -68,55 +67,6 @@ class NullSink:
 
     def close(self) -> None:
         pass
-
-
-class Retimer:
-    """Keeps output time moving forward when the source's clock jumps back (a restarted publisher).
-
-    A jump back of more than ``JUMP_S`` in any stream moves every stream on by the same offset, so
-    sound and picture stay together; within a stream, a packet that would not move forward is dropped.
-    """
-
-    JUMP_S = 1.0
-
-    def __init__(self):
-        self.offset_s = 0.0
-        self.latest_s: float | None = None   # the latest output time of any stream
-        self.video_t: Fraction | None = None  # the latest video output time, exact (s)
-        self.last_dts: dict[int, int] = {}
-
-    def _follow(self, t: float) -> float:
-        if self.latest_s is not None and t + self.offset_s < self.latest_s - self.JUMP_S:
-            self.offset_s = self.latest_s - t + 0.04
-        out = t + self.offset_s
-        self.latest_s = out if self.latest_s is None else max(self.latest_s, out)
-        return out
-
-    def frame_pts(self, frame: Frame, fps: float) -> int:
-        """The output pts of ``frame`` (in its time base). The frame itself is left as it is: the
-        job keeps it (held frames are made from it), and its own time must stay the source's."""
-        t = self._follow(frame.time)
-        if self.video_t is not None and t <= self.video_t:
-            t = float(self.video_t) + 1 / fps
-        pts = round(t / frame.time_base)
-        if self.video_t is not None:
-            # an offset set by a sound packet can land a frame a hair after the last one, the same
-            # tick once rounded: the muxer refuses a repeated timestamp (EINVAL), so take the next
-            # tick. Compared exactly: the last time kept as a float could round below its own tick.
-            pts = max(pts, math.floor(self.video_t / frame.time_base) + 1)
-        self.video_t = pts * Fraction(frame.time_base)
-        return pts
-
-    def packet(self, packet) -> bool:
-        """Shift a passed-through packet; False when it would not move its stream forward."""
-        self._follow(float(packet.pts * packet.time_base))
-        shift = round(self.offset_s / packet.time_base)
-        packet.pts, packet.dts = packet.pts + shift, packet.dts + shift
-        index = packet.stream.index
-        if index in self.last_dts and packet.dts <= self.last_dts[index]:
-            return False
-        self.last_dts[index] = packet.dts
-        return True
 
 
 LIVE_TS_FLAGS = {"omit_video_pes_length": "0"}  # MPEG-TS out, live: -40 ms at the receiver
@@ -266,13 +216,13 @@ def open_sink(spec: str, fps: float, source: Source | None = None) -> Sink:
     if spec.startswith("vcam:"):
         return VcamSink(fps, spec.split(":", 1)[1])
     if spec.lower().startswith("ndi://"):
-        from .ndi import NdiSink
+        from stream.links.ndi import NdiSink
         return NdiSink(spec, fps)
     if spec == "window" or spec.startswith("window:"):
-        from .window_sink import WindowSink
+        from stream.links.window_sink import WindowSink
         return WindowSink(spec, fps)
     if spec.lower().startswith(("whip://", "whips://")):
-        from .whip_sink import WhipSink
+        from stream.links.whip_sink import WhipSink
         return WhipSink(spec, fps)
     if getattr(source, "pcm_sound", False):
         note(f"the NDI source's sound goes to an ndi:// sink only: {spec} gets its picture alone")

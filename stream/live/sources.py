@@ -3,7 +3,7 @@ source has sound, its audio packets, until ``stop`` is set.
 
 - ``testsrc``: the built-in moving test scene, generated in real time (the default).
 - a file: played in real time, ``loop`` to start again at the end.
-- ``srt://``: through an ``srt-live-transmit`` relay to a UDP port on loopback (stream/live/srt_relay.py),
+- ``srt://``: through an ``srt-live-transmit`` relay to a UDP port on loopback (stream/links/srt_relay.py),
   then read as ``udp://``.
 - ``udp://``, ``rtsp://``, ``rtmp://``, ``http(s)://``: opened with open/read timeouts; a
   source that stalls or drops is reopened until it returns or ``stop`` is set, while the sink keeps
@@ -13,7 +13,7 @@ source has sound, its audio packets, until ``stop`` is set.
   source starts at the live edge and goes back there: what queued while the job opened or fell
   behind is decoded but skipped, with its sound (stream/live/live_edge.py).
 - ``/dev/videoN``: a V4L2 camera through OpenCV (PyAV's wheels carry no V4L2 demuxer).
-- ``ndi://NAME`` or ``ndi://HOST:PORT``: an NDI sender (stream/live/ndi.py).
+- ``ndi://NAME`` or ``ndi://HOST:PORT``: an NDI sender (stream/links/ndi.py).
 """
 from __future__ import annotations
 
@@ -27,13 +27,13 @@ import av
 
 from engines.errors import InputError
 from stream.core.frame import Frame
+from stream.links.srt_relay import SrtRelay
 from stream.media.colour import Colour
 from stream.media.decode import FileDecoder, open_url, output_size, picture, stream_size
 from stream.media.testsrc import TestScene
 
 from .adts import split_adts
 from .live_edge import LiveEdge
-from .srt_relay import SrtRelay
 
 NETWORK_SCHEMES = ("udp", "srt", "rtsp", "rtmp", "http", "https", "tcp")
 # what a network source (and anything it names, as a playlist does) may open: never file:, concat:,
@@ -295,8 +295,8 @@ def open_source(spec: str, max_side: int | None = None, fps: float = 25.0, loop:
     if scheme in NETWORK_SCHEMES:
         return UrlSource(spec, max_side, stop, yuv=yuv)
     if scheme == "ndi":
-        from .ndi import NdiSource
-        return NdiSource(spec, max_side, stop)
+        from stream.links.ndi import NdiSource
+        return NdiSource(spec, max_side, stop, OPEN_TIMEOUT_S, READ_TIMEOUT_S)
     if scheme:
         raise InputError(f"unsupported source {spec!r}; use testsrc, a file, /dev/videoN, ndi:// or "
                          f"{', '.join(s + '://' for s in NETWORK_SCHEMES)}")

@@ -1,5 +1,5 @@
 """What this machine's FFmpeg (inside PyAV) can read and write, for ``stylecast doctor``: picture
-formats and codecs. The virtual cameras are stream/live/live_support.py's."""
+formats and codecs. The virtual cameras are stream/links/live_support.py's."""
 from __future__ import annotations
 
 import av

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from conftest import live, stop_live, wait_for
 
-from stream.live.ndi import NDI_HELP, ndi_problem
+from stream.links.ndi import NDI_HELP, ndi_problem
 from stream.media.testsrc import TestScene
 
 pytestmark = [pytest.mark.skipif(ndi_problem() is not None, reason=str(ndi_problem())),

@@ -169,7 +169,7 @@ def test_a_retimed_frame_never_repeats_the_last_tick():
     import numpy as np
 
     from stream.core.frame import Frame
-    from stream.live.sinks import Retimer
+    from stream.links.retimer import Retimer
 
     tb = Fraction(1, 90000)
     ticks = [p for p in range(10**8, 10**8 + 200) if float(p * tb) < p * tb][:20]  # floats that round down

@@ -17,7 +17,7 @@ from support.pipewire_session import (
     missing_programs,
 )
 
-from stream.live.pipewire_camera import pipewire_problem
+from stream.links.pipewire_camera import pipewire_problem
 from stream.media.testsrc import TestScene
 
 W, H = 320, 180

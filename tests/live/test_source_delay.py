@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from support.loopback import TB, publish
 
+from stream.links.srt_relay import free_udp_port
 from stream.live.adts import split_adts
 from stream.live.sources import UrlSource
-from stream.live.srt_relay import free_udp_port
 
 
 @pytest.mark.alone  # it measures time

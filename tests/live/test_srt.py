@@ -15,7 +15,7 @@ import pytest
 from conftest import one_error_line, run_cli, stop_live, udp_bound, wait_for
 from support.loopback import Receiver, publish
 
-from stream.live.srt_relay import free_udp_port
+from stream.links.srt_relay import free_udp_port
 
 pytestmark = [pytest.mark.skipif(shutil.which("srt-live-transmit") is None,
                                  reason="srt-live-transmit is not installed (srt-tools; .ci/run installs it)"),

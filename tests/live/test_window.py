@@ -20,7 +20,7 @@ from conftest import live, stop_live, wait_for
 from engines.errors import OutputError
 from engines.quality import ssim_map
 from stream.core.frame import Frame
-from stream.live.monitor_overlays import SAFE_AREAS, frame_box
+from stream.links.monitor_overlays import SAFE_AREAS, frame_box
 from stream.media.testsrc import TestScene
 
 MISSING = ("Xvfb is not installed (apt install xvfb)" if shutil.which("Xvfb") is None else
@@ -88,7 +88,7 @@ def _frames() -> tuple[Frame, np.ndarray]:
 
 @pytest.mark.quick
 def test_the_window_shows_the_frames_and_its_overlays_follow_the_keys(display):
-    from stream.live.window_sink import WindowSink
+    from stream.links.window_sink import WindowSink
 
     sink = WindowSink("window", 30)
     frame, before = _frames()
@@ -161,7 +161,7 @@ def test_a_live_job_s_window_shows_its_rate_and_its_delay_does_not_grow(display)
 
 @pytest.mark.quick
 def test_without_a_screen_or_with_a_display_that_is_not_there_one_line(display):
-    from stream.live.window_sink import WindowSink
+    from stream.links.window_sink import WindowSink
 
     with pytest.raises(OutputError, match="there is no display 3: this machine has 1"):
         WindowSink("window:3", 30)

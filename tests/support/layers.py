@@ -15,6 +15,7 @@ LAYERS = {  # top to bottom: the subpackages in each
     "studio": ("stream.studio",),
     "cluster": ("stream.cluster",),
     "jobs": ("stream.render", "stream.live", "stream.serve"),
+    "links": ("stream.links",),
     "web": ("stream.web",),
     "edit": ("stream.edit",),
     "styling": ("stream.styling",),

@@ -26,7 +26,7 @@ def send(name: str, seconds: float, width: int, height: int, fps: float, pause_a
          pause_for: float) -> None:
     import NDIlib as ndi
 
-    from stream.live.ndi import listening_ports, new_port
+    from stream.links.ndi import listening_ports, new_port
     from stream.media.testsrc import TestScene
 
     assert ndi.initialize()

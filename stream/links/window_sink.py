@@ -1,8 +1,8 @@
 """``--sink window`` (a window, sized to the picture) or ``window:N`` (full screen on display N):
 the stylized feed on a screen, for a director's monitor on the DIT cart.
 
-The window is a process of its own (stream/live/monitor_window.py, SDL through pygame-ce), fed
-frames over a pipe as the PipeWire camera is (stream/live/pipewire_camera.py): a crash or a stuck
+The window is a process of its own (stream/links/monitor_window.py, SDL through pygame-ce), fed
+frames over a pipe as the PipeWire camera is (stream/links/pipewire_camera.py): a crash or a stuck
 screen there cannot take the job down, and the job's sink call never waits for the screen (a
 one-frame slot and a writer thread: a slow screen costs dropped frames, counted, never delay).
 Each frame goes with the source's picture, for the monitor's before/after wipe, and the job's
@@ -51,7 +51,7 @@ class WindowSink:
         self.fps, self.frames = fps, 0
         self.status: dict = {}  # the job's figures for the status corner (LiveJob sets them each second)
         self.figures: dict = {}  # the window's own, once closed: frames shown, their rate, the delay
-        args = [sys.executable, "-m", "stream.live.monitor_window"] + ([] if display is None else ["--display", str(display)])
+        args = [sys.executable, "-m", "stream.links.monitor_window"] + ([] if display is None else ["--display", str(display)])
         self._errors = tempfile.TemporaryFile()  # the child's stderr, read when it fails: never a full pipe
         self._child = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._errors,
                                        start_new_session=True, env={**os.environ, "PYGAME_HIDE_SUPPORT_PROMPT": "1",

@@ -1,4 +1,4 @@
-"""What a set monitor draws over the picture (``--sink window``, stream/live/monitor_window.py), on
+"""What a set monitor draws over the picture (``--sink window``, stream/links/monitor_window.py), on
 numpy RGB pictures, so it is the same with or without a screen:
 
 - the before/after wipe: the source left of the line, the stylized feed right of it;

@@ -42,8 +42,7 @@ from stream.core.notes import note
 from stream.media.colour import Colour
 from stream.media.decode import output_size
 
-from .sinks import Retimer
-from .sources import OPEN_TIMEOUT_S, READ_TIMEOUT_S
+from .retimer import Retimer
 
 NDI_HELP = "NDI needs the ndi extra: pip install 'stylecast[ndi]' (ndi-python, which carries the NDI runtime)"
 TIMECODE = Fraction(1, 10_000_000)  # NDI's timecodes and timestamps: 100 ns
@@ -99,8 +98,10 @@ class NdiSource:
     container, copy_streams, behind, colour = None, (), 0, Colour()
     pcm_sound = True  # its sound is av.AudioFrame, which only an NDI sink takes
 
-    def __init__(self, spec: str, max_side: int | None, stop: threading.Event | None = None,
-                 open_timeout: float = OPEN_TIMEOUT_S, read_timeout: float = READ_TIMEOUT_S):
+    def __init__(self, spec: str, max_side: int | None, stop: threading.Event | None, open_timeout: float,
+                 read_timeout: float):
+        """``open_timeout``: nothing by then is an error; ``read_timeout``: frames back after a gap
+        this long count as a reconnect (a live source's, stream/live/sources.py)."""
         ndi = _ndi()
         self.spec, self.max_side, self.stop, self.read_timeout = spec, max_side, stop or threading.Event(), read_timeout
         self.reconnects, self.size = 0, None

@@ -1,7 +1,7 @@
-"""The monitor window's own process (``--sink window``, stream/live/window_sink.py): frames in on
+"""The monitor window's own process (``--sink window``, stream/links/window_sink.py): frames in on
 stdin, shown through SDL (pygame-ce, whose wheel carries SDL 2), keys read, figures out on stdout.
 
-    python -m stream.live.monitor_window [--display N] [--title T]
+    python -m stream.links.monitor_window [--display N] [--title T]
 
 stdin, per frame: one line of JSON (``w``, ``h``, ``before``: whether the source's picture
 follows, ``sent``: when the sink wrote it, CLOCK_MONOTONIC, ``status``: the job's figures), then
@@ -12,7 +12,7 @@ slow screen costs frames, never delay.
 stdout: ``{"ready": ...}`` once the window is up (or ``{"error": ...}``, one line, when there is no
 screen or no such display), and at the end ``{"shown", "fps", "dropped", "delay_ms"...}``.
 
-Keys (stream/live/monitor_overlays.py): Left/Right move the wipe (Shift: finer), B shows or hides
+Keys (stream/links/monitor_overlays.py): Left/Right move the wipe (Shift: finer), B shows or hides
 it, G cycles the frame lines (2.39, 1.85, 16:9), S the safe areas, I the status corner, F full
 screen, Esc leaves full screen. The window's close button ends the window (and so the job's sink).
 """
