@@ -229,6 +229,7 @@ class NdiSink:
             raise OutputError(f"the NDI sender {name!r} could not be made")
         self.name = ndi.send_get_source_name(self.sender).ndi_name
         self.fps, self.frames, self.dropped_packets = fps, 0, 0
+        self._rate = Fraction(fps).limit_denominator(1001)  # the frame rate each frame says
         self.port = new_port(before)
         self.lock, self.retimer = threading.Lock(), Retimer()
         self._rgbx: np.ndarray | None = None
@@ -262,8 +263,7 @@ class NdiSink:
         self._rgbx[:, :, :3] = rgb
         video = self.ndi.VideoFrameV2()
         video.FourCC = self.ndi.FOURCC_VIDEO_TYPE_RGBX
-        rate = Fraction(self.fps).limit_denominator(1001)
-        video.frame_rate_N, video.frame_rate_D = rate.numerator, rate.denominator
+        video.frame_rate_N, video.frame_rate_D = self._rate.numerator, self._rate.denominator
         video.data = self._rgbx
         with self.lock:
             if frame.time is None:

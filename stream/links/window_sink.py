@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import subprocess
 import sys
 import tempfile
@@ -67,12 +68,10 @@ class WindowSink:
         self._writer.start()
 
     def _first_line(self) -> dict:
-        reader = threading.Thread(target=lambda: setattr(self, "_line", self._child.stdout.readline()), daemon=True)
-        self._line = b""
-        reader.start()
-        reader.join(READY_S)
+        """The window's first word: ready, or its one-line error (READY_S at most)."""
+        ready, _, _ = select.select([self._child.stdout], [], [], READY_S)
         try:
-            return json.loads(self._line)
+            return json.loads(self._child.stdout.readline() if ready else b"")
         except ValueError:
             self._child.kill()
             self._child.wait()

@@ -192,8 +192,7 @@ class LiveJob:
                     break
                 self.stylist.adapt()
                 if isinstance(getattr(self.sink, "status", None), dict):  # a monitor's status corner
-                    figures = self.snapshot()
-                    self.sink.status = {"dropped": figures["dropped"], "flicker": figures["flicker"]}
+                    self.sink.status = {"dropped": self._dropped(), "flicker": self.stats.flicker.readout()["flicker"]}
                 if status:
                     training = self.trainer and self.trainer.state == "training"
                     status(self.stats.line() + (f"  {self.trainer.line()}" if training else ""))

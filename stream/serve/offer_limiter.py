@@ -4,6 +4,8 @@ from __future__ import annotations
 import time
 from collections import defaultdict, deque
 
+from stream.web.errors import Refusal
+
 WINDOW_S = 10.0  # offers are counted per client address over this window
 
 
@@ -22,3 +24,8 @@ class OfferLimiter:
 
     def refusal(self) -> str:
         return f"too many offers; at most {self.per_window} per {self.window_s:g} s"
+
+    def admit(self, address: str) -> None:
+        """Count an offer (the demo's, a WHIP publish, a WHEP play) from ``address``; 429 over the limit."""
+        if self.limited(address):
+            raise Refusal(self.refusal(), 429)

@@ -1,11 +1,15 @@
 """A viewer's peer connection: made, answered, and released whatever state it is in.
 
 aiortc carries the media. An offer this server cannot use is an :class:`OfferError` with a reason
-the client can act on (HTTP 400); answering never takes longer than ``SETUP_TIMEOUT_S``.
+the client can act on (HTTP 400); answering never takes longer than ``SETUP_TIMEOUT_S``. What owns a
+peer connection (a viewer's or publisher's session, a WHEP player) closes it once through
+:class:`PeerOwner`.
 """
 from __future__ import annotations
 
 import asyncio
+import secrets
+from typing import Callable
 
 from aiortc import (
     MediaStreamTrack,
@@ -18,6 +22,58 @@ from aiortc import (
 from engines.errors import StylecastError
 
 SETUP_TIMEOUT_S = 5.0  # answering an offer (ICE gathering included) takes at most this
+
+
+class PeerOwner:
+    """What owns one peer connection and its outgoing ``track``: it closes once, asked from outside
+    (a route), from one of its own tasks or callbacks, or by ICE failing; ``on_closed(self)`` is
+    called once everything is released. A subclass lets go of its own things in ``_let_go``
+    (before its track and connection)."""
+
+    track: MediaStreamTrack
+
+    def __init__(self, on_closed: Callable, ice_servers=()):
+        self.id = secrets.token_hex(8)
+        self._on_closed = on_closed
+        self.pc = peer_connection(ice_servers)
+        self.closed = asyncio.Event()
+        self.why_closed = ""
+        self._closing = False
+        self._closer: asyncio.Future | None = None
+        self.pc.on("connectionstatechange", self._on_state)
+
+    def _on_state(self) -> None:
+        if self.pc.connectionState in ("failed", "closed"):
+            self.close_soon(f"connection {self.pc.connectionState}")
+
+    @property
+    def closing(self) -> bool:
+        """Closing or closed: it no longer holds a viewer's place."""
+        return self._closing or self._closer is not None
+
+    def close_soon(self, why: str) -> None:
+        """Start closing now and return; safe from inside one of its own tasks or callbacks (the
+        close cancels them) and from outside."""
+        if not self.closing:
+            self.why_closed = why
+            self._closer = asyncio.ensure_future(self.close())  # kept: not one of the tasks it cancels
+
+    async def close(self) -> None:
+        """Release everything: its own things, its track, the peer connection."""
+        if self._closing:
+            await self.closed.wait()
+            return
+        self._closing = True
+        self.closed.set()
+        await self._let_go()
+        self.track.stop()
+        try:
+            await release(self.pc)
+        finally:
+            self._on_closed(self)
+
+    async def _let_go(self) -> None:
+        pass
 
 
 class OfferError(StylecastError):

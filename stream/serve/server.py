@@ -106,8 +106,7 @@ class StyleServer:
         return web.FileResponse(WEB / "index.html", headers={"Cache-Control": "no-store"})
 
     async def offer(self, request: web.Request) -> web.Response:
-        if self.limiter.limited(request.remote or "?"):
-            raise Refusal(self.limiter.refusal(), 429)
+        self.limiter.admit(request.remote or "?")
         sdp, kind, style = await read_offer(request, self.opts.style)
         session = await self.new_session(style)
         try:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 import time
 from concurrent.futures import Executor
 from pathlib import Path
@@ -37,14 +36,14 @@ from stream.styling.stylist import Stylist
 
 from .batcher import Batcher
 from .options import IDLE_S
-from .peer import answer_offer, peer_connection, release
+from .peer import PeerOwner, answer_offer
 from .stylized_track import StylizedTrack
 
 WATCH_EVERY_S = 0.25
 STATS_EVERY_S = 1.0    # the server's figures go to the page this often over the data channel
 
 
-class Session:
+class Session(PeerOwner):
     """One viewer. ``styles`` turns a style spec the viewer may pick (built-ins, blends, uploads)
     into a Style (StyleError otherwise); ``on_closed`` is called once everything is released."""
 
@@ -52,25 +51,19 @@ class Session:
                  styles: Callable[[str], Style], on_closed: Callable[[Session], None], ice_servers=(),
                  adapt: bool = False, batcher: Batcher | None = None, pictures: Callable[[str], Path] | None = None,
                  budget: Budget = Budget(), idle_s: float = IDLE_S, path=None):
-        self.id = secrets.token_hex(8)
-        self.executor, self._on_closed, self.batcher = executor, on_closed, batcher
+        super().__init__(on_closed, ice_servers)
+        self.executor, self.batcher = executor, batcher
         self._pictures, self._budget, self._paint_side, self.idle_s = pictures, budget, max_side, idle_s
         self.trainer: PaintingTrainer | None = None
         self.stylist = Stylist(engine, Controls(style=style), LiveStats(),
                                styles, adapt=adapt, path=path,
                                networks=batcher.networks(self) if batcher else None)
         self.stats = self.stylist.stats
-        self.pc = peer_connection(ice_servers)
         self.track = StylizedTrack(self.stylist, executor, max_side, self._spawn)
         self.tasks: set[asyncio.Task] = set()
         self.channel = None
-        self.closed = asyncio.Event()
         self._relay: MediaRelay | None = None  # WHEP players' copies of the stylized camera
         self.publishing = False  # a WHIP publisher's: its picture goes to players, not back
-        self.why_closed = ""
-        self._closing = False
-        self._closer: asyncio.Future | None = None
-        self.pc.on("connectionstatechange", self._on_state)
         self.pc.on("datachannel", self._on_channel)
         self.pc.on("track", self._on_track)
 
@@ -105,10 +98,6 @@ class Session:
     async def _follow(self, camera) -> None:
         await self.track.follow(camera)
         self.close_soon("the browser stopped sending video")
-
-    def _on_state(self) -> None:
-        if self.pc.connectionState in ("failed", "closed"):
-            self.close_soon(f"connection {self.pc.connectionState}")
 
     def _on_channel(self, channel) -> None:
         self.channel = channel
@@ -167,25 +156,8 @@ class Session:
                 return
             self.stylist.adapt()  # and, as often, the network's size follows what this viewer gets
 
-    @property
-    def closing(self) -> bool:
-        """Closing or closed: it no longer holds a viewer's place."""
-        return self._closing or self._closer is not None
-
-    def close_soon(self, why: str) -> None:
-        """Start closing now and return; safe from inside one of this session's own tasks or
-        callbacks (the close cancels them) and from outside (the server's goodbye route)."""
-        if not self.closing:
-            self.why_closed = why
-            self._closer = asyncio.ensure_future(self.close())  # kept: not one of the tasks it cancels
-
-    async def close(self) -> None:
-        """Release everything: the peer connection, its tracks and every task this session started."""
-        if self._closing:
-            await self.closed.wait()
-            return
-        self._closing = True
-        self.closed.set()
+    async def _let_go(self) -> None:
+        """A frame waiting for a batch, and every task this session started."""
         if self.batcher is not None:  # a frame of this viewer's waiting for a batch is let go now
             self.batcher.leave(self)
         current = asyncio.current_task()
@@ -193,11 +165,6 @@ class Session:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        self.track.stop()  # its players' copies end with it
-        try:
-            await release(self.pc)
-        finally:
-            self._on_closed(self)
 
 
 async def _drain(track: MediaStreamTrack) -> None:

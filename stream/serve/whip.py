@@ -28,7 +28,7 @@ from aiohttp import web
 
 from stream.web.errors import Refusal
 
-from .offer_body import MAX_OFFER, OfferTooLarge
+from .offer_body import offer_bytes
 from .playback import Playback
 from .session import Session
 
@@ -72,8 +72,7 @@ class WhipEndpoints:
 
     async def publish(self, request: web.Request) -> web.Response:
         server = self.server
-        if server.limiter.limited(request.remote or "?"):
-            raise Refusal(server.limiter.refusal(), 429)
+        server.limiter.admit(request.remote or "?")
         sdp = await _offer(request)
         session = await server.new_session(request.query.get("style") or server.opts.style)
         session.publishing = True
@@ -91,8 +90,7 @@ class WhipEndpoints:
 
     async def play(self, request: web.Request) -> web.Response:
         server = self.server
-        if server.limiter.limited(request.remote or "?"):
-            raise Refusal(server.limiter.refusal(), 429)
+        server.limiter.admit(request.remote or "?")
         wanted = request.match_info.get("id")
         publisher = self._publisher(wanted) if wanted else self._newest()
         sdp = await _offer(request)
@@ -132,14 +130,10 @@ class WhipEndpoints:
 
 
 async def _offer(request: web.Request) -> str:
-    """The SDP offer of a WHIP or WHEP request, never reading more than MAX_OFFER + 1 bytes."""
+    """The SDP offer of a WHIP or WHEP request (``offer_bytes``: at most MAX_OFFER)."""
     if request.content_type != SDP:
         raise Refusal(f"the offer must be {SDP}, got {request.content_type or 'no content type'}", 415)
-    if (request.content_length or 0) > MAX_OFFER:
-        raise OfferTooLarge(f"offer over {MAX_OFFER // 1024} KiB")
-    body = await request.content.read(MAX_OFFER + 1)
-    if len(body) > MAX_OFFER:
-        raise OfferTooLarge(f"offer over {MAX_OFFER // 1024} KiB")
+    body = await offer_bytes(request)
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:

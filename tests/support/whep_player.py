@@ -15,44 +15,50 @@ from .webrtc_client import SceneCamera
 SDP = "application/sdp"
 
 
-async def _post(url: str, sdp: str, token: str | None) -> tuple[int, str, str | None]:
-    headers = {"Content-Type": SDP, **({"Authorization": f"Bearer {token}"} if token else {})}
-    async with aiohttp.ClientSession() as http:
-        async with http.post(url, data=sdp.encode(), headers=headers) as reply:
-            return reply.status, await reply.text(), reply.headers.get("Location")
+class _Offerer:
+    """A peer connection that offers to a WHIP or WHEP endpoint at ``url`` (its Location once taken)."""
 
-
-class Publisher:
-    """Sends the scene over WHIP to ``url``; ``location`` is its resource once published."""
-
-    def __init__(self, url: str, token: str | None = None, fps: float = 24.0):
+    def __init__(self, url: str, token: str | None):
         self.url, self.token = url, token
-        self.camera = SceneCamera(fps=fps)
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        self.pc.addTransceiver(self.camera, direction="sendonly")
         self.location: str | None = None
 
-    async def publish(self) -> int:
+    async def _offer(self) -> int:
+        """POST the offer (every candidate in it); on 201 take the answer. The HTTP status."""
         await self.pc.setLocalDescription(await self.pc.createOffer())
-        status, text, location = await _post(self.url, self.pc.localDescription.sdp, self.token)
+        headers = {"Content-Type": SDP, **({"Authorization": f"Bearer {self.token}"} if self.token else {})}
+        async with aiohttp.ClientSession() as http:
+            async with http.post(self.url, data=self.pc.localDescription.sdp.encode(), headers=headers) as reply:
+                status, text, location = reply.status, await reply.text(), reply.headers.get("Location")
         if status == 201:
             self.location = location
             await self.pc.setRemoteDescription(RTCSessionDescription(sdp=text, type="answer"))
         return status
 
+
+class Publisher(_Offerer):
+    """Sends the scene over WHIP to ``url``; ``location`` is its resource once published."""
+
+    def __init__(self, url: str, token: str | None = None, fps: float = 24.0):
+        super().__init__(url, token)
+        self.camera = SceneCamera(fps=fps)
+        self.pc.addTransceiver(self.camera, direction="sendonly")
+
+    async def publish(self) -> int:
+        return await self._offer()
+
     async def close(self) -> None:
         await self.pc.close()
 
 
-class Player:
+class Player(_Offerer):
     """Receives a WHEP stream from ``url``; ``frames`` are (arrival time, RGB picture or None)."""
 
     def __init__(self, url: str, token: str | None = None, keep: int = 50):
-        self.url, self.token, self.keep = url, token, keep
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        super().__init__(url, token)
+        self.keep = keep
         self.pc.addTransceiver("video", direction="recvonly")
         self.frames: list[tuple[float, np.ndarray | None]] = []
-        self.location: str | None = None
         self._reader: asyncio.Task | None = None
         self.pc.on("track", self._on_track)
 
@@ -68,12 +74,7 @@ class Player:
         self._reader = asyncio.ensure_future(read())
 
     async def play(self) -> int:
-        await self.pc.setLocalDescription(await self.pc.createOffer())
-        status, text, location = await _post(self.url, self.pc.localDescription.sdp, self.token)
-        if status == 201:
-            self.location = location
-            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=text, type="answer"))
-        return status
+        return await self._offer()
 
     def rate(self, last_seconds: float) -> float:
         """Frames a second over the last ``last_seconds`` of what came."""
