@@ -16,8 +16,13 @@ does not change with ``s``. Every few seconds the governor looks at the last win
 
 Before the first frame, with the rate to hold known (``fps``: live's --fps), a few runs of the
 network and the stabilizer at the size asked for set the starting rung at once (``first_size``),
-rather than one window after another while frames are lost. At most one change every
-ADAPT_EVERY_S after that, in small steps: no pumping.
+rather than one window after another while frames are lost. Those runs see a machine with
+nothing else to do, so the first rung leaves the network and the stabilizer half the cores
+(FIRST_SHARE): decoding, encoding and programs that start with the stream (its sender, a player)
+take the rest. Starting a rung too high costs dropped frames and latency until it is put right;
+a rung too low, a little detail until the next step up. That first size is judged after
+FIRST_WINDOW_S of frames; at most one change every ADAPT_EVERY_S after that, in small steps: no
+pumping.
 """
 from __future__ import annotations
 
@@ -27,13 +32,15 @@ import time
 from typing import Callable
 
 ADAPT_EVERY_S = 3.0  # at most one change of size in this long
+FIRST_WINDOW_S = 1.5  # ... but the first size is judged sooner, from the first frame on: it was a guess
 RUNGS = (0.25, 0.3, 0.35, 0.42, 0.5, 0.6, 0.7, 0.85, 1.0, 1.2, 1.4, 1.7, 2.0)  # each about 1.4x the cost of the one below
 KEEP_UP = 0.97       # a window whose output is under this share of its input is a window the engine lost
 ROOM = 0.75          # a stage's time at the next rung may use at most this share of the time it has a frame
-IDLE_ROOM = 0.6      # ... and the extra cores it would take at most this share of the machine's idle cores
+IDLE_ROOM = 0.9      # ... and the extra cores it would take at most this share of the machine's idle cores
 RETRY_AFTER_S = 30.0  # a rung that lost frames is not tried again for this long
 MIN_FRAMES = 10      # a window needs this many frames to judge
 PROBE_SCALE = 0.5    # before the first frame the network is measured at most at this size
+FIRST_SHARE = 0.5    # ... and the first size may give the network and the stabilizer this share of the cores
 
 
 class MachineIdle:
@@ -73,6 +80,7 @@ class ScaleGovernor:
         self._since = time.monotonic()
         self._counts: tuple[int, int] | None = None
         self._failed: dict[float, float] = {}  # rung -> when it last lost frames
+        self._judged = False  # the first window, shorter, is not over yet
 
     def network_ms(self, ms: float, scale: float) -> None:
         """One frame's network time at ``scale`` (frames from before the last change are ignored)."""
@@ -87,11 +95,11 @@ class ScaleGovernor:
     def update(self, captured: int, emitted: int, now: float | None = None) -> float | None:
         """The new size when it changes, else None; ``captured`` and ``emitted`` count frames so far."""
         now = time.monotonic() if now is None else now
-        if self._counts is None:
+        if self._counts is None or not captured:  # the first window starts with the first frame
             self._counts, self._since = (captured, emitted), now
             self._idle()
             return None
-        if not self.enabled or now - self._since < ADAPT_EVERY_S:
+        if not self.enabled or now - self._since < (ADAPT_EVERY_S if self._judged else FIRST_WINDOW_S):
             return None
         came, left = captured - self._counts[0], emitted - self._counts[1]
         if came < MIN_FRAMES or len(self._ms) < MIN_FRAMES // 2:
@@ -115,7 +123,9 @@ class ScaleGovernor:
         interval = 1000.0 / self.fps
         network = statistics.median(self._ms[1:])
         stage = statistics.median(self._stage[1:]) if len(self._stage) > 1 else 0.0
-        fits = [r for r in RUNGS if r <= asked and self._fits(r, network, stage, interval, measured)]
+        whole = FIRST_SHARE * interval * self.parallel  # what the rest of the frame leaves them, guessed
+        fits = [r for r in RUNGS if r <= asked and self._fits(r, network, stage, interval, measured)
+                and (network + stage) * (r / measured) ** 2 <= whole]
         new = fits[-1] if fits else RUNGS[0]
         self._ms, self._stage = [], []
         if new == asked:
@@ -152,6 +162,7 @@ class ScaleGovernor:
         return nxt
 
     def _change(self, new: float | None, captured: int, emitted: int, now: float) -> float | None:
+        self._judged = True
         self._counts, self._since, self._ms, self._stage = (captured, emitted), now, [], []
         if new is not None:
             self.scale, self.changes = new, self.changes + 1
