@@ -85,11 +85,18 @@ def main() -> None:
                 job.terminate()
         out, _ = job.communicate(timeout=60)
     summary = json.loads(out) if out.strip() else {}
-    result = {"cpu": cpu_name(), "size": args.size, "painting_shown_s": ready, "fps_in": summary.get("fps_in"),
+    # the feed's own rate while the painting trained: between the first look at the stats and the
+    # last before the painting showed (the job's start left out, the painted network's cost too)
+    training = [r for r in rows if (r["painting"] or {}).get("state") == "training" and r["frames_out"]]
+    while_training = (round((training[-1]["frames_out"] - training[0]["frames_out"]) /
+                            (training[-1]["t"] - training[0]["t"]), 2) if len(training) > 1 else None)
+    result = {"cpu": cpu_name(), "size": args.size, "painting_shown_s": ready, "fps_while_training": while_training,
+              "fps_in": summary.get("fps_in"),
               "fps_out": summary.get("fps_out"), "dropped": summary.get("dropped"), "frames_in": summary.get("frames_in"),
               "steps": (summary.get("painting") or {}).get("steps"), "rows": rows}
     print(json.dumps(result) if args.json else f"painting shown at {ready} s; feed {result['fps_out']} of "
-          f"{args.fps} frames/s, {result['dropped']} of {result['frames_in']} dropped")
+          f"{args.fps} frames/s ({while_training} while it trained), {result['dropped']} of "
+          f"{result['frames_in']} dropped")
 
 
 if __name__ == "__main__":

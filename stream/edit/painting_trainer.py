@@ -1,13 +1,19 @@
 """A live feed that follows a painting (issue #39): ``stylecast live --paint FRAME.png=PAINTED.png``.
 
 The artist grabs a frame of the camera and paints it; the pair trains a shot network
-(engines/training/keyframe_training.py, cached as every painted shot's) in a thread of its own while
-the feed runs on in its plain style. When the network is ready, ``on_ready(style)`` switches the
-feed to it (the live job's stylist). ``figures()`` says where training is, for the status line and
-``--json``; a failure is told there too, and the plain style simply stays.
+(engines/training/keyframe_training.py, cached as every painted shot's) in a process of its own,
+at a lower priority, while the feed runs on in its plain style: the feed's threads never wait for
+the training's Python (one interpreter lock each), and the cores go to the feed first. When the
+network is ready, ``on_ready(style)`` switches the feed to it (the live job's stylist).
+``figures()`` says where training is, for the status line and ``--json``; a failure is told there
+too, and the plain style simply stays. ``close()`` ends the training with the feed.
 """
 from __future__ import annotations
 
+import ctypes
+import multiprocessing
+import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -31,6 +37,7 @@ def parse_paint(text: str) -> tuple[Path, Path]:
 
 
 LIVE_TRAINING_S = 240  # a live feed's painting trains within this (beside the feed), unless told otherwise
+TRAINING_NICE = 10     # the training process's priority below the feed's (Linux: a tenth of its weight)
 
 
 class PaintingTrainer:
@@ -53,32 +60,63 @@ class PaintingTrainer:
         self.budget, self.on_ready = budget, on_ready
         self.state, self.step, self.loss, self.seconds, self.error = "training", 0, None, 0.0, None
         self.done, self.seconds_left = 0.0, None
-        self._thread = threading.Thread(target=self._train, name="paint-training", daemon=True)
+        self._thread = threading.Thread(target=self._follow, name="paint-training", daemon=True)
+        self._process: multiprocessing.Process | None = None
+        self._closed = threading.Event()
 
     def start(self) -> None:
         self._thread.start()
 
-    def _heard(self, heard) -> None:
-        self.step, self.loss = heard.step, round(heard.loss, 4)
-        self.done, self.seconds_left = heard.done, round(heard.seconds_left, 1)
+    def close(self) -> None:
+        """The training ends with the feed (a network half trained is not kept)."""
+        self._closed.set()
+        if self._process is not None and self._process.is_alive():
+            self._process.terminate()
+            self._process.join(2.0)
 
-    def _train(self) -> None:
+    def _follow(self) -> None:
+        """Starts the training process and takes in what it says, until it is done or fails."""
         from engines.runtimes.cpu import usable_cores
-        from engines.training.keyframe_training import PaintedFrame, keyframe_model
 
         started = time.perf_counter()
+        theirs, mine = multiprocessing.get_context("spawn").Pipe(duplex=False)
+        # a core left to the feed beside it (on two cores, the training on one, the feed on the other)
+        threads = max(1, usable_cores() - 1)
+        self._process = multiprocessing.get_context("spawn").Process(
+            target=_train, args=(self.frame, self.painting, self.budget, threads, mine),
+            name="stylecast-paint-training", daemon=True)
         try:
-            # a core left to the feed beside it (on two cores, the training on one, the feed on the other)
-            threads = max(1, usable_cores() - 1)
-            trained = keyframe_model([PaintedFrame(self.frame, self.painting)], [], self.budget, self._heard,
-                                     threads=threads)
-            self.on_ready(Style("keyframe", self.name, path=trained.path))
-            self.state, self.done, self.seconds_left = "ready", 1.0, 0.0
-            if trained.steps is not None:
-                self.step = trained.steps
+            self._process.start()
+            mine.close()
+            self._listen(theirs)
         except Exception as exc:  # the feed keeps its plain style; the reason is in the figures
             self.state, self.error = "failed", f"{type(exc).__name__}: {exc}"
+        finally:
+            theirs.close()
         self.seconds = round(time.perf_counter() - started, 1)
+
+    def _listen(self, said) -> None:
+        while True:
+            try:
+                kind, *what = said.recv()
+            except EOFError:  # the process ended without a word: killed, or out of memory
+                if not self._closed.is_set():
+                    self.state, self.error = "failed", f"the training process ended (exit code {self._process.exitcode})"
+                return
+            if kind == "heard":
+                step, loss, done, seconds_left = what
+                self.step, self.loss = step, round(loss, 4)
+                self.done, self.seconds_left = done, round(seconds_left, 1)
+            elif kind == "failed":
+                self.state, self.error = "failed", what[0]
+                return
+            else:
+                path, steps = what
+                self.on_ready(Style("keyframe", self.name, path=Path(path)))
+                self.state, self.done, self.seconds_left = "ready", 1.0, 0.0
+                if steps is not None:
+                    self.step = steps
+                return
 
     def figures(self) -> dict:
         return {"state": self.state, "steps": self.step, "done": round(self.done, 3), "loss": self.loss,
@@ -91,6 +129,28 @@ class PaintingTrainer:
             return (f"painting: training {100 * self.done:.0f}% (step {self.step}{left}; "
                     "the plain style until it is ready)")
         return "painting: ready" if self.state == "ready" else f"painting: failed ({self.error})"
+
+
+def _train(frame, painting, budget: Budget, threads: int, say) -> None:
+    """The training process: below the feed in priority, gone with its parent; says ("heard", step,
+    loss, done, seconds left) after each step, then ("ready", path, steps) or ("failed", why)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the job's to handle: it closes this
+    try:
+        os.nice(TRAINING_NICE)
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: ends if the job is killed
+    except (OSError, AttributeError):
+        pass  # another system: the job's close() still ends it
+    try:
+        from engines.training.keyframe_training import PaintedFrame, keyframe_model
+
+        trained = keyframe_model([PaintedFrame(frame, painting)], [], budget,
+                                 lambda h: say.send(("heard", h.step, h.loss, h.done, h.seconds_left)),
+                                 threads=threads)
+        say.send(("ready", str(trained.path), trained.steps))
+    except Exception as exc:
+        say.send(("failed", f"{type(exc).__name__}: {exc}"))
+    finally:
+        say.close()
 
 
 def _minutes(seconds: float) -> str:

@@ -205,6 +205,8 @@ class LiveJob:
     def _close(self, threads: list[threading.Thread]) -> None:
         self.stop.set()
         self.stats.finish()
+        if self.trainer:
+            self.trainer.close()
         for t in threads:
             t.join(JOIN_S)
         stuck = [t.name for t in threads if t.is_alive()]

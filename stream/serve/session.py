@@ -160,6 +160,8 @@ class Session(PeerOwner):
         """A frame waiting for a batch, and every task this session started."""
         if self.batcher is not None:  # a frame of this viewer's waiting for a batch is let go now
             self.batcher.leave(self)
+        if self.trainer is not None:  # a painting training for this viewer ends with the call
+            self.trainer.close()
         current = asyncio.current_task()
         tasks = [t for t in self.tasks if t is not current]
         for task in tasks:

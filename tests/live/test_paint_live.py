@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import socket
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -52,6 +53,37 @@ def test_the_feed_runs_plain_until_the_painting_is_trained_then_follows_it(tmp_p
     near = [(np.abs(c - plain_colour).sum(), np.abs(c - painted_colour).sum()) for c in colour]
     assert near[0][0] < near[0][1]  # the first frames: the plain style's colours
     assert near[1][1] < near[1][0]  # the last: the painting's
+
+
+def _children(pid: int, says: str) -> list[int]:
+    """The processes ``pid`` started whose command line has ``says`` in it."""
+    found = [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
+    return [c for c in found if says in Path(f"/proc/{c}/cmdline").read_bytes().decode(errors="replace")]
+
+
+def _nice(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])  # field 19: nice
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="training a painting's network needs torch")
+def test_the_painting_trains_in_a_process_below_the_feed_and_ends_with_it(tmp_path):
+    # a process of its own, so the feed's threads never wait on the training's Python, at a lower
+    # priority, so the cores go to the feed first; stopping the job ends it, half trained
+    frame = TestScene(192, 108).frame(0.0)
+    Image.fromarray(frame).save(tmp_path / "frame.png")
+    Image.fromarray(open_engine("cpu", "mosaic").stylize_one(frame)).save(tmp_path / "painted.png")
+    port = free_port(socket.SOCK_STREAM)
+    job = live("--duration", "120", "--max-side", "192", "--control", f"127.0.0.1:{port}",
+               "--paint", f"{tmp_path / 'frame.png'}={tmp_path / 'painted.png'}", "--keyframe-seconds", "600", "--json")
+    wait_for(lambda: (s := control_stats(port)) and s.get("painting", {}).get("steps", 0) >= 2, 60, "training steps")
+    training = _children(job.pid, "spawn_main")  # multiprocessing's (beside it: its resource tracker)
+    assert len(training) == 1 and _nice(training[0]) == _nice(job.pid) + 10
+    stdout, err = stop_live(job)
+    assert job.returncode == 0, err
+    assert json.loads(stdout)["painting"]["state"] == "training"  # stopped before it was ready
+    wait_for(lambda: not Path(f"/proc/{training[0]}").exists() or
+             Path(f"/proc/{training[0]}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z", 5,
+             "the training process gone with the job")
 
 
 @pytest.mark.parametrize("paint, words", [("just-one.png", "--paint takes FRAME.png=PAINTED.png"),
