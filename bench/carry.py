@@ -3,7 +3,8 @@ each stroke lands against the true motion, and how much of the painting survives
 
     python -m bench.carry                                   # every move on Big Buck Bunny, mosaic
     python -m bench.carry --photo coffee --style la-muse --motion zoompan tilt
-    python -m bench.carry --against /tmp/before             # another checkout's carry beside this one's
+    python -m bench.carry --against /tmp/before             # another checkout's carry.py beside this one's
+    (cd /tmp/before && python -m bench.carry)               # another checkout whole (registration.py too)
 
 Each case is tests/support/painted_canvas.py's PhotoCanvas at ``--size`` (960x540): a photograph seen
 through a move (pan, zoom, rotate, zoompan, tilt, a textured object crossing a still picture), and its

@@ -13,12 +13,14 @@ do, the painting itself is moved with the picture:
    that pixel lies in the keyframe, and samples the painting there once (bicubic; smoothed first
    where the frame shrinks it): never a warp of a warp, so the strokes do not blur however far the
    pass goes. The chain of flows says roughly where; each frame is then registered straight to the
-   keyframe at full size (stream/edit/registration.py: a homography fitted to the whole frame),
-   and where the model explains a pixel its place is the model's, so no error adds up over the
-   frames: 0.03-0.10 px median at 2 s on bench/carry.py's camera moves, where the chain alone
-   drifted 0.3-0.4 px and p90 to 1.2 px (issue #47); elsewhere (parallax, an object moving on its
-   own) and where no model fits, a small flow between this frame and the keyframe's, sampled at the
-   chain's places, nudges them;
+   keyframe at full size (stream/edit/registration.py: a homography fitted to the whole frame,
+   and one to each object moving on its own), and where a model explains a pixel its place is the
+   model's, so no error adds up over the frames: 0.03-0.10 px median at 2 s on bench/carry.py's
+   camera moves and its moving object, where the chain alone drifted 0.3-0.4 px and p90 to 1.2 px
+   (issue #47); elsewhere (parallax, a deforming object) and where no model fits, a small flow
+   between this frame and the keyframe's, sampled at the chain's places, nudges them. Places
+   near each other are blended softly at the edge of what a model explains; places apart (an
+   object's edge) are not blended: a pixel takes one or the other;
 3. a pixel is trusted while the flow that brought it agreed both ways, stayed inside the picture,
    and the keyframe's own frame, taken from there, still looks like this frame in colour (a
    photometric check against the keyframe, so drift is caught where it happens); once lost, it
@@ -162,7 +164,9 @@ def _passes(key: int, end: int, painting: np.ndarray, frames: list[np.ndarray], 
             if doubt.any():  # (the chain's mismatch only where it could take a pixel from the model)
                 doubt &= registration.mismatch(full, frames[t]) + CHAIN_MARGIN < fit.mismatch
             explains = fit.explains * ~doubt
-            weight = cv2.GaussianBlur(explains, (0, 0), MODEL_EDGE_SIGMA)[..., None]
+            weight = cv2.GaussianBlur(explains, (0, 0), MODEL_EDGE_SIGMA)
+            # soft only where the two places are near: pixels apart (an object's edge) take one or the other
+            weight = np.where(apart, explains, weight)[..., None]
             full = fit.coords * weight + full * (1 - weight)
             coords = flow_size_places(full, fw, fh)
             explained = cv2.resize(explains, (fw, fh), interpolation=cv2.INTER_AREA)
@@ -171,6 +175,10 @@ def _passes(key: int, end: int, painting: np.ndarray, frames: list[np.ndarray], 
         seen = cv2.remap(key_small, coords, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         small = cv2.resize(frames[t], (fw, fh), interpolation=cv2.INTER_AREA)
         error = cv2.GaussianBlur(np.abs(seen - small).mean(axis=2), (0, 0), ERROR_SIGMA) / 255
+        if fit.homography is not None:  # where a model explains, its own mismatch at full size: at an
+            # object's edge, a flow-size pixel's place mixes the object's and the background's
+            by_model = cv2.resize(fit.mismatch, (fw, fh), interpolation=cv2.INTER_AREA) / 255
+            error = np.where(explained > 0.5, np.minimum(error, by_model), error)
         chain *= error < ERROR_TOLERANCE  # lost for good; how well it matches now only weighs this frame
         trust = chain * np.clip((ERROR_TOLERANCE - error) / (ERROR_TOLERANCE - ERROR_FLOOR), 0, 1)
         out[t] = _Pass(key, sampler.at(full, fit.homography), trust)

@@ -135,6 +135,10 @@ class MovingCanvas:
         return (where[..., 0] >= 0) & (where[..., 0] <= self.width - 1) & (where[..., 1] >= 0) & \
             (where[..., 1] <= self.height - 1)
 
+    def object_mask(self, i: int) -> np.ndarray | None:
+        """The moving object's pixels in frame i (``object`` only)."""
+        return self._disc(i) if self.motion == "object" else None
+
     def temporal_error(self, frames: list[np.ndarray]) -> float:
         changes = []
         for i in range(1, len(frames)):
