@@ -79,10 +79,11 @@ class PaintingTrainer:
         from engines.runtimes.cpu import usable_cores
 
         started = time.perf_counter()
-        theirs, mine = multiprocessing.get_context("spawn").Pipe(duplex=False)
+        spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: nothing of the feed's threads copied
+        theirs, mine = spawn.Pipe(duplex=False)
         # a core left to the feed beside it (on two cores, the training on one, the feed on the other)
         threads = max(1, usable_cores() - 1)
-        self._process = multiprocessing.get_context("spawn").Process(
+        self._process = spawn.Process(
             target=_train, args=(self.frame, self.painting, self.budget, threads, mine),
             name="stylecast-paint-training", daemon=True)
         try:

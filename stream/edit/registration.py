@@ -159,8 +159,7 @@ class KeyRegistration:
         band = (cv2.dilate(takes.astype(np.uint8), _EDGE_DISC) > 0) & ~takes & (explains == 0)
         if not band.any():
             return
-        ours = _mismatch(cv2.remap(self.key, places, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE), frame, EDGE_SIGMA)
-        beside = _mismatch(cv2.remap(self.key, along, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE), frame, EDGE_SIGMA)
+        ours, beside = self.mismatch(places, frame, EDGE_SIGMA), self.mismatch(along, frame, EDGE_SIGMA)
         inside = _inside(places, self.w, self.h)
         object_side = band & inside & (ours < beside) & (ours <= EDGE_GREY)
         other_side = band & ~object_side & (beside <= EDGE_GREY) & _inside(along, self.w, self.h)
@@ -168,10 +167,10 @@ class KeyRegistration:
         mismatch[object_side], mismatch[other_side] = ours[object_side], beside[other_side]
         explains[object_side | other_side] = 1.0
 
-    def mismatch(self, places: np.ndarray, frame: np.ndarray) -> np.ndarray:
+    def mismatch(self, places: np.ndarray, frame: np.ndarray, sigma: float = MISMATCH_SIGMA) -> np.ndarray:
         """How far the keyframe's frame taken at ``places`` (full size) is from ``frame``, per pixel:
         the channels' mean difference in levels, blurred."""
-        return _mismatch(cv2.remap(self.key, places, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE), frame)
+        return _mismatch(cv2.remap(self.key, places, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE), frame, sigma)
 
     def _first_fit(self, chained: np.ndarray, trusted: np.ndarray, sx: float, sy: float) -> np.ndarray | None:
         ys, xs = np.nonzero(trusted)
@@ -180,10 +179,9 @@ class KeyRegistration:
         if len(xs) > FIT_POINTS:
             pick = self._rng.choice(len(xs), FIT_POINTS, replace=False)
             ys, xs = ys[pick], xs[pick]
-        # flow-size pixel centres to full-size ones: (c + 0.5) * s - 0.5
-        src = np.stack([(xs + 0.5) * sx - 0.5, (ys + 0.5) * sy - 0.5], 1).astype(np.float32)
-        dst = chained[ys, xs] * np.float32([sx, sy]) + np.float32([0.5 * sx - 0.5, 0.5 * sy - 0.5])
-        model, inliers = cv2.findHomography(src, dst.astype(np.float32), cv2.RANSAC, RANSAC_PX * (sx + sy) / 2)
+        src = _full_size(np.stack([xs, ys], 1).astype(np.float32), sx, sy)
+        dst = _full_size(chained[ys, xs], sx, sy)
+        model, inliers = cv2.findHomography(src, dst, cv2.RANSAC, RANSAC_PX * (sx + sy) / 2)
         if model is None or inliers is None or inliers.sum() < MIN_POINTS or not _sane(model):
             return None
         return model
@@ -193,9 +191,7 @@ class KeyRegistration:
         """The object ``model`` was fitted to: the largest connected piece of ``left`` (flow size)
         whose chain places it puts within twice the first fit's threshold; full size."""
         fh, fw = left.shape
-        centres = pixel_grid(fh, fw, {}) * np.float32([sx, sy]) + np.float32([0.5 * sx - 0.5, 0.5 * sy - 0.5])
-        chain = chained * np.float32([sx, sy]) + np.float32([0.5 * sx - 0.5, 0.5 * sy - 0.5])
-        off = np.sum((_project(model, centres) - chain) ** 2, axis=2)
+        off = np.sum((_project(model, _full_size(pixel_grid(fh, fw, {}), sx, sy)) - _full_size(chained, sx, sy)) ** 2, axis=2)
         near = (left & (off < (2 * RANSAC_PX * (sx + sy) / 2) ** 2)).astype(np.uint8)
         near = cv2.morphologyEx(near, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
         count, labels, stats, _ = cv2.connectedComponentsWithStats(near, connectivity=8)
@@ -247,6 +243,11 @@ class KeyRegistration:
         chosen = inliers.ravel().astype(bool)
         refined, _ = cv2.findHomography(src[keep][chosen], dst[keep][chosen], 0)
         return refined if refined is not None and _sane(refined) else model
+
+
+def _full_size(points: np.ndarray, sx: float, sy: float) -> np.ndarray:
+    """Flow-size points (x, y in the last axis) as full-size ones: (c + 0.5) * s - 0.5."""
+    return points * np.float32([sx, sy]) + np.float32([0.5 * sx - 0.5, 0.5 * sy - 0.5])
 
 
 def _box(region: np.ndarray, margin: int) -> tuple[slice, slice]:
