@@ -159,7 +159,11 @@ def rewrite(ranks: list[int], last_ranks: list[int], runs: int) -> dict:
     import onnx
 
     from engines.catalog import builtin_model
-    from engines.networks.graph_rewrite import FIRST_RANK, fuse_instance_norms, separable_conv
+    from engines.networks.graph_rewrite import (
+        FIRST_RANK,
+        fuse_instance_norms,
+        separable_conv,
+    )
 
     first, last = (32, 3, 9, 9), (3, 4, 9, 9)
     fused, _ = fuse_instance_norms(onnx.load(str(builtin_model())))

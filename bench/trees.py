@@ -6,7 +6,7 @@ on this machine, median of ``--runs``; the ratio is the second checkout's agains
 
 - render: ``stylecast render --json`` of the built-in scene (5 s, 640x360, stabilized): frames/s.
 - live: ``stylecast live --fps 30 --duration 12 --json`` of the built-in scene at 640x360: frames/s
-  out, dropped, latency p95 (capture to sink).
+  out, dropped, latency p95 (capture to sink), the network's size at the end (``style_scale``).
 - serve: one aiortc viewer (tests/support/webrtc_client.py) sending 640x360 at 25 frames/s for 12 s to
   ``stylecast serve --max-sessions 1``: frames/s received.
 """
@@ -42,7 +42,8 @@ def render(tree: Path) -> dict:
 
 def live(tree: Path) -> dict:
     r = cli(tree, "live", "--fps", "30", "--max-side", "640", "--duration", str(SECONDS), "--json")
-    return {"live_fps_out": r["fps_out"], "live_dropped": r["dropped"], "live_p95_ms": r["latency_p95_ms"]}
+    return {"live_fps_out": r["fps_out"], "live_dropped": r["dropped"], "live_p95_ms": r["latency_p95_ms"],
+            "live_style_scale": r["style_scale"]}
 
 
 def serve(tree: Path) -> dict:

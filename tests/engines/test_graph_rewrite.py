@@ -38,7 +38,11 @@ def test_the_separable_first_and_last_convolutions_keep_every_style_s_look():
     the kernels' SVD): two convolutions of those shapes in each one's place, and the pictures of
     every built-in style and a blend within SSIM/4 SEPARABLE_KEEPS of the full kernels', on the
     moving test scene at 320x180."""
-    from engines.networks.graph_rewrite import SEPARABLE, SEPARABLE_KEEPS, separable_convs
+    from engines.networks.graph_rewrite import (
+        SEPARABLE,
+        SEPARABLE_KEEPS,
+        separable_convs,
+    )
     from engines.quality import ssim_quarter
     from stream.media.testsrc import TestScene
 
