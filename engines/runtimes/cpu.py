@@ -110,7 +110,8 @@ class CpuEngine(Engine):
         key = style.name
         if key not in self.choices:
             self.choices[key] = choose(key, self.size, self.threads, lambda c: self._builtin(style, c),
-                                       self.notes, only="openvino" if self.runtime == "openvino" else None)
+                                       self.notes, only="openvino" if self.runtime == "openvino" else None,
+                                       parallel=self.parallel_frames)
         return self.choices[key].chosen
 
     def _builtin(self, style: Style, runtime: Runtime) -> Network:
@@ -131,7 +132,7 @@ class CpuEngine(Engine):
         if key not in self._sessions:
             from .openvino import OpenVinoSession
 
-            self._sessions[key] = OpenVinoSession(path, precision, self.threads,
+            self._sessions[key] = OpenVinoSession(path, precision, self.threads, streams=self.parallel_frames,
                                                   calibration=lambda: _calibration_feeds(self.size))
         return self._sessions[key]
 

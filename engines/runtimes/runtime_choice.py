@@ -5,10 +5,13 @@ The candidates are ONNX Runtime fp32 (the reference), torch bf16 where the CPU h
 BF16 (engines/runtimes/bf16_network.py), and OpenVINO fp32 and bf16 (where the CPU has it;
 engines/runtimes/openvino.py) where it is installed. Two measurements, each made once and kept in
 the cache (``runtimes/choice.json``), keyed by the CPU (its model and the flags that matter), the
-runtimes' versions and the network's size:
+runtimes' versions, the network's file (its rewrites change what each runtime does with it) and
+its size:
 
-- **speed**, per size and threads: milliseconds a frame for each candidate (the median of a few
-  frames after a warm-up), the same network whatever the style;
+- **speed**, per size, threads and frames at once: milliseconds a frame for each candidate, timed
+  as the job runs it (``parallel`` frames side by side, each on ``threads`` cores: a runtime that
+  runs one frame fast may not run two at once; OpenVINO compiled for one stream ran them one after
+  the other), the same network whatever the style;
 - **look**, per style: SSIM/4 of each lossy candidate against ONNX Runtime fp32 on frames the
   package draws itself (engines/runtimes/calibration.py); kept at KEEPS_LOOK or above.
 
@@ -27,7 +30,6 @@ import functools
 import hashlib
 import importlib.metadata
 import json
-import statistics
 import threading
 import time
 from dataclasses import dataclass
@@ -86,7 +88,12 @@ def measured_size(size: tuple[int, int] | None) -> tuple[int, int]:
 
 @functools.lru_cache(maxsize=1)
 def machine_key() -> str:
-    """The CPU's model and the flags that decide the kernels, with the runtimes' versions."""
+    """The CPU's model and the flags that decide the kernels, with the runtimes' versions and the
+    built-in network's rewritten file (engines/networks/graph_rewrite.py: its name carries the
+    rewrites and the packaged file's digest)."""
+    from engines.catalog import builtin_model
+    from engines.networks.graph_rewrite import fused_model
+
     model, flags = "unknown", set()
     try:
         for line in open("/proc/cpuinfo"):
@@ -104,7 +111,7 @@ def machine_key() -> str:
             versions.append(f"{package} {importlib.metadata.version(package)}")
         except importlib.metadata.PackageNotFoundError:
             pass
-    text = f"{model} | {' '.join(wanted)} | {', '.join(versions)}"
+    text = f"{model} | {' '.join(wanted)} | {', '.join(versions)} | {fused_model(builtin_model()).stem}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -139,12 +146,13 @@ Runner = Callable[[Runtime], Callable[[np.ndarray], np.ndarray]]  # a candidate 
 
 
 def choose(style_key: str, size: tuple[int, int] | None, threads: int, runner: Runner,
-           notes: Callable[[str], None] | None = None, only: str | None = None) -> Choice:
-    """The fastest candidate that keeps ``style_key``'s look at ``size`` with ``threads`` a frame:
-    from the cache, or measured now with ``runner`` (which opens a candidate's network); ``only``:
-    among one runtime's candidates (``--engine openvino``), its fp32 where none keeps the look."""
+           notes: Callable[[str], None] | None = None, only: str | None = None, parallel: int = 1) -> Choice:
+    """The fastest candidate that keeps ``style_key``'s look at ``size`` with ``threads`` a frame
+    and ``parallel`` frames at once: from the cache, or measured now with ``runner`` (which opens a
+    candidate's network); ``only``: among one runtime's candidates (``--engine openvino``), its
+    fp32 where none keeps the look."""
     w, h = measured_size(size)
-    speed_key = f"{machine_key()} speed {w}x{h} t{threads}"
+    speed_key = f"{machine_key()} speed {w}x{h} t{threads}x{max(1, parallel)}"
     look_key = f"{machine_key()} look {style_key} {w}x{h}"
     with _lock:
         store = _store()
@@ -155,7 +163,8 @@ def choose(style_key: str, size: tuple[int, int] | None, threads: int, runner: R
             frames = calibration_frames(w, h, max(TIMED_FRAMES, LOOK_FRAMES), seed=7)
             networks = {str(c): runner(c) for c in candidates()}
             if ms is None:
-                ms = store[speed_key] = {name: round(_ms(net, frames[:TIMED_FRAMES]), 2) for name, net in networks.items()}
+                ms = store[speed_key] = {name: round(_ms(net, frames[:TIMED_FRAMES], parallel), 2)
+                                         for name, net in networks.items()}
             if look is None:
                 look = store[look_key] = _looks(networks, frames[:LOOK_FRAMES])
             _keep(store)
@@ -167,14 +176,20 @@ def choose(style_key: str, size: tuple[int, int] | None, threads: int, runner: R
     return Choice(chosen, (w, h), threads, ms, look)
 
 
-def _ms(network, frames: list[np.ndarray]) -> float:
-    network(frames[0])  # warm-up: the first call compiles or tunes
-    times = []
-    for frame in frames:
-        started = time.perf_counter()
-        network(frame)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
+def _ms(network, frames: list[np.ndarray], parallel: int = 1) -> float:
+    """ms a frame with ``parallel`` threads each running every frame at once, after a warm-up in
+    each (the first call compiles or tunes; OpenVINO makes each thread's request)."""
+    def together(work) -> None:
+        threads = [threading.Thread(target=work) for _ in range(max(1, parallel))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    together(lambda: network(frames[0]))
+    started = time.perf_counter()
+    together(lambda: [network(frame) for frame in frames])
+    return (time.perf_counter() - started) / (len(frames) * max(1, parallel)) * 1000
 
 
 def _looks(networks: dict, frames: list[np.ndarray]) -> dict[str, float]:
@@ -196,8 +211,9 @@ def runtime_rows() -> list[dict]:
             continue
         if parts[1] == "speed":
             fastest = min(value, key=value.get)
+            threads, _, parallel = parts[3][1:].partition("x")
             rows.append({"name": "cpu runtime", "available": True, "kind": "runtime",
-                         "reason": f"{parts[2]} {parts[3]}: " + ", ".join(f"{k} {v:.0f} ms" for k, v in
+                         "reason": f"{parts[2]} t{threads}: {parallel or 1} frame(s) at once, " + ", ".join(f"{k} {v:.0f} ms" for k, v in
                                                                          sorted(value.items(), key=lambda kv: kv[1]))
                                    + f" (fastest: {fastest})"})
         elif parts[1] == "look":
