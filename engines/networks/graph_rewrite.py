@@ -186,15 +186,18 @@ def low_rank_kernel(kernel: np.ndarray) -> np.ndarray:
 
 def fused_model(path: Path) -> Path:
     """The cached rewritten copy of the ONNX file at ``path`` (made once, keyed by the file's
-    sha256): instance norms fused, the first and last convolutions separable; the file itself when
-    neither applies."""
+    sha256): instance norms fused, the first and last convolutions separable, the upsamplings done
+    at the smaller size (engines/networks/subpixel.py); the file itself when none applies."""
+    from .subpixel import subpixel_upsamplings
+
     ranks = "-".join(str(r) for r in SEPARABLE.values())
-    target = cache_dir("models") / f"{path.stem}-fused-sep{ranks}-{file_digest(path)[:16]}.onnx"
+    target = cache_dir("models") / f"{path.stem}-fused-sep{ranks}-sub-{file_digest(path)[:16]}.onnx"
     if target.is_file():
         return target
     model, replaced = fuse_instance_norms(onnx.load(str(path)))
     model, separable = separable_convs(model)
-    if replaced == 0 and not separable:
+    model, upsamplings = subpixel_upsamplings(model)
+    if replaced == 0 and not separable and not upsamplings:
         return path
     tmp = target.with_suffix(".tmp")
     onnx.save(model, str(tmp))

@@ -179,17 +179,19 @@ def choose(style_key: str, size: tuple[int, int] | None, threads: int, runner: R
 def _ms(network, frames: list[np.ndarray], parallel: int = 1) -> float:
     """ms a frame with ``parallel`` threads each running every frame at once, after a warm-up in
     each (the first call compiles or tunes; OpenVINO makes each thread's request)."""
-    def together(work) -> None:
-        threads = [threading.Thread(target=work) for _ in range(max(1, parallel))]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-
-    together(lambda: network(frames[0]))
+    together(lambda: network(frames[0]), parallel)
     started = time.perf_counter()
-    together(lambda: [network(frame) for frame in frames])
+    together(lambda: [network(frame) for frame in frames], parallel)
     return (time.perf_counter() - started) / (len(frames) * max(1, parallel)) * 1000
+
+
+def together(work: Callable[[], object], at_once: int) -> None:
+    """``work`` in ``at_once`` threads at the same time (the CPU engine's frames at once)."""
+    threads = [threading.Thread(target=work) for _ in range(max(1, at_once))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
 
 
 def _looks(networks: dict, frames: list[np.ndarray]) -> dict[str, float]:

@@ -66,3 +66,34 @@ def test_the_separable_first_and_last_convolutions_keep_every_style_s_look():
     assert worst >= SEPARABLE_KEEPS, worst
     # a graph without such convolutions is left as it was
     assert separable_convs(separable)[1] == 0
+
+
+def test_the_upsamplings_done_at_the_smaller_size_give_the_same_numbers():
+    """Each nearest 2x upsampling -> reflect pad -> 3x3 convolution becomes an edge pad, a 3x3
+    convolution into 4x the channels at the smaller size and DepthToSpace: no Resize left, and the
+    output the same to float rounding, for a style and a blend, at sizes whose halves are odd."""
+    from engines.networks.graph_rewrite import separable_convs
+    from engines.networks.subpixel import phase_kernels, subpixel_upsamplings
+
+    before, _ = separable_convs(fuse_instance_norms(onnx.load(str(builtin_model())))[0])
+    after, count = subpixel_upsamplings(before)
+    ops = [n.op_type for n in after.graph.node]
+    assert count == 2 and "Resize" not in ops and ops.count("DepthToSpace") == 2
+    shapes = {i.name: tuple(i.dims) for i in after.graph.initializer}
+    assert shapes["expand.0.w.phases"] == (32, 32, 3, 3) and shapes["expand.1.w.phases"] == (16, 8, 3, 3)
+    a, b = (ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]) for m in (before, after))
+    rng = np.random.default_rng(3)
+    for h, w in ((68, 124), (100, 180)):
+        x = rng.random((1, 3, h, w), np.float32)
+        for weights in (np.eye(26, dtype=np.float32)[4], np.full(26, 1 / 26, np.float32)):
+            ya, yb = (s.run(None, {"image": x, "style_weights": weights})[0] for s in (a, b))
+            assert ya.shape == yb.shape == (1, 3, h, w) and np.abs(ya - yb).max() < 1e-5
+    # one phase by hand: output row 2i+1 sees input rows i (taps -1, 0) and i+1 (tap +1); column 2j
+    # sees columns j-1 (tap -1) and j (taps 0, +1)
+    k = rng.standard_normal((3, 3)).astype(np.float32)
+    expected = [[0, 0, 0],
+                [k[0, 0] + k[1, 0], k[0, 1] + k[0, 2] + k[1, 1] + k[1, 2], 0],
+                [k[2, 0], k[2, 1] + k[2, 2], 0]]
+    phases = phase_kernels(k[None, None])  # DCR order: (row phase, column phase, out) -> channel 2 is (1, 0)
+    assert phases.shape == (4, 1, 3, 3) and np.allclose(phases[2, 0], expected, atol=1e-6)
+    assert subpixel_upsamplings(after)[1] == 0  # nothing left to rewrite
