@@ -29,7 +29,8 @@ from onnx import helper, numpy_helper
 from engines.cache_dir import cache_dir, file_digest
 
 
-def _consumers(graph) -> dict[str, list]:
+def consumers(graph) -> dict[str, list]:
+    """Each value's name -> the nodes that read it."""
     users: dict[str, list] = {}
     for node in graph.node:
         for name in node.input:
@@ -37,7 +38,8 @@ def _consumers(graph) -> dict[str, list]:
     return users
 
 
-def _constant_value(graph, name: str):
+def constant_value(graph, name: str):
+    """The array a Constant node or an initializer called ``name`` holds, or None."""
     for node in graph.node:
         if node.op_type == "Constant" and node.output[0] == name:
             return numpy_helper.to_array(node.attribute[0].t)
@@ -47,9 +49,22 @@ def _constant_value(graph, name: str):
     return None
 
 
-def _only(users, name: str, op: str):
+def only_user(users, name: str, op: str):
+    """The one node that reads ``name``, where there is one and it is an ``op``; else None."""
     nodes = users.get(name, [])
     return nodes[0] if len(nodes) == 1 and nodes[0].op_type == op else None
+
+
+def attributes(node) -> dict:
+    return {a.name: helper.get_attribute_value(a) for a in node.attribute}
+
+
+def plain_conv(node) -> bool:
+    """A convolution of one group, stride and dilation 1, without pads of its own (the packaged
+    network pads with a Pad node before each)."""
+    attrs = attributes(node)
+    return (attrs.get("group", 1) == 1 and set(attrs.get("strides", [1])) == {1}
+            and set(attrs.get("dilations", [1])) == {1} and set(attrs.get("pads", [0])) == {0})
 
 
 def _match_norm(graph, users, mean1):
@@ -60,19 +75,19 @@ def _match_norm(graph, users, mean1):
         return None
     square = next((n for n in users.get(sub.output[0], []) if n.op_type == "Pow"), None)
     scale_by = next((n for n in users.get(sub.output[0], []) if n.op_type == "Mul"), None)
-    mean2 = square and _only(users, square.output[0], "ReduceMean")
-    add_eps = mean2 and _only(users, mean2.output[0], "Add")
-    root = add_eps and _only(users, add_eps.output[0], "Sqrt")
-    inverse = root and _only(users, root.output[0], "Div")
+    mean2 = square and only_user(users, square.output[0], "ReduceMean")
+    add_eps = mean2 and only_user(users, mean2.output[0], "Add")
+    root = add_eps and only_user(users, add_eps.output[0], "Sqrt")
+    inverse = root and only_user(users, root.output[0], "Div")
     if not (scale_by and inverse and scale_by.input[1] == inverse.output[0]):
         return None
-    gamma_mul = _only(users, scale_by.output[0], "Mul")
-    beta_add = gamma_mul and _only(users, gamma_mul.output[0], "Add")
+    gamma_mul = only_user(users, scale_by.output[0], "Mul")
+    beta_add = gamma_mul and only_user(users, gamma_mul.output[0], "Add")
     if not beta_add:
         return None
-    eps = _constant_value(graph, add_eps.input[1])
-    one = _constant_value(graph, inverse.input[0])
-    exponent = _constant_value(graph, square.input[1])
+    eps = constant_value(graph, add_eps.input[1])
+    one = constant_value(graph, inverse.input[0])
+    exponent = constant_value(graph, square.input[1])
     if eps is None or one is None or exponent is None or float(one) != 1.0 or float(exponent) != 2.0:
         return None
     producers = {o: n for n in graph.node for o in n.output}
@@ -87,7 +102,7 @@ def fuse_instance_norms(model: onnx.ModelProto) -> tuple[onnx.ModelProto, int]:
     """A copy of ``model`` with every spelled-out instance norm fused; returns (model, how many)."""
     model = onnx.ModelProto.FromString(model.SerializeToString())
     graph = model.graph
-    users = _consumers(graph)
+    users = consumers(graph)
     replaced, drop = 0, set()
     for node in list(graph.node):
         if node.op_type != "ReduceMean" or id(node) in drop:
@@ -126,10 +141,7 @@ def separable_conv(model: onnx.ModelProto, shape: tuple[int, int, int, int], ran
     weights = {i.name: i for i in graph.initializer}
     conv = next((n for n in graph.node if n.op_type == "Conv" and n.input[1] in weights
                  and tuple(weights[n.input[1]].dims) == tuple(shape)), None)
-    attrs = {a.name: helper.get_attribute_value(a) for a in conv.attribute} if conv is not None else {}
-    plain = (attrs.get("group", 1) == 1 and set(attrs.get("strides", [1])) == {1} and set(attrs.get("dilations", [1])) == {1}
-             and set(attrs.get("pads", [0])) == {0})  # a reflect Pad node before it, as the packaged network has
-    if conv is None or not plain:
+    if conv is None or not plain_conv(conv):
         return model, False
     kernel = numpy_helper.to_array(weights[conv.input[1]])  # [out, in, k, k]
     k = kernel.shape[-1]

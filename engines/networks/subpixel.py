@@ -19,6 +19,8 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
+from .graph_rewrite import attributes, constant_value, consumers, only_user, plain_conv
+
 # for each phase a (0, 1) of the output, where each of the kernel's 3 taps (-1, 0, +1) lands on the
 # smaller picture's 3x3 window (-1, 0, +1 -> index 0, 1, 2)
 _TAPS = {0: (0, 1, 1), 1: (1, 1, 2)}
@@ -37,23 +39,12 @@ def phase_kernels(kernel: np.ndarray) -> np.ndarray:
     return phases.reshape(4 * out, cin, 3, 3).astype(np.float32)
 
 
-def _attributes(node) -> dict:
-    return {a.name: helper.get_attribute_value(a) for a in node.attribute}
-
-
-def _is_nearest_2x(resize, constants: dict) -> bool:
-    attrs = _attributes(resize)
-    scales = constants.get(resize.input[2]) if len(resize.input) > 2 else None
+def _is_nearest_2x(graph, resize) -> bool:
+    attrs = attributes(resize)
+    scales = constant_value(graph, resize.input[2]) if len(resize.input) > 2 and resize.input[2] else None
     return (attrs.get("mode") == b"nearest" and attrs.get("coordinate_transformation_mode") == b"asymmetric"
             and attrs.get("nearest_mode") == b"floor" and scales is not None
             and np.array_equal(np.asarray(scales, np.float32), [1, 1, 2, 2]))
-
-
-def _constants(graph) -> dict:
-    values = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
-    values.update({n.output[0]: numpy_helper.to_array(n.attribute[0].t) for n in graph.node
-                   if n.op_type == "Constant" and n.attribute and n.attribute[0].name == "value"})
-    return values
 
 
 def subpixel_upsamplings(model: onnx.ModelProto) -> tuple[onnx.ModelProto, int]:
@@ -61,25 +52,17 @@ def subpixel_upsamplings(model: onnx.ModelProto) -> tuple[onnx.ModelProto, int]:
     at the smaller size; returns (model, how many)."""
     model = onnx.ModelProto.FromString(model.SerializeToString())
     graph = model.graph
-    users: dict[str, list] = {}
-    for node in graph.node:
-        for name in node.input:
-            users.setdefault(name, []).append(node)
+    users = consumers(graph)
     weights = {i.name: i for i in graph.initializer}
-    constants = _constants(graph)
     done = 0
     for resize in [n for n in graph.node if n.op_type == "Resize"]:
-        after = users.get(resize.output[0], [])
-        pad = after[0] if len(after) == 1 and after[0].op_type == "Pad" else None
-        after = users.get(pad.output[0], []) if pad is not None else []
-        conv = after[0] if len(after) == 1 and after[0].op_type == "Conv" else None
-        if conv is None or conv.input[1] not in weights or not _is_nearest_2x(resize, constants):
+        pad = only_user(users, resize.output[0], "Pad")
+        conv = pad and only_user(users, pad.output[0], "Conv")
+        if not conv or conv.input[1] not in weights or not _is_nearest_2x(graph, resize) \
+                or attributes(pad).get("mode") != b"reflect" or not plain_conv(conv):
             continue
         kernel = numpy_helper.to_array(weights[conv.input[1]])
-        attrs = _attributes(conv)
-        if (kernel.shape[2:] != (3, 3) or _attributes(pad).get("mode") != b"reflect" or attrs.get("group", 1) != 1
-                or set(attrs.get("strides", [1])) != {1} or set(attrs.get("pads", [0])) != {0}
-                or set(attrs.get("dilations", [1])) != {1}):
+        if kernel.shape[2:] != (3, 3):
             continue
         name = f"{conv.input[1]}.phases"
         graph.initializer.append(numpy_helper.from_array(phase_kernels(kernel), name))
@@ -88,10 +71,10 @@ def subpixel_upsamplings(model: onnx.ModelProto) -> tuple[onnx.ModelProto, int]:
                  helper.make_node("Conv", [edge, name, *conv.input[2:]], [small], kernel_shape=[3, 3], name=f"{name}_conv"),
                  helper.make_node("DepthToSpace", [small], list(conv.output), blocksize=2, mode="DCR",
                                   name=f"{name}_to_space")]
-        order = list(graph.node)  # in the convolution's place: the pad's amounts are computed after the upsampling
-        at = order.index(conv) - sum(order.index(n) < order.index(conv) for n in (resize, pad))
-        for node in (resize, pad, conv):
-            graph.node.remove(node)
+        graph.node.remove(resize)
+        graph.node.remove(pad)
+        at = list(graph.node).index(conv)  # in the convolution's place: the pad's amounts are computed after the upsampling
+        graph.node.remove(conv)
         for node in reversed(nodes):
             graph.node.insert(at, node)
         if not any(conv.input[1] in n.input for n in graph.node):
