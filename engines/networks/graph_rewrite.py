@@ -28,43 +28,8 @@ from onnx import helper, numpy_helper
 
 from engines.cache_dir import cache_dir, file_digest
 
-
-def consumers(graph) -> dict[str, list]:
-    """Each value's name -> the nodes that read it."""
-    users: dict[str, list] = {}
-    for node in graph.node:
-        for name in node.input:
-            users.setdefault(name, []).append(node)
-    return users
-
-
-def constant_value(graph, name: str):
-    """The array a Constant node or an initializer called ``name`` holds, or None."""
-    for node in graph.node:
-        if node.op_type == "Constant" and node.output[0] == name:
-            return numpy_helper.to_array(node.attribute[0].t)
-    for init in graph.initializer:
-        if init.name == name:
-            return numpy_helper.to_array(init)
-    return None
-
-
-def only_user(users, name: str, op: str):
-    """The one node that reads ``name``, where there is one and it is an ``op``; else None."""
-    nodes = users.get(name, [])
-    return nodes[0] if len(nodes) == 1 and nodes[0].op_type == op else None
-
-
-def attributes(node) -> dict:
-    return {a.name: helper.get_attribute_value(a) for a in node.attribute}
-
-
-def plain_conv(node) -> bool:
-    """A convolution of one group, stride and dilation 1, without pads of its own (the packaged
-    network pads with a Pad node before each)."""
-    attrs = attributes(node)
-    return (attrs.get("group", 1) == 1 and set(attrs.get("strides", [1])) == {1}
-            and set(attrs.get("dilations", [1])) == {1} and set(attrs.get("pads", [0])) == {0})
+from .onnx_graph import constant_value, consumers, only_user, plain_conv
+from .subpixel import subpixel_upsamplings
 
 
 def _match_norm(graph, users, mean1):
@@ -200,8 +165,6 @@ def fused_model(path: Path) -> Path:
     """The cached rewritten copy of the ONNX file at ``path`` (made once, keyed by the file's
     sha256): instance norms fused, the first and last convolutions separable, the upsamplings done
     at the smaller size (engines/networks/subpixel.py); the file itself when none applies."""
-    from .subpixel import subpixel_upsamplings
-
     ranks = "-".join(str(r) for r in SEPARABLE.values())
     target = cache_dir("models") / f"{path.stem}-fused-sep{ranks}-sub-{file_digest(path)[:16]}.onnx"
     if target.is_file():

@@ -19,7 +19,7 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from .graph_rewrite import attributes, constant_value, consumers, only_user, plain_conv
+from .onnx_graph import attributes, constant_value, consumers, only_user, plain_conv
 
 # for each phase a (0, 1) of the output, where each of the kernel's 3 taps (-1, 0, +1) lands on the
 # smaller picture's 3x3 window (-1, 0, +1 -> index 0, 1, 2)
