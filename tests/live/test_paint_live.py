@@ -56,9 +56,20 @@ def test_the_feed_runs_plain_until_the_painting_is_trained_then_follows_it(tmp_p
 
 
 def _children(pid: int, says: str) -> list[int]:
-    """The processes ``pid`` started whose command line has ``says`` in it."""
-    found = [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
-    return [c for c in found if says in Path(f"/proc/{c}/cmdline").read_bytes().decode(errors="replace")]
+    """The processes ``pid`` started whose command line has ``says`` in it: every process whose
+    parent is ``pid``, read from /proc; one that ends while it is read is passed over."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])  # field 4: the parent
+            command = (entry / "cmdline").read_bytes().decode(errors="replace")
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == pid and says in command:
+            found.append(int(entry.name))
+    return found
 
 
 def _nice(pid: int) -> int:
