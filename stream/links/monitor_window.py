@@ -30,6 +30,7 @@ import numpy as np
 
 from .monitor_overlays import MonitorState, compose
 
+HELD_S = 1.0  # how long the key that switched full screen is taken as still held, its release unseen
 KEYS = {"left": "left", "right": "right", "b": "b", "g": "g", "s": "s", "i": "i"}
 
 
@@ -121,6 +122,7 @@ class Monitor:
         self.size: tuple[int, int] | None = None  # the picture's
         self.shown: list[tuple[float, float]] = []  # (when shown, delay s)
         self.last = None
+        self._switched_by: tuple[str, float] | None = None  # the key that last switched modes, and when
 
     def _window(self, size: tuple[int, int]) -> None:
         pg = self.pygame
@@ -162,17 +164,29 @@ class Monitor:
                 return None
             if event.type == pg.VIDEORESIZE:
                 changed = True
+            if event.type == pg.KEYUP and self._switched_by and pg.key.name(event.key) == self._switched_by[0]:
+                self._switched_by = None
             if event.type != pg.KEYDOWN:
                 continue
             name = pg.key.name(event.key)
+            if self._still_held(name):
+                continue
             if name == "f" or (name == "escape" and self.full):
                 self.full = not self.full and name == "f"
                 if self.size:
                     self._window(self.size)
+                self._switched_by = (name, time.monotonic())  # from when the new window is up
             elif name in KEYS:
                 self.state.key(KEYS[name], fine=bool(event.mod & pg.KMOD_SHIFT))
             changed = True
         return changed
+
+    def _still_held(self, name: str) -> bool:
+        """The key that switched modes, still down: the new window finds it pressed (SDL reconciles
+        the keyboard when a window gains focus) and would switch back, and on, while it is held.
+        Ignored until it is let go, or for HELD_S where its release went to the window that left."""
+        return bool(self._switched_by) and self._switched_by[0] == name and \
+            time.monotonic() - self._switched_by[1] < HELD_S
 
     def _show(self, item, new: bool) -> None:
         head, after, before = item

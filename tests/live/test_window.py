@@ -1,8 +1,8 @@
 """The monitor window (``--sink window``, issue #48) on a real X server (Xvfb), read back by
 screenshots: the window shows the job's frames (SSIM >= 0.95 at the window's size), the wipe,
 frame lines, safe areas and status corner are where they should be and follow the keys (sent by
-xdotool, as a keyboard would), F fills the screen and Esc leaves it; a live job's window shows the
-job's rate with no growth in delay. Skipped, with the reason, where there is no Xvfb or no pygame-ce."""
+xdotool, as a keyboard would), F fills the screen (once, however long it is held) and Esc leaves
+it; a live job's window shows the job's rate with no growth in delay. Skipped, with the reason, where there is no Xvfb or no pygame-ce."""
 from __future__ import annotations
 
 import importlib.util
@@ -67,20 +67,33 @@ def _window_area(shot: np.ndarray, size=(W, H)) -> np.ndarray:
     return shot[y0:y0 + size[1], x0:x0 + size[0]]
 
 
-def _key(display: str, *keys: str, check: bool = True) -> None:
-    """Keys typed into the window. F and Esc make a new window: the key's release finds the old one gone."""
-    subprocess.run(["xdotool", "search", "--sync", "--class", "stylecast-monitor", "windowfocus",
-                    "key", *keys], env={**os.environ, "DISPLAY": display}, check=check, timeout=10,
-                   capture_output=True)
+def _key(display: str, *keys: str, how: str = "key") -> None:
+    """Keys typed into the window, as a keyboard types them: the window is given the focus, then
+    each key goes to whatever has it (XTEST). Not ``search ... key``: that sends the key to the
+    window it found, and a key that replaces the window (F, Esc) then has its release sent to a
+    window that is gone, so the X server holds the key down. ``how``: key, keydown or keyup."""
+    env = {**os.environ, "DISPLAY": display}
+    subprocess.run(["xdotool", "search", "--sync", "--class", "stylecast-monitor", "windowfocus", "--sync"],
+                   env=env, check=True, timeout=10, capture_output=True)
+    subprocess.run(["xdotool", how, *keys], env=env, check=True, timeout=10, capture_output=True)
 
 
 def _showing(display: str, predicate, what: str, sink, frame) -> np.ndarray:
     """Keep the frame coming (as a job does) until the screen shows what ``predicate`` wants."""
+    last = []
+
     def look():
         sink.write(frame)
-        shot = _screen(display)
-        return (shot,) if predicate(shot) else None
-    return wait_for(look, 10, what, every=0.1)[0]
+        last[:] = [_screen(display)]
+        return (last[0],) if predicate(last[0]) else None
+    try:
+        return wait_for(look, 10, what, every=0.1)[0]
+    except AssertionError as exc:  # what the screen showed instead, and which windows there were
+        windows = subprocess.run(["xdotool", "search", "--class", "stylecast-monitor", "getwindowgeometry", "%@"],
+                                 capture_output=True, text=True, env={**os.environ, "DISPLAY": display}).stdout
+        top = last[0][:100].max() if last else None
+        raise AssertionError(f"{exc}; the screen's top rows up to {top}; the monitor's windows: "
+                             f"{' '.join(windows.split())}") from None
 
 
 def _frames() -> tuple[Frame, np.ndarray]:
@@ -133,12 +146,20 @@ def test_the_window_shows_the_frames_and_its_overlays_follow_the_keys(display):
         shot = _showing(display, lambda s: _window_area(s)[my, 200:400].min() > 200, "the action-safe line", sink, frame)
         tx = round(W * (1 - SAFE_AREAS[1]) / 2)
         assert _window_area(shot)[200:300, tx].min() > 200 and _window_area(shot)[200:300, mx].min() > 200
-        # F: the whole screen (16:9 fills it); Esc: a window again
-        _key(display, "f", check=False)
-        _showing(display, lambda s: ssim_map(s[40:, :900], _scaled(after, SCREEN)[40:, :900], 4).mean() > 0.9,
-                 "full screen", sink, frame)
+        # F: the whole screen (16:9 fills it), once, however long F is held (the new window finds it
+        # down); S there; Esc: a window again
+        full = lambda s: ssim_map(s[40:, :900], _scaled(after, SCREEN)[40:, :900], 4).mean() > 0.9  # noqa: E731
+        _key(display, "f", how="keydown")
+        _showing(display, full, "full screen", sink, frame)
+        for _ in range(12):  # held 1.2 s
+            sink.write(frame)
+            assert full(_screen(display)), "F, held, switched back"
+            time.sleep(0.1)
+        _key(display, "f", how="keyup")
         _key(display, "s")  # safe areas off again
-        _key(display, "Escape", check=False)
+        _showing(display, lambda s: full(s) and s[round(SCREEN[1] * (1 - SAFE_AREAS[0]) / 2), 200:400].min() < 200,
+                 "full screen without the safe areas", sink, frame)
+        _key(display, "Escape")
         _showing(display, lambda s: s[:100].max() < 10 and match(s), "a window again", sink, frame)
         # a steady feed at the end, counted: the window shows each of them (one at a time, none replaced)
         for _ in range(PACED):
