@@ -10,10 +10,18 @@ from conftest import run_cli, video_frames
 from support.temporal_metrics import ssim_quarter
 
 from engines import open_engine
+from engines.mix import Mix
 from engines.models import ARBITRARY_PREDICT, ARBITRARY_TRANSFORM, packaged_model
 from engines.networks.any_size_model import any_size_model
 from engines.networks.onnx_networks import style_vector
-from engines.style_scale import stylize_scaled
+from engines.optional import torch
+from engines.style_scale import (
+    DETAIL_GAIN,
+    add_lost_detail,
+    grow,
+    shrink,
+    stylize_scaled,
+)
 from stream.media.testsrc import TestScene
 
 pytestmark = pytest.mark.quick  # the quick tier (docs/testing.md): this file is each edit's check
@@ -89,3 +97,23 @@ def test_style_scale_on_the_command_line(make_clip, tmp_path):
         code, _, err = run_cli("render", clip, "-o", tmp_path / "bad.mp4", "--style-scale", bad)
         assert code == 2 and "--style-scale must be between 0.25 and 2" in err
     assert not (tmp_path / "bad.mp4").exists()
+
+
+def test_the_detail_put_back_is_rounded_to_the_nearest_level_on_the_host_and_on_a_device():
+    # the luminance detail the shrinking lost, put back at the frame's size: the exact sum rounded
+    # (the float32 path it replaced truncated: 0.36 of a level darker on average, and 8x slower)
+    frame = TestScene(480, 272, seed=3).frame(0.4)
+    small = shrink(frame, 0.5)
+    stylized = cv2.GaussianBlur(small, (0, 0), 1.5)  # a network's picture: smooth, at the small size
+    upscaled = cv2.resize(stylized, frame.shape[1::-1], interpolation=cv2.INTER_CUBIC)
+    luma = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float64)
+    blurred = cv2.resize(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), frame.shape[1::-1], interpolation=cv2.INTER_CUBIC)
+    exact = np.clip(np.rint(upscaled + DETAIL_GAIN * (luma - blurred)[..., None]), 0, 255)
+    host = add_lost_detail(upscaled, frame, small)
+    assert host.dtype == np.uint8 and np.array_equal(host, exact)
+    if torch is None:
+        return
+    grown = grow(stylized, frame, small, Mix())
+    device = grow(*(torch.from_numpy(x) for x in (stylized, frame, small)), Mix()).numpy()
+    difference = device.astype(int) - grown
+    assert np.abs(difference).mean() < 0.3 and abs(difference.mean()) < 0.1 and np.abs(difference).max() <= 2
