@@ -17,7 +17,7 @@ from engines.mix import Mix
 from engines.style_scale import grow, shrink, stylize_scaled
 from stream.core.frame import Frame
 from stream.temporal.flicker import FlickerMeter
-from stream.temporal.motion import Motion, flow_grey, flow_size
+from stream.temporal.motion import Motion, flow_grey
 from stream.temporal.stabilize import Stabilizer
 
 
@@ -55,12 +55,14 @@ class HostPath:
     def stabilize(self, stabilizer: Stabilizer, original: np.ndarray, stylized: np.ndarray, mix: Mix,
                   grey: np.ndarray | None = None, motion: Motion | None = None) -> np.ndarray:
         """In frame order. A ``stylized`` smaller than ``original`` (``light``) is stabilized at its own
-        size against the original shrunk to it, then grown to the frame's size and mixed."""
+        size, then grown to the frame's size and mixed. The motion is the frame's, where the caller
+        measured it (a live job: beside the network, at the frame's flow size, which the stabilizer
+        scales to its picture); measuring it again here, at the smaller size, would put two optical
+        flows a frame into this one-at-a-time stage."""
         if stylized.shape == original.shape:
             return stabilizer(original, stylized, grey, motion)
         small = cv2.resize(original, stylized.shape[1::-1], interpolation=cv2.INTER_AREA)  # as shrink() made it
-        same = grey is not None and grey.shape[::-1] == flow_size(small.shape[1], small.shape[0])
-        return grow(stabilizer(small, stylized, grey if same else None, motion if same else None), original, small, mix)
+        return grow(stabilizer(small, stylized, grey, motion), original, small, mix)
 
     def measure(self, flicker: FlickerMeter, original: np.ndarray, image: np.ndarray) -> None:
         flicker.update(original, image)
