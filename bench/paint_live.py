@@ -75,7 +75,8 @@ def main() -> None:
             except OSError:
                 continue
             row = {"t": round(time.monotonic() - started), "frames_out": stats.get("frames_out"),
-                   "fps_out": stats.get("fps_out"), "painting": stats.get("painting")}
+                   "fps_out": stats.get("fps_out"), "dropped": stats.get("dropped"),
+                   "style_scale": stats.get("style_scale"), "painting": stats.get("painting")}
             rows.append(row)
             if not args.json:
                 print(json.dumps(row), flush=True)

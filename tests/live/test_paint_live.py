@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import socket
 from pathlib import Path
 
@@ -76,10 +77,15 @@ def _nice(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])  # field 19: nice
 
 
+def _policy(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[38])  # field 41: policy
+
+
 @pytest.mark.skipif(not HAS_TORCH, reason="training a painting's network needs torch")
 def test_the_painting_trains_in_a_process_below_the_feed_and_ends_with_it(tmp_path):
     # a process of its own, so the feed's threads never wait on the training's Python, at a lower
-    # priority, so the cores go to the feed first; stopping the job ends it, half trained
+    # priority and in the idle class, so the cores go to the feed first; stopping the job ends it,
+    # half trained
     frame = TestScene(192, 108).frame(0.0)
     Image.fromarray(frame).save(tmp_path / "frame.png")
     Image.fromarray(open_engine("cpu", "mosaic").stylize_one(frame)).save(tmp_path / "painted.png")
@@ -89,6 +95,7 @@ def test_the_painting_trains_in_a_process_below_the_feed_and_ends_with_it(tmp_pa
     wait_for(lambda: (s := control_stats(port)) and s.get("painting", {}).get("steps", 0) >= 2, 60, "training steps")
     training = _children(job.pid, "spawn_main")  # multiprocessing's (beside it: its resource tracker)
     assert len(training) == 1 and _nice(training[0]) == _nice(job.pid) + 10
+    assert _policy(training[0]) == os.SCHED_IDLE and _policy(job.pid) == os.SCHED_OTHER  # the feed's first
     stdout, err = stop_live(job)
     assert job.returncode == 0, err
     assert json.loads(stdout)["painting"]["state"] == "training"  # stopped before it was ready
