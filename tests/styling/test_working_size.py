@@ -11,6 +11,7 @@ from engines.style_scale import stylize_scaled
 from stream.media.testsrc import TestScene
 from stream.styling.controls import Controls
 from stream.styling.stylist import Stylist
+from stream.temporal.motion import MotionMeter, flow_grey
 
 pytestmark = pytest.mark.quick  # the quick tier (docs/testing.md): this file is each edit's check
 
@@ -36,6 +37,25 @@ def test_below_the_frame_size_the_stabilizer_works_at_the_networks_size(engine):
         assert out.shape == (H, W, 3)
     assert stylist.stabilizer._prev_out.shape == (H // 2, W // 2, 3)  # what it carries is small too
     assert stylist.stabilizer.stats.frames == 6 and stylist.stabilizer.stats.mean_trust > 0.5
+
+
+def test_below_the_frame_size_the_motion_measured_beside_the_network_is_the_one_used(engine):
+    # a live job measures each frame's motion in its inference threads, at the frame's flow size;
+    # the one-at-a-time stabilizer scales that flow to its smaller picture and measures none itself
+    stylist = Stylist(engine, Controls("mosaic", stability=0.8), style_scale=0.5)
+    ahead, measured = MotionMeter(thorough=False), []
+    own = stylist.stabilizer.meter.measure
+    stylist.stabilizer.meter.measure = lambda *pair: measured.append(pair) or own(*pair)
+    previous = None
+    for frame in _frames(6):
+        grey = flow_grey(frame)
+        motion = ahead.measure(previous, grey) if previous is not None else None
+        out = stylist.stabilize(frame, stylist.stylize(frame), grey, motion)
+        assert out.shape == (H, W, 3)
+        previous = grey
+    assert measured == []  # (before: two optical flows again each frame, at the network's size)
+    stats = stylist.stabilizer.stats
+    assert stats.frames == 6 and stats.cuts == 0 and stats.mean_trust > 0.5
 
 
 def test_unstabilized_the_picture_is_the_one_the_scaled_network_makes_with_its_look(engine):
