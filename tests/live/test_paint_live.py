@@ -64,7 +64,7 @@ def _children(pid: int, says: str) -> list[int]:
         if not entry.name.isdigit():
             continue
         try:
-            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])  # field 4: the parent
+            parent = int(_stat(int(entry.name))[1])  # field 4: the parent
             command = (entry / "cmdline").read_bytes().decode(errors="replace")
         except (OSError, IndexError, ValueError):
             continue
@@ -73,12 +73,17 @@ def _children(pid: int, says: str) -> list[int]:
     return found
 
 
+def _stat(pid: int) -> list[str]:
+    """/proc/PID/stat's fields after the command's name (field 3, the state, first)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def _nice(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])  # field 19: nice
+    return int(_stat(pid)[16])  # field 19: nice
 
 
 def _policy(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[38])  # field 41: policy
+    return int(_stat(pid)[38])  # field 41: policy
 
 
 @pytest.mark.skipif(not HAS_TORCH, reason="training a painting's network needs torch")
@@ -99,8 +104,7 @@ def test_the_painting_trains_in_a_process_below_the_feed_and_ends_with_it(tmp_pa
     stdout, err = stop_live(job)
     assert job.returncode == 0, err
     assert json.loads(stdout)["painting"]["state"] == "training"  # stopped before it was ready
-    wait_for(lambda: not Path(f"/proc/{training[0]}").exists() or
-             Path(f"/proc/{training[0]}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z", 5,
+    wait_for(lambda: not Path(f"/proc/{training[0]}").exists() or _stat(training[0])[0] == "Z", 5,
              "the training process gone with the job")
 
 

@@ -2,7 +2,8 @@
 screenshots: the window shows the job's frames (SSIM >= 0.95 at the window's size), the wipe,
 frame lines, safe areas and status corner are where they should be and follow the keys (sent by
 xdotool, as a keyboard would), F fills the screen (once, however long it is held) and Esc leaves
-it; a live job's window shows the job's rate with no growth in delay. Skipped, with the reason, where there is no Xvfb or no pygame-ce."""
+it; a live job's window shows the job's rate with no growth in delay. Skipped, with the reason,
+where there is no Xvfb or no pygame-ce."""
 from __future__ import annotations
 
 import importlib.util
