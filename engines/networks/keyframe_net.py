@@ -7,7 +7,9 @@ nearest-neighbour upsamplings back, each joined to the layer of its size on the 
 U-Net's skips: the painted grain is made at full size from what the source has there). It paints
 the difference from the source (the source is added back at the end), so an untrained network is
 the source and training starts from a picture, not from grey. Its two strides keep it equivariant
-to shifts of 4 pixels, the pitch the built-in style networks paint their grain at too.
+to shifts of 4 pixels, the pitch the built-in style networks paint their grain at too. Two shapes:
+a painted shot's (SHOT) and a live feed's (LIVE), lighter because it runs on every frame at the
+feed's rate.
 
 Weights are kept as a torch state dict (``torch.save``) and read back with ``weights_only=True``:
 nothing is unpickled.
@@ -15,6 +17,7 @@ nothing is unpickled.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -23,8 +26,22 @@ from torch.nn import functional as F
 
 from engines.errors import StyleError
 
-WIDTHS = (32, 64, 128)  # channels at full, half and quarter size
-BLOCKS = 3              # residual blocks at a quarter of the size
+
+class Shape(NamedTuple):
+    """How wide and deep a generator is: its channels at full, half and quarter size, and its
+    residual blocks at a quarter of the size."""
+
+    widths: tuple[int, int, int]
+    blocks: int
+
+
+# a painted shot's (a render's): the network paints only what the carried painting never saw, offline
+SHOT = Shape((32, 64, 128), 3)
+# a live feed's (``live --paint``): the network paints every frame at the feed's rate, and trains on one
+# core beside it. A quarter of the width: 0.12 against 0.93 s a step, so within live's 240 s it trains
+# 5x the steps and paints no worse (at the keyframe and on the shot's later frames), in a tenth of the
+# time a frame: the feed holds 25 frames/s at 960x540 in the painting's look (docs/benchmarks/keyframes.md)
+LIVE = Shape((8, 16, 32), 3)
 
 
 class _Residual(nn.Module):
@@ -40,7 +57,7 @@ class _Residual(nn.Module):
 class KeyframeNet(nn.Module):
     """Frames in -1..1 (N, 3, H, W; H and W multiples of 4) -> the painted frames, in -1..1."""
 
-    def __init__(self, widths: tuple[int, int, int] = WIDTHS, blocks: int = BLOCKS):
+    def __init__(self, widths: tuple[int, int, int] = SHOT.widths, blocks: int = SHOT.blocks):
         super().__init__()
         a, b, c = widths
         self.widths, self.blocks = tuple(widths), blocks

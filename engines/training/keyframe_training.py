@@ -47,7 +47,9 @@ from torch.nn import functional as F
 from engines.cache_dir import cache_dir
 from engines.errors import StyleError
 from engines.networks.keyframe_net import (
+    SHOT,
     KeyframeNet,
+    Shape,
     load_keyframe_net,
     save_keyframe_net,
     to_tensor,
@@ -201,10 +203,11 @@ class Heard:
 
 def train_keyframe_net(keyframes: list[PaintedFrame], neighbours: list[tuple[np.ndarray, np.ndarray]],
                        budget: Budget = Budget(), progress: Callable[[Heard], None] | None = None,
-                       seed: int = 0, threads: int | None = None) -> tuple[KeyframeNet, float, int]:
+                       seed: int = 0, threads: int | None = None, shape: Shape = SHOT) -> tuple[KeyframeNet, float, int]:
     """A network fitted to ``keyframes``, kept steady on ``neighbours`` (pairs of consecutive
     unlabeled frames of the shot), trained for ``budget`` on ``threads`` cores (default: all this
-    process may use); ``progress`` hears it after every step (and may raise to stop it there).
+    process may use), in ``shape`` (engines/networks/keyframe_net.py's SHOT or LIVE); ``progress``
+    hears it after every step (and may raise to stop it there).
     Returns the network, its last loss (a mean over the last 50 steps) and the steps it took."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -218,7 +221,7 @@ def train_keyframe_net(keyframes: list[PaintedFrame], neighbours: list[tuple[np.
     judge = labelled.strip().to(device) if held_back else None
     flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
     unlabelled = _Patches([_as_stack(a, *flow_pair(a, b, flow)) for a, b in neighbours], rng) if neighbours else None
-    net = KeyframeNet().to(device, memory_format=torch.channels_last)
+    net = KeyframeNet(*shape).to(device, memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(net.parameters(), PEAK_LR / 25)
     # OneCycleLR's warm-up for a run of few steps: two steps at least, then from the step's own index
     pct = min(0.5, max(WARM_UP, 2.0 / steps))
@@ -284,9 +287,11 @@ def train_keyframe_net(keyframes: list[PaintedFrame], neighbours: list[tuple[np.
     return net.cpu().eval(), float(np.mean(recent)) if recent else float("nan"), step
 
 
-def training_key(keyframes: list[PaintedFrame], neighbours: list[tuple[np.ndarray, np.ndarray]], budget: Budget) -> str:
+def training_key(keyframes: list[PaintedFrame], neighbours: list[tuple[np.ndarray, np.ndarray]], budget: Budget,
+                 shape: Shape = SHOT) -> str:
     """The hash of everything a network is trained from (its name in the cache)."""
-    digest = hashlib.sha256(f"keyframe-net v{VERSION} {budget.key()} patch {PATCH}".encode())
+    other = "" if shape == SHOT else f" shape {shape.widths} {shape.blocks}"  # (a shot's keeps its old names)
+    digest = hashlib.sha256(f"keyframe-net v{VERSION} {budget.key()} patch {PATCH}{other}".encode())
     for image in [i for k in keyframes for i in (k.source, k.painted)] + [i for pair in neighbours for i in pair]:
         digest.update(str(image.shape).encode())
         digest.update(np.ascontiguousarray(image).tobytes())
@@ -295,11 +300,12 @@ def training_key(keyframes: list[PaintedFrame], neighbours: list[tuple[np.ndarra
 
 def keyframe_model(keyframes: list[PaintedFrame], neighbours: list[tuple[np.ndarray, np.ndarray]],
                    budget: Budget = Budget(), progress: Callable[[Heard], None] | None = None,
-                   folder: Path | None = None, threads: int | None = None) -> Trained:
+                   folder: Path | None = None, threads: int | None = None, shape: Shape = SHOT) -> Trained:
     """The network of these keyframes: from the cache when they trained one before, else trained now
     and kept there. With ``folder`` (a cluster render's, which every node reads) the network is put
-    there: brought from this machine's cache when it is in it, else trained (and kept in both)."""
-    name = f"{training_key(keyframes, neighbours, budget)}.pt"
+    there: brought from this machine's cache when it is in it, else trained (and kept in both).
+    ``shape``: the generator's (a live feed's is lighter: engines/networks/keyframe_net.py)."""
+    name = f"{training_key(keyframes, neighbours, budget, shape)}.pt"
     mine = cache_dir("keyframes") / name
     path = mine
     if folder is not None:  # a cluster's folder: trained there once, or brought from this machine's cache
@@ -312,7 +318,7 @@ def keyframe_model(keyframes: list[PaintedFrame], neighbours: list[tuple[np.ndar
     if _readable(path):
         return Trained(path, True, None, None, 0.0)
     started = time.perf_counter()
-    net, loss, steps = train_keyframe_net(keyframes, neighbours, budget, progress, threads=threads)
+    net, loss, steps = train_keyframe_net(keyframes, neighbours, budget, progress, threads=threads, shape=shape)
     save_keyframe_net(net, path)
     if path != mine:  # this machine's next render of the shot finds it too
         save_keyframe_net(net, mine)

@@ -150,11 +150,12 @@ def _train(frame, painting, budget: Budget, threads: int, say) -> None:
     except (OSError, AttributeError):
         pass  # not Linux: nice alone
     try:
+        from engines.networks.keyframe_net import LIVE
         from engines.training.keyframe_training import PaintedFrame, keyframe_model
 
         trained = keyframe_model([PaintedFrame(frame, painting)], [], budget,
                                  lambda h: say.send(("heard", h.step, h.loss, h.done, h.seconds_left)),
-                                 threads=threads)
+                                 threads=threads, shape=LIVE)  # the generator a feed runs at its rate
         say.send(("ready", str(trained.path), trained.steps))
     except Exception as exc:
         say.send(("failed", f"{type(exc).__name__}: {exc}"))

@@ -10,6 +10,12 @@ import numpy as np
 import pytest
 import torch
 
+from engines.networks.keyframe_net import (
+    LIVE,
+    SHOT,
+    load_keyframe_net,
+    save_keyframe_net,
+)
 from engines.training import STEPS, Budget
 from engines.training.keyframe_training import (
     MIN_GAIN,
@@ -23,6 +29,7 @@ from engines.training.keyframe_training import (
     held_back_width,
     one_cycle,
     train_keyframe_net,
+    training_key,
 )
 from stream.media.testsrc import TestScene
 
@@ -50,6 +57,22 @@ def test_steps_alone_train_exactly_that_many_on_the_whole_painting():
     assert Budget(steps=3).limits(fast=False) == (3, None)  # no seconds: nothing held back, nothing timed
     assert Budget().limits(fast=True) == (STEPS, 150) and Budget().limits(fast=False) == (STEPS, 540)
     assert Budget(steps=500, seconds=60).limits(fast=False) == (500, 60)
+
+
+def test_a_live_feeds_generator_is_lighter_and_kept_under_a_name_of_its_own(tmp_path):
+    # live --paint trains the lighter shape (it runs every frame at the feed's rate); a shot keeps the
+    # full one, and its cached networks keep their names
+    frame = TestScene(192, 96).frame(0.0)
+    painted = [PaintedFrame(frame, 255 - frame)]
+    net, _, _ = train_keyframe_net(painted, [], Budget(steps=2), shape=LIVE)
+    save_keyframe_net(net, tmp_path / "live.pt")
+    back = load_keyframe_net(tmp_path / "live.pt")
+    assert (back.widths, back.blocks) == LIVE and len(back.middle) == LIVE.blocks
+    assert [back.inp.out_channels, back.down1.out_channels, back.down2.out_channels] == list(LIVE.widths)
+    weights = [sum(p.numel() for p in n.parameters()) for n in (back, train_keyframe_net(painted, [], Budget(steps=1))[0])]
+    assert weights[0] * 5 < weights[1]  # SHOT's
+    assert training_key(painted, [], Budget(steps=2), LIVE) != training_key(painted, [], Budget(steps=2))
+    assert training_key(painted, [], Budget(steps=2), SHOT) == training_key(painted, [], Budget(steps=2))
 
 
 def test_the_held_back_strip_is_never_trained_on_and_always_judged_whole():

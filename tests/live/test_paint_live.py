@@ -23,6 +23,7 @@ from conftest import (
 from PIL import Image
 
 from engines import open_engine
+from engines.cache_dir import cache_dir
 from stream.media.testsrc import TestScene
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
@@ -47,6 +48,14 @@ def test_the_feed_runs_plain_until_the_painting_is_trained_then_follows_it(tmp_p
     summary = json.loads(stdout)
     assert summary["painting"]["state"] == "ready" and summary["painting"]["steps"] == 8
     assert summary["style"] == "painted painted.png"  # the look switched to the painting's network
+    # ... the lighter generator a feed runs at its rate, kept in the cache under its own name
+    from engines.networks.keyframe_net import LIVE, SHOT, load_keyframe_net
+    from engines.training import Budget
+    from engines.training.keyframe_training import PaintedFrame, training_key
+
+    name = training_key([PaintedFrame(frame, painting)], [], Budget(steps=8), LIVE)
+    trained = load_keyframe_net(cache_dir("keyframes") / f"{name}.pt")
+    assert (trained.widths, trained.blocks) == LIVE != SHOT
     _, frames = video_frames(out)
     plain_colour = open_engine("cpu", "starry-night").stylize_one(frame).reshape(-1, 3).mean(0)
     painted_colour = painting.reshape(-1, 3).mean(0)
