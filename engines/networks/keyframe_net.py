@@ -38,8 +38,8 @@ class Shape(NamedTuple):
 # a painted shot's (a render's): the network paints only what the carried painting never saw, offline
 SHOT = Shape((32, 64, 128), 3)
 # a live feed's (``live --paint``): the network paints every frame at the feed's rate, and trains on one
-# core beside it. A quarter of the width: 0.12 against 0.93 s a step, so within live's 240 s it trains
-# 5x the steps and paints no worse (at the keyframe and on the shot's later frames), in a tenth of the
+# core beside it. A quarter of the width: 0.12 against 0.9 s a step, so within live's 240 s it trains
+# 5x the steps and paints as well (better in two of three pairs, 0.2 dB worse in one), in a tenth of the
 # time a frame: the feed holds 25 frames/s at 960x540 in the painting's look (docs/benchmarks/keyframes.md)
 LIVE = Shape((8, 16, 32), 3)
 

@@ -3,8 +3,10 @@
 The artist grabs a frame of the camera and paints it; the pair trains a shot network
 (engines/training/keyframe_training.py, cached as every painted shot's) in a process of its own,
 at a lower priority, while the feed runs on in its plain style: the feed's threads never wait for
-the training's Python (one interpreter lock each), and the cores go to the feed first. When the
-network is ready, ``on_ready(style)`` switches the feed to it (the live job's stylist).
+the training's Python (one interpreter lock each), and the cores go to the feed first. The network
+is the lighter generator (engines/networks/keyframe_net.py's LIVE), as the feed runs it on every
+frame at its rate. When it is ready, ``on_ready(style)`` switches the feed to it (the live job's
+stylist).
 ``figures()`` says where training is, for the status line and ``--json``; a failure is told there
 too, and the plain style simply stays. ``close()`` ends the training with the feed.
 """
