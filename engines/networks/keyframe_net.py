@@ -35,7 +35,8 @@ class Shape(NamedTuple):
     blocks: int
 
 
-# a painted shot's (a render's): the network paints only what the carried painting never saw, offline
+# a painted shot's (a render's): the network paints offline, where the carried painting has nothing (the
+# lighter LIVE trains there in half the time, but paints that new content with two thirds of the grain)
 SHOT = Shape((32, 64, 128), 3)
 # a live feed's (``live --paint``): the network paints every frame at the feed's rate, and trains on one
 # core beside it. A quarter of the width: 0.12 against 0.9 s a step, so within live's 240 s it trains
