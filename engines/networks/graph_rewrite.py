@@ -8,15 +8,16 @@ output is the same.
 
 Its first convolution (9x9, 3 channels to 32 at full size) is 40% of its multiply-adds, and its
 kernel is nearly separable: ``separable_conv`` replaces it with a 9x1 convolution into FIRST_RANK
-channels and a 1x9 one out to 32, from the kernel's SVD (Jaderberg et al.'s scheme 2): 315·10 =
-3,150 multiply-adds a pixel for 7,776. Its last (9x9, 4 channels to 3 at full size) does only 324,
+channels and a 1x9 one out to 32, from the kernel's SVD (Jaderberg et al.'s scheme 2): 315·16 =
+5,040 multiply-adds a pixel for 7,776. Its last (9x9, 4 channels to 3 at full size) does only 324,
 but ONNX Runtime runs a convolution into 3 channels outside its blocked layout (an im2col of 324
 values a pixel): 17% of a frame's time. As a 9x1 into LAST_RANK channels and a 1x9 to 3 it runs
 blocked, about 2.5x faster. The kernels are shared by every style (a style lives in the norms), so
 one rewrite serves them all, blends too; no training. Measured (bench/first_conv.py,
-docs/benchmarks/cpu.md): the first 1.15-1.19x faster a frame in ONNX Runtime on one thread (how the
-CPU engine runs a frame), the last a further 1.1x; SSIM/4 against the full kernels' output above
-SEPARABLE_KEEPS for every built-in style.
+docs/benchmarks/cpu.md): the first about 1.08x faster a frame in ONNX Runtime on one thread (how
+the CPU engine runs a frame), the last a further 1.1x; SSIM/4 against the full kernels' output above
+SEPARABLE_KEEPS for every built-in style, on sharp frames and on soft ones (a low rank keeps edges
+and loses what a blurred frame's high-pass channels hold, which the instance norms scale up).
 """
 from __future__ import annotations
 
@@ -89,11 +90,16 @@ def fuse_instance_norms(model: onnx.ModelProto) -> tuple[onnx.ModelProto, int]:
     return model, replaced
 
 
-FIRST_RANK = 10          # the separable first convolution's rank: 8 kept real footage (0.986 at worst)
-                         # but not the test scene's sharp edges (0.964 for one style at 640x360)
+FIRST_RANK = 16          # the separable first convolution's rank: 10 kept sharp footage (0.9988) but not
+                         # soft frames (a Gaussian blur of sigma 4 at 640x360: 0.921 for one style, sigma 8
+                         # 0.757); 16 keeps 0.996 at sigma 8 and costs no more here (docs/benchmarks/cpu.md)
 LAST_RANK = 16           # the last one's (4 channels to 3): its kernel is further from separable
                          # (1.3% of its energy left out at 12, 0.3% at 16) and 16 costs no more than 12
-SEPARABLE = {(32, 3, 9, 9): FIRST_RANK, (3, 4, 9, 9): LAST_RANK}  # the 9x9 kernels made separable, by shape
+FIRST, LAST = (32, 3, 9, 9), (3, 4, 9, 9)
+SEPARABLE = {FIRST: FIRST_RANK, LAST: LAST_RANK}  # the 9x9 kernels made separable, by shape
+WHOLE_IN_BF16 = (FIRST,)  # kept whole for a runtime that runs the graph in bf16 (OpenVINO's): the
+                          # pair's channels between, rounded to bf16, lost the look (SSIM/4 0.889 on real
+                          # footage at 1280x720); torch's bf16 runs the pair's 9x9 sum, so nothing between
 SEPARABLE_KEEPS = 0.99   # the floor of SSIM/4 against the full kernels, any style, any frame
                          # (measured: 0.9985 on held-out footage, 0.996 on the test scene)
 
@@ -127,11 +133,11 @@ def separable_conv(model: onnx.ModelProto, shape: tuple[int, int, int, int], ran
     return model, True
 
 
-def separable_convs(model: onnx.ModelProto) -> tuple[onnx.ModelProto, int]:
-    """A copy of ``model`` with each kernel of SEPARABLE made separable at its rank; returns
-    (model, how many were found)."""
+def separable_convs(model: onnx.ModelProto, ranks: dict | None = None) -> tuple[onnx.ModelProto, int]:
+    """A copy of ``model`` with each kernel of ``ranks`` ({shape: rank}; SEPARABLE by default) made
+    separable at its rank; returns (model, how many were found)."""
     found = 0
-    for shape, rank in SEPARABLE.items():
+    for shape, rank in (SEPARABLE if ranks is None else ranks).items():
         model, one = separable_conv(model, shape, rank)
         found += one
     return model, found
@@ -161,16 +167,18 @@ def low_rank_kernel(kernel: np.ndarray) -> np.ndarray:
     return np.einsum("rik,orl->oikl", vertical[..., 0], horizontal[:, :, 0, :]).astype(np.float32)
 
 
-def fused_model(path: Path) -> Path:
+def fused_model(path: Path, bf16: bool = False) -> Path:
     """The cached rewritten copy of the ONNX file at ``path`` (made once, keyed by the file's
-    sha256): instance norms fused, the first and last convolutions separable, the upsamplings done
-    at the smaller size (engines/networks/subpixel.py); the file itself when none applies."""
-    ranks = "-".join(str(r) for r in SEPARABLE.values())
-    target = cache_dir("models") / f"{path.stem}-fused-sep{ranks}-sub-{file_digest(path)[:16]}.onnx"
+    sha256): instance norms fused, the first and last convolutions separable (the first kept whole
+    for a runtime that runs it in ``bf16``: WHOLE_IN_BF16), the upsamplings done at the smaller size
+    (engines/networks/subpixel.py); the file itself when none applies."""
+    ranks = {shape: rank for shape, rank in SEPARABLE.items() if not (bf16 and shape in WHOLE_IN_BF16)}
+    named = "-".join(str(ranks.get(shape, 0)) for shape in SEPARABLE)
+    target = cache_dir("models") / f"{path.stem}-fused-sep{named}-sub-{file_digest(path)[:16]}.onnx"
     if target.is_file():
         return target
     model, replaced = fuse_instance_norms(onnx.load(str(path)))
-    model, separable = separable_convs(model)
+    model, separable = separable_convs(model, ranks)
     model, upsamplings = subpixel_upsamplings(model)
     if replaced == 0 and not separable and not upsamplings:
         return path

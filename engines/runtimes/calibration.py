@@ -36,3 +36,19 @@ def calibration_frames(width: int, height: int, count: int = 12, seed: int = 0) 
                          int(rng.integers(1, 4)), cv2.LINE_AA)
         frames.append(image)
     return frames
+
+
+def smooth_frames(width: int, height: int, count: int = 2, seed: int = 0) -> list[np.ndarray]:
+    """``count`` frames of soft, bright colour fields with a level of grain and no edges: a sky, a
+    wall, a clean animated shot, an upscaled one. A precision or a rewrite that keeps sharp frames
+    may not keep these: the instance norms scale up what little their high-pass channels hold, and
+    the error with it (the first convolution at rank 10 kept the drawn frames at 0.99 and scored 0.61
+    on such a frame; docs/benchmarks/cpu.md)."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for _ in range(count):
+        field = cv2.resize(rng.random((height // 96 + 2, width // 96 + 2, 3), np.float32), (width, height),
+                           interpolation=cv2.INTER_CUBIC)
+        picture = 110 + 130 * np.clip(field, 0, 1) + rng.normal(0, 1.0, (height, width, 3))
+        frames.append(np.clip(picture, 0, 255).astype(np.uint8))
+    return frames

@@ -120,7 +120,7 @@ class CpuEngine(Engine):
             from .bf16_network import Bf16Network
 
             return Bf16Network(style_layers(style, "cpu", None))
-        model = fused_model(builtin_model())
+        model = fused_model(builtin_model(), bf16=runtime.precision == "bf16")
         if runtime.runtime == "openvino":
             return BuiltinNetwork(self.openvino_session(model, runtime.precision), style.weights)
         return BuiltinNetwork(self.session(model), style.weights)

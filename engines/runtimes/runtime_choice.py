@@ -13,7 +13,8 @@ its size:
   runs one frame fast may not run two at once; OpenVINO compiled for one stream ran them one after
   the other), the same network whatever the style;
 - **look**, per style: SSIM/4 of each lossy candidate against ONNX Runtime fp32 on frames the
-  package draws itself (engines/runtimes/calibration.py); kept at KEEPS_LOOK or above.
+  package draws itself (engines/runtimes/calibration.py), sharp ones and smooth colour fields;
+  kept at KEEPS_LOOK or above.
 
 int8 is not a candidate: on held-out real footage it scored SSIM/4 0.80-0.94 against fp32 (five
 styles, Big Buck Bunny and bikes; docs/benchmarks/cpu.md) while the drawn frames said 0.95-0.98,
@@ -40,7 +41,7 @@ import numpy as np
 from engines.cache_dir import cache_dir
 from engines.quality import ssim_quarter
 
-from .calibration import calibration_frames
+from .calibration import calibration_frames, smooth_frames
 from .cpu_features import bf16_usable, cpu_has_bf16
 from .openvino import openvino_installed
 
@@ -49,6 +50,7 @@ MARGIN = 0.05            # and how much faster than ONNX Runtime fp32 it must be
 MEASURE_SIDE = 640       # the longest side measured at (speed ratios hold across sizes: docs/benchmarks/cpu.md)
 TIMED_FRAMES = 4
 LOOK_FRAMES = 4
+SMOOTH_FRAMES = 2        # and soft colour fields beside them: what a rounding loses shows there first
 _lock = threading.Lock()
 
 
@@ -166,7 +168,7 @@ def choose(style_key: str, size: tuple[int, int] | None, threads: int, runner: R
                 ms = store[speed_key] = {name: round(_ms(net, frames[:TIMED_FRAMES], parallel), 2)
                                          for name, net in networks.items()}
             if look is None:
-                look = store[look_key] = _looks(networks, frames[:LOOK_FRAMES])
+                look = store[look_key] = _looks(networks, frames[:LOOK_FRAMES] + smooth_frames(w, h, SMOOTH_FRAMES, seed=7))
             _keep(store)
     kept = [c for c in candidates() if str(c) in ms and look.get(str(c), 0.0) >= KEEPS_LOOK
             and (only is None or c.runtime == only)]

@@ -33,39 +33,68 @@ def test_fused_model_is_cached_once():
     assert first != builtin_model()
 
 
+def _worst_look(a, b, frames: np.ndarray) -> float:
+    """The lowest SSIM/4 between sessions ``a`` and ``b`` over ``frames`` (N, 3, H, W in 0..1), for every
+    built-in style and an even blend."""
+    from engines.quality import ssim_quarter
+
+    worst = 1.0
+    for weights in [*np.eye(26, dtype=np.float32), np.full(26, 1 / 26, np.float32)]:
+        for frame in frames:
+            ya, yb = (s.run(None, {"image": frame[None], "style_weights": weights})[0][0] for s in (a, b))
+            pictures = [(np.clip(y, 0, 1) * 255 + 0.5).astype(np.uint8).transpose(1, 2, 0) for y in (ya, yb)]
+            worst = min(worst, ssim_quarter(*pictures))
+    return worst
+
+
+def _scene_frames() -> np.ndarray:
+    """The moving test scene at 320x180: two sharp frames, and one of them blurred twice over
+    (Gaussian sigma 2 and 4: a defocused or upscaled shot, sigma 4 and 8 at 640x360)."""
+    import cv2
+
+    from stream.media.testsrc import TestScene
+
+    scene = TestScene(320, 180, seed=4)
+    sharp = [scene.frame(t) for t in (0.0, 1.5)]
+    soft = [cv2.GaussianBlur(sharp[0], (0, 0), sigma) for sigma in (2, 4)]
+    return np.stack(sharp + soft).transpose(0, 3, 1, 2).astype(np.float32) / 255
+
+
 def test_the_separable_first_and_last_convolutions_keep_every_style_s_look():
-    """The first 9x9 convolution as a rank-10 9x1 then 1x9 pair, the last as a rank-16 pair (from
+    """The first 9x9 convolution as a rank-16 9x1 then 1x9 pair, the last as a rank-16 pair (from
     the kernels' SVD): two convolutions of those shapes in each one's place, and the pictures of
     every built-in style and a blend within SSIM/4 SEPARABLE_KEEPS of the full kernels', on the
-    moving test scene at 320x180."""
+    moving test scene at 320x180, sharp and blurred. Rank 10 kept the sharp frames and not the
+    blurred ones (0.92 at sigma 4 for stained-glass at 640x360): this fails at that rank."""
     from engines.networks.graph_rewrite import (
         SEPARABLE,
         SEPARABLE_KEEPS,
         separable_convs,
     )
-    from engines.quality import ssim_quarter
-    from stream.media.testsrc import TestScene
 
     fused, _ = fuse_instance_norms(onnx.load(str(builtin_model())))
     separable, found = separable_convs(fused)
-    assert found == 2 and SEPARABLE == {(32, 3, 9, 9): 10, (3, 4, 9, 9): 16}
+    assert found == 2 and SEPARABLE == {(32, 3, 9, 9): 16, (3, 4, 9, 9): 16}
     shapes = {i.name: tuple(i.dims) for i in separable.graph.initializer}
     convs = [shapes[n.input[1]] for n in separable.graph.node if n.op_type == "Conv"]
-    assert convs[:2] == [(10, 3, 9, 1), (32, 10, 1, 9)] and convs[-2:] == [(16, 4, 9, 1), (3, 16, 1, 9)]
+    assert convs[:2] == [(16, 3, 9, 1), (32, 16, 1, 9)] and convs[-2:] == [(16, 4, 9, 1), (3, 16, 1, 9)]
     assert not {(32, 3, 9, 9), (3, 4, 9, 9)} & set(shapes.values())  # the full kernels are gone, not left unread
-    assert 3 * 9 * 10 + 10 * 9 * 32 < 0.41 * 7776  # the first's multiply-adds a pixel: 3,150 for 7,776
+    assert 3 * 9 * 16 + 16 * 9 * 32 < 0.65 * 7776  # the first's multiply-adds a pixel: 5,040 for 7,776
     a, b = (ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]) for m in (fused, separable))
-    scene = TestScene(320, 180, seed=4)
-    x = np.stack([scene.frame(t) for t in (0.0, 1.5)]).transpose(0, 3, 1, 2).astype(np.float32) / 255
-    worst = 1.0
-    for weights in [*np.eye(26, dtype=np.float32), np.full(26, 1 / 26, np.float32)]:
-        for frame in x:
-            ya, yb = (s.run(None, {"image": frame[None], "style_weights": weights})[0][0] for s in (a, b))
-            pictures = [(np.clip(y, 0, 1) * 255 + 0.5).astype(np.uint8).transpose(1, 2, 0) for y in (ya, yb)]
-            worst = min(worst, ssim_quarter(*pictures))
+    worst = _worst_look(a, b, _scene_frames())
     assert worst >= SEPARABLE_KEEPS, worst
     # a graph without such convolutions is left as it was
     assert separable_convs(separable)[1] == 0
+
+
+def test_a_bf16_runtime_s_graph_keeps_the_first_convolution_whole():
+    """OpenVINO runs the whole graph in bf16: the first pair's channels between, rounded, lost the
+    look on real footage (0.889), so its file keeps the 9x9 kernel, and only the last pair."""
+    plain, bf16 = fused_model(builtin_model()), fused_model(builtin_model(), bf16=True)
+    assert plain != bf16
+    kernels = [[tuple(i.dims) for i in onnx.load(str(p)).graph.initializer if len(i.dims) == 4] for p in (plain, bf16)]
+    assert (32, 3, 9, 9) in kernels[1] and (32, 3, 9, 9) not in kernels[0]
+    assert (3, 16, 1, 9) in kernels[0] and (3, 16, 1, 9) in kernels[1]
 
 
 def test_the_upsamplings_done_at_the_smaller_size_give_the_same_numbers():
