@@ -8,18 +8,19 @@ the cache (``runtimes/choice.json``), keyed by the CPU (its model and the flags 
 runtimes' versions, the network's file (its rewrites change what each runtime does with it) and
 its size:
 
-- **speed**, per size, threads and frames at once: milliseconds a frame for each candidate, timed
-  as the job runs it (``parallel`` frames side by side, each on ``threads`` cores: a runtime that
-  runs one frame fast may not run two at once; OpenVINO compiled for one stream ran them one after
-  the other), the same network whatever the style;
-- **look**, per style: SSIM/4 of each lossy candidate against ONNX Runtime fp32 on frames the
-  package draws itself (engines/runtimes/calibration.py), sharp ones and smooth colour fields;
-  kept at KEEPS_LOOK or above.
+- **speed**, per size (the job's, up to SPEED_SIDE on the longer side), threads and frames at
+  once: milliseconds a frame for each candidate, timed as the job runs it (``parallel`` frames side
+  by side, each on ``threads`` cores: a runtime that runs one frame fast may not run two at once;
+  OpenVINO compiled for one stream ran them one after the other), the same network whatever the
+  style;
+- **look**, per style (at up to LOOK_SIDE): SSIM/4 of each lossy candidate against ONNX Runtime
+  fp32 on frames the package draws itself (engines/runtimes/calibration.py), sharp ones and smooth
+  colour fields; kept at KEEPS_LOOK or above.
 
-int8 is not a candidate: on held-out real footage it scored SSIM/4 0.80-0.94 against fp32 (five
-styles, Big Buck Bunny and bikes; docs/benchmarks/cpu.md) while the drawn frames said 0.95-0.98,
-so no check the package can run by itself would catch it losing the look. It stays a choice the
-user makes (``--precision int8``) after looking at their own footage.
+int8 is not a candidate: on held-out real footage it scored SSIM/4 0.70-0.94 against fp32 (five
+styles, Big Buck Bunny and bikes; docs/benchmarks/cpu.md). The sharp drawn frames said 0.87-0.98
+and did not show it; the smooth colour fields do (0.18-0.26), but it is not worth timing. It stays
+a choice the user makes (``--precision int8``) after looking at their own footage.
 
 The choice is the fastest candidate that keeps the look; ``stylecast doctor`` shows what was
 measured, and ``--engine``/``--precision`` override it. Without OpenVINO nothing is measured: bf16
@@ -47,7 +48,9 @@ from .openvino import openvino_installed
 
 KEEPS_LOOK = 0.97        # SSIM/4 against fp32 a lossy candidate must keep
 MARGIN = 0.05            # and how much faster than ONNX Runtime fp32 it must be to be taken over it
-MEASURE_SIDE = 640       # the longest side measured at (speed ratios hold across sizes: docs/benchmarks/cpu.md)
+SPEED_SIDE = 1280        # the longest side the speed is measured at: the runtimes' order changes with the
+                         # size (AVX-512 BF16: OpenVINO bf16 first at 640x360, torch bf16 at 1280x720)
+LOOK_SIDE = 640          # and the look (an SSIM/4 of a precision holds across sizes: docs/benchmarks/cpu.md)
 TIMED_FRAMES = 4
 LOOK_FRAMES = 4
 SMOOTH_FRAMES = 2        # and soft colour fields beside them: what a rounding loses shows there first
@@ -80,11 +83,11 @@ def candidates() -> list[Runtime]:
     return out
 
 
-def measured_size(size: tuple[int, int] | None) -> tuple[int, int]:
-    """The size a job's frames are measured at: theirs, the longest side at most MEASURE_SIDE,
+def measured_size(size: tuple[int, int] | None, side: int = LOOK_SIDE) -> tuple[int, int]:
+    """The size a job's frames are measured at: theirs, the longest side at most ``side``,
     multiples of 4 (640x360 where the job does not know its frames' size)."""
     w, h = size or (640, 360)
-    scale = min(1.0, MEASURE_SIDE / max(w, h))
+    scale = min(1.0, side / max(w, h))
     return max(16, round(w * scale / 4) * 4), max(16, round(h * scale / 4) * 4)
 
 
@@ -154,28 +157,29 @@ def choose(style_key: str, size: tuple[int, int] | None, threads: int, runner: R
     candidate's network); ``only``: among one runtime's candidates (``--engine openvino``), its
     fp32 where none keeps the look."""
     w, h = measured_size(size)
-    speed_key = f"{machine_key()} speed {w}x{h} t{threads}x{max(1, parallel)}"
+    sw, sh = measured_size(size, SPEED_SIDE)
+    speed_key = f"{machine_key()} speed {sw}x{sh} t{threads}x{max(1, parallel)}"
     look_key = f"{machine_key()} look {style_key} {w}x{h}"
     with _lock:
         store = _store()
         ms, look = store.get(speed_key), store.get(look_key)
         if ms is None or look is None:
             if notes:
-                notes(f"measuring the CPU's runtimes for this network at {w}x{h} (once; kept in the cache)")
-            frames = calibration_frames(w, h, max(TIMED_FRAMES, LOOK_FRAMES), seed=7)
+                notes(f"measuring the CPU's runtimes for this network at {sw}x{sh} (once; kept in the cache)")
             networks = {str(c): runner(c) for c in candidates()}
             if ms is None:
-                ms = store[speed_key] = {name: round(_ms(net, frames[:TIMED_FRAMES], parallel), 2)
-                                         for name, net in networks.items()}
+                timed = calibration_frames(sw, sh, TIMED_FRAMES, seed=7)
+                ms = store[speed_key] = {name: round(_ms(net, timed, parallel), 2) for name, net in networks.items()}
             if look is None:
-                look = store[look_key] = _looks(networks, frames[:LOOK_FRAMES] + smooth_frames(w, h, SMOOTH_FRAMES, seed=7))
+                looked = calibration_frames(w, h, LOOK_FRAMES, seed=7) + smooth_frames(w, h, SMOOTH_FRAMES, seed=7)
+                look = store[look_key] = _looks(networks, looked)
             _keep(store)
     kept = [c for c in candidates() if str(c) in ms and look.get(str(c), 0.0) >= KEEPS_LOOK
             and (only is None or c.runtime == only)]
     # another runtime than the reference only where clearly faster (a timing's noise is a few percent)
     chosen = min(kept, key=lambda c: ms[str(c)] * (1.0 if c == REFERENCE else 1 + MARGIN)) if kept \
         else Runtime(only, "fp32") if only else REFERENCE
-    return Choice(chosen, (w, h), threads, ms, look)
+    return Choice(chosen, (sw, sh), threads, ms, look)
 
 
 def _ms(network, frames: list[np.ndarray], parallel: int = 1) -> float:

@@ -120,3 +120,23 @@ def test_bf16_keeps_the_look_on_sharp_and_smooth_frames(frames):
     assert bf16.precision == "bf16"
     for frame in frames + calibration_frames(640, 360, 1, seed=5) + smooth_frames(640, 360, 2, seed=5):
         assert ssim_quarter(reference.stylize_one(frame), bf16.stylize_one(frame)) >= 0.97
+
+
+def test_speed_is_timed_at_the_job_s_size_and_the_look_at_a_smaller_one():
+    """The runtimes' order changes with the size (AVX-512 BF16: OpenVINO's bf16 first at 640x360,
+    torch's at 1280x720), so a 1080p job is timed at 1280x720, and its look, which holds across
+    sizes, checked at 640x360; a second ask reads both from the cache."""
+    from engines.runtimes.runtime_choice import Runtime, choose
+
+    seen = []
+
+    def runner(runtime: Runtime):
+        return lambda frame: seen.append((str(runtime), frame.shape[:2])) or frame
+
+    choice = choose("sizes-test", (1920, 1080), 1, runner)
+    assert choice.size == (1280, 720) and set(choice.ms) == set(choice.look) == {name for name, _ in seen}
+    assert {shape for _, shape in seen} == {(720, 1280), (360, 640)}
+    store = json.loads((cache_dir("runtimes") / "choice.json").read_text())
+    assert f"{machine_key()} speed 1280x720 t1x1" in store and f"{machine_key()} look sizes-test 640x360" in store
+    seen.clear()
+    assert choose("sizes-test", (1920, 1080), 1, runner).chosen == choice.chosen and seen == []
