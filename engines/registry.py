@@ -59,13 +59,14 @@ def engine_status(name: str) -> EngineStatus:
             import onnxruntime  # noqa: F401
         except ImportError:
             return EngineStatus(name, False, "onnxruntime is not installed")
-        from engines.runtimes.cpu_features import bf16_usable
+        from engines.runtimes.cpu_features import bf16_instructions, bf16_usable
         from engines.runtimes.openvino import openvino_installed
 
         measured = "; the built-in styles on the runtime measured fastest here (OpenVINO's among them)" \
             if openvino_installed() else ""
-        return EngineStatus(name, True, ("ONNX Runtime on the CPU; built-in and picture styles in bf16 (torch, AMX)"
-                                         if bf16_usable() else "ONNX Runtime on the CPU (fp32)") + measured)
+        return EngineStatus(name, True, (f"ONNX Runtime on the CPU; built-in and picture styles in bf16 (torch, "
+                                         f"{bf16_instructions()})" if bf16_usable() else "ONNX Runtime on the CPU (fp32)")
+                            + measured)
     if name == "openvino":
         from engines.runtimes.openvino import openvino_devices, openvino_installed
 

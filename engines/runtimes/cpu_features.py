@@ -8,15 +8,20 @@ PRECISIONS = ("auto", "bf16", "fp32", "int8")  # what the CPU engine runs the bu
 
 
 @functools.lru_cache(maxsize=1)
-def cpu_has_bf16() -> bool:
-    """True where the CPU runs bf16 arithmetic natively (AMX or AVX-512 BF16). Elsewhere oneDNN
-    emulates it, slower than fp32, so the fp32 path is kept."""
+def bf16_instructions() -> str:
+    """The CPU's bf16 matrix instructions: "AMX", "AVX-512 BF16", or "" where it has neither (there
+    oneDNN emulates bf16, slower than fp32, so the fp32 path is kept)."""
     try:
         with open("/proc/cpuinfo") as f:
             flags = next((line for line in f if line.startswith("flags")), "").split()
     except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
+        return ""
+    return "AMX" if "amx_bf16" in flags else "AVX-512 BF16" if "avx512_bf16" in flags else ""
+
+
+def cpu_has_bf16() -> bool:
+    """True where the CPU runs bf16 arithmetic natively (AMX or AVX-512 BF16)."""
+    return bool(bf16_instructions())
 
 
 def bf16_usable() -> bool:
