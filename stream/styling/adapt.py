@@ -23,6 +23,12 @@ take the rest. Starting a rung too high costs dropped frames and latency until i
 a rung too low, a little detail until the next step up. That first size is judged after
 FIRST_WINDOW_S of frames; at most one change every ADAPT_EVERY_S after that, in small steps: no
 pumping.
+
+A new size's first run on each of the ``parallel`` threads pays for the size itself: OpenVINO
+compiles a model for each shape (180-200 ms at 448x252, against 27 ms a frame after), oneDNN picks
+its kernels. A window that counted those frames saw a step up lose 5 of 90 frames at a size that
+then had a core to spare, stepped back and kept off it for RETRY_AFTER_S. So after a change the
+window starts again once those first runs are done (``warming``), and they are not timed.
 """
 from __future__ import annotations
 
@@ -81,11 +87,19 @@ class ScaleGovernor:
         self._counts: tuple[int, int] | None = None
         self._failed: dict[float, float] = {}  # rung -> when it last lost frames
         self._judged = False  # the first window, shorter, is not over yet
+        self.warming = 0  # first runs at a new size still to come (not timed; the window restarts after)
+        self._warm = False  # ... and they have all come: the window restarts at the next update
 
     def network_ms(self, ms: float, scale: float) -> None:
-        """One frame's network time at ``scale`` (frames from before the last change are ignored)."""
-        if scale == self.scale:
-            self._ms.append(ms)
+        """One frame's network time at ``scale`` (frames from before the last change are ignored, and
+        a new size's first run on each thread)."""
+        if scale != self.scale:
+            return
+        if self.warming:
+            self.warming -= 1
+            self._warm = not self.warming
+            return
+        self._ms.append(ms)
 
     def stage_ms(self, ms: float, scale: float) -> None:
         """One frame's stabilizer time (the one-at-a-time stage after the network) at ``scale``."""
@@ -97,6 +111,13 @@ class ScaleGovernor:
         now = time.monotonic() if now is None else now
         if self._counts is None or not captured:  # the first window starts with the first frame
             self._counts, self._since = (captured, emitted), now
+            self._idle()
+            return None
+        if self.warming:
+            return None
+        if self._warm:  # the new size is warm: its window starts now, what its first runs lost forgiven
+            self._warm = False
+            self._counts, self._since, self._ms, self._stage = (captured, emitted), now, [], []
             self._idle()
             return None
         if not self.enabled or now - self._since < (ADAPT_EVERY_S if self._judged else FIRST_WINDOW_S):
@@ -128,6 +149,7 @@ class ScaleGovernor:
                 and (network + stage) * (r / measured) ** 2 <= whole]
         new = fits[-1] if fits else RUNGS[0]
         self._ms, self._stage = [], []
+        self.warming = self.parallel if new != measured else 0
         if new == asked:
             return None
         self.scale, self.changes = new, self.changes + 1
@@ -147,11 +169,16 @@ class ScaleGovernor:
         fits = [r for r in lower if r <= self.scale * (left / came) ** 0.5 * 0.95]
         return max(fits[-1] if fits else lower[0], lower[max(0, len(lower) - 2)])
 
-    def _up(self, rate: float, idle: float | None, now: float) -> float | None:
-        higher = sorted({r for r in RUNGS if self.scale < r < self.ceiling} | ({self.ceiling} if self.scale < self.ceiling else set()))
-        if not higher or now - self._failed.get(higher[0], -RETRY_AFTER_S) < RETRY_AFTER_S:
+    def next_up(self) -> float | None:
+        """The size one step up, where there is one (a rung, or the size asked for)."""
+        if not self.enabled or self.scale >= self.ceiling:
             return None
-        nxt = higher[0]
+        return min([r for r in RUNGS if self.scale < r < self.ceiling] + [self.ceiling])
+
+    def _up(self, rate: float, idle: float | None, now: float) -> float | None:
+        nxt = self.next_up()
+        if nxt is None or now - self._failed.get(nxt, -RETRY_AFTER_S) < RETRY_AFTER_S:
+            return None
         network = statistics.median(self._ms)
         stage = statistics.median(self._stage) if self._stage else 0.0
         if not self._fits(nxt, network, stage, 1000.0 / rate):
@@ -165,5 +192,5 @@ class ScaleGovernor:
         self._judged = True
         self._counts, self._since, self._ms, self._stage = (captured, emitted), now, [], []
         if new is not None:
-            self.scale, self.changes = new, self.changes + 1
+            self.scale, self.changes, self.warming = new, self.changes + 1, self.parallel
         return new

@@ -90,6 +90,8 @@ class Stylist:
         # live: the frame rate first (the quick stabilizer); on a device, its full-size work there
         self.stabilizer = self.path.stabilizer(controls.stability, thorough=False)
         self._calibrated = self._restyled = False
+        self._picture = None  # a picture of the frames' size (from calibrate), to run a size ahead on
+        self._ready: set[float] = set()  # sizes already run once (their first run pays for the size)
 
     @property
     def controls(self) -> Controls:
@@ -173,7 +175,7 @@ class Stylist:
         if not size or self._calibrated:
             return None
         self._calibrated = True
-        picture = self.path.picture(TestScene(*size).frame(0.0))
+        picture = self._picture = self.path.picture(TestScene(*size).frame(0.0))
         asked, probe = self.governor.scale, self.governor.probe_scale()
         self.governor.scale = probe  # measured there (at half the size, in a quarter of the time)
         for _ in range(CALIBRATION_RUNS):
@@ -181,6 +183,7 @@ class Stylist:
         new = self.governor.first_size(asked)
         if self.governor.scale != probe:  # the size it will run at, warmed up
             self.stabilize(picture, self.stylize(picture))
+        self._ready.update({probe, self.governor.scale})
         self.stabilizer.reset()
         self.stats.flicker.reset()
         return new
@@ -188,7 +191,24 @@ class Stylist:
     def adapt(self) -> float | None:
         """Let the network's size follow what the machine keeps up with (stream/styling/adapt.py); call
         now and then. The new size when it changed."""
-        return self.governor.update(self.stats.captured, self.stats.emitted)
+        new = self.governor.update(self.stats.captured, self.stats.emitted)
+        self._ready_next()
+        return new
+
+    def _ready_next(self) -> None:
+        """Run the network once at the next size up, ahead of a step there: a size's first run pays
+        for the size (OpenVINO compiles a model for each shape: 180-200 ms at 448x252, against 27 ms
+        a frame after), and a step up that paid it on the frame threads lost 5 frames each time.
+        Once a size, on the thread that calls ``adapt``, on the picture ``calibrate`` drew."""
+        nxt = self.governor.next_up()
+        if nxt is None or nxt in self._ready or self._picture is None:
+            return
+        self._ready.add(nxt)
+        controls, _, network = self._look(time.monotonic())
+        try:
+            self.path.stylize([self._picture], network, controls.mix, nxt)
+        except Exception:  # a frame thread meets the same error, and counts it
+            pass
 
     def stabilize(self, original, stylized, grey: np.ndarray | None = None, motion: Motion | None = None):
         """In frame order: each frame builds on the one before (since the last change of style).

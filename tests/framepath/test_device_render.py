@@ -16,7 +16,9 @@ pytest.importorskip("torch", reason="the device path runs on torch")
 
 
 def render(clip, out, *args) -> dict:
-    code, stdout, err = run_cli("render", clip, "-o", out, "--style", "mosaic", "--json", "--crf", "0", *args)
+    # both in fp32 (the device path on the CPU runs fp32; the host path runs bf16 where the CPU has it)
+    code, stdout, err = run_cli("render", clip, "-o", out, "--style", "mosaic", "--json", "--crf", "0",
+                                "--precision", "fp32", *args)
     assert code == 0, err
     return json.loads(stdout)
 
