@@ -201,8 +201,8 @@ def open_vcam(fps: float) -> Sink:
     except OutputError as v4l2:
         if pipewire_problem() is None:
             return PipeWireSink(fps)
-        raise OutputError(f"no virtual camera here: {pipewire_problem()}; and no v4l2loopback device: "
-                          f"{V4L2_HELP}") from v4l2
+        raise OutputError(f"no virtual camera here: no PipeWire camera ({pipewire_problem()}), and no "
+                          f"v4l2loopback device ({V4L2_HELP})") from v4l2
 
 
 def open_sink(spec: str, fps: float, source: Source | None = None) -> Sink:
