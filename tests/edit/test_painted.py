@@ -106,7 +106,11 @@ def test_the_same_painting_trains_once_and_a_looks_file_entry_takes_it_too(scene
     again, same = _render(scene, tmp_path, "--looks", looks, name="again.mp4")
     assert again["painted"][0]["cached"] is True and again["painted"][0]["seconds"] == 0
     assert again["looks"] == 1 and again["shots"] == 2
-    assert all(np.array_equal(a, b) for a, b in zip(frames, same))  # the cached network, frame for frame
+    # the cached network, frame for frame: equal on the AVX2 EPYC; on an AVX-512 one two renders of the
+    # same clip differ a little run to run (the painted shot at 45 dB or more, the rest at 34 or more,
+    # where the shot without its painting scores 12.5), so the painted shot is held to 40 dB
+    psnr = [10 * np.log10(255 ** 2 / max(1e-9, np.mean((a.astype(float) - b) ** 2))) for a, b in zip(frames, same)]
+    assert min(psnr[:SHOT]) > 40 and min(psnr[SHOT:]) > 28, psnr
 
 
 @trains
