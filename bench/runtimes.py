@@ -79,10 +79,10 @@ def main() -> None:
         for style in args.styles:  # the look: one thread is enough (the same network, the same numbers)
             engines = {str(r): engine(style, r, 1) for r in runtimes}
             reference = engines["onnxruntime fp32"]
+            answers = {id(f): reference.stylize_one(f) for f in real + drawn + smooth}  # once, not per runtime
             for name, e in engines.items():
-                on_real = [ssim_quarter(reference.stylize_one(f), e.stylize_one(f)) for f in real]
-                on_drawn = [ssim_quarter(reference.stylize_one(f), e.stylize_one(f)) for f in drawn]
-                on_smooth = [ssim_quarter(reference.stylize_one(f), e.stylize_one(f)) for f in smooth]
+                on_real, on_drawn, on_smooth = ([ssim_quarter(answers[id(f)], e.stylize_one(f)) for f in frames]
+                                                for frames in (real, drawn, smooth))
                 rows.append({"size": f"{size[0]}x{size[1]}", "style": style, "runtime": name,
                              "ssim4_real": round(float(np.mean(on_real)), 4), "ssim4_real_min": round(float(min(on_real)), 4),
                              "ssim4_drawn": round(float(np.mean(on_drawn)), 4),
