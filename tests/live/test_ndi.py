@@ -54,7 +54,9 @@ def test_ndi_in_stylized_to_ndi_out_with_its_sound_through_a_stall_and_back(tmp_
     """Frames at the sender's rate, stylized, in order with the sender's timecodes; the tone through
     untouched; the sender gone for 2.5 s: NO SIGNAL held at the sink, then its frames again."""
     sender, port = _sender(14, "--pause-at", 7, "--pause-for", 2.5)
-    job = live("--source", f"ndi://127.0.0.1:{port}", "--sink", "ndi://styled", "--json", "--duration", 15)
+    trace = tmp_path / "trace.csv"
+    job = live("--source", f"ndi://127.0.0.1:{port}", "--sink", "ndi://styled", "--json", "--duration", 15,
+               "--trace", trace)
     try:
         out_port = _job_port(job)
         received = tmp_path / "received.json"
@@ -70,8 +72,13 @@ def test_ndi_in_stylized_to_ndi_out_with_its_sound_through_a_stall_and_back(tmp_
     real = [f for f in frames if f["timecode"] in sent]
     held = [f for f in frames if f["timecode"] not in sent]
     assert {tuple(f["size"]) for f in frames} == {(W, H)}
+    # time only moves forward: as the job sent its frames, and as they reached the receiver, where
+    # NDI's connection has once handed its first two frames over swapped (18800000, 18400000,
+    # 19200000, in CI; not seen in 65 connections of NDI alone here)
+    emitted = [int(row.split(",")[0]) for row in trace.read_text().splitlines()[1:] if row.split(",")[5] == "0"]
+    assert len(emitted) >= len(real) and emitted == sorted(emitted) and len(set(emitted)) == len(emitted)
     codes = [f["timecode"] for f in frames]
-    assert codes == sorted(codes) and len(set(codes)) == len(codes)  # time only moves forward
+    assert len(set(codes)) == len(codes) and codes[1:] == sorted(codes[1:]) and max(codes[:2]) < codes[2], codes[:5]
     # the sender's rate through the job, before and after the stall (not counting its own pause)
     before = [f for f in real if f["timecode"] < 7 * 10_000_000]
     rate = (len(before) - 1) / (before[-1]["at"] - before[0]["at"])
