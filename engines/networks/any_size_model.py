@@ -16,10 +16,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import onnx
-from onnx import helper, numpy_helper
 
 from engines.cache_dir import cache_dir, file_digest
+from engines.optional import helper, numpy_helper, onnx
 
 
 def _free_size(value_info) -> None:

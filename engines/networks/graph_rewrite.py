@@ -24,10 +24,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import onnx
-from onnx import helper, numpy_helper
 
 from engines.cache_dir import cache_dir, file_digest
+from engines.optional import helper, numpy_helper, onnx
 
 from .onnx_graph import constant_value, consumers, only_user, plain_conv
 from .subpixel import subpixel_upsamplings

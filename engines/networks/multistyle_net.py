@@ -65,13 +65,10 @@ class MultistyleNet(nn.Module):
 
     @classmethod
     def from_onnx(cls, path: Path) -> MultistyleNet:
-        import onnx
-        from onnx import numpy_helper
-
         from .graph_rewrite import low_rank_kernel
+        from .initializers import initializers
 
-        weights = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy())
-                   for i in onnx.load(str(path), load_external_data=False).graph.initializer}
+        weights = {name: torch.from_numpy(array) for name, array in initializers(path).items()}
         # the first and last kernels as the CPU engine's rewritten graph runs them (engines/networks/graph_rewrite.py)
         for name in ("contract.0.w", "expand.2.w"):
             weights[name] = torch.from_numpy(low_rank_kernel(weights[name].numpy()))

@@ -2,7 +2,7 @@
 Shared by the rewrites of the packaged networks (graph_rewrite.py, subpixel.py)."""
 from __future__ import annotations
 
-from onnx import helper, numpy_helper
+from engines.optional import helper, numpy_helper
 
 
 def consumers(graph) -> dict[str, list]:

@@ -49,11 +49,9 @@ class PictureNet:
     @classmethod
     def from_onnx(cls, path: Path) -> PictureNet:
         """``path``: the any-size float copy of the packaged transformer."""
-        import onnx
-        from onnx import numpy_helper
+        from .initializers import initializers
 
-        graph = onnx.load(str(path), load_external_data=False).graph
-        weights = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in graph.initializer}
+        weights = {name: torch.from_numpy(array) for name, array in initializers(path).items()}
         wanted = [n for name in layer_names(BLOCKS) for n in _graph_names(name)[:2] if n]
         missing = [n for n in wanted if n not in weights]
         if missing:

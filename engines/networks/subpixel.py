@@ -16,8 +16,8 @@ runs blocked, and the full-size picture is written once, by DepthToSpace. Measur
 from __future__ import annotations
 
 import numpy as np
-import onnx
-from onnx import helper, numpy_helper
+
+from engines.optional import helper, numpy_helper, onnx
 
 from .onnx_graph import attributes, constant_value, consumers, only_user, plain_conv
 
