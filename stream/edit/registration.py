@@ -55,6 +55,7 @@ OBJECT_MARGIN_GREY = 2.0 # levels: an object's model takes a pixel the camera's 
 EDGE_PX = 8              # full-size pixels: the band along an object's edge judged pixel by pixel
 EDGE_SIGMA = 0.7         # full-size pixels: the mismatch there, over so small a neighbourhood,
 EDGE_GREY = 20.0         # and the most a pixel there may miss by (the edge itself mixes both sides' colours)
+EDGE_CLEAR = 10.0        # levels: or by more, where the object's model matches it this much better than the other
 OBJECT_MARGIN_PX = 16    # full-size pixels around an object's region that its residual flow sees
 
 
@@ -155,13 +156,15 @@ class KeyRegistration:
         """An object's edge, pixel by pixel: the blurred mismatch there mixes the object with what
         lies beside it, so neither model explains a band along the edge. There, each pixel goes
         to whichever model (the object's, or the one beside it) matches the keyframe better in
-        that pixel alone. ``along``, ``mismatch``, ``explains`` are changed in place (the box's)."""
+        that pixel alone, within EDGE_GREY; past it (a codec's smear of an edge between two
+        colours), to the object's where it matches EDGE_CLEAR better than the other's, and to
+        neither otherwise. ``along``, ``mismatch``, ``explains`` are changed in place (the box's)."""
         band = (cv2.dilate(takes.astype(np.uint8), _EDGE_DISC) > 0) & ~takes & (explains == 0)
         if not band.any():
             return
         ours, beside = self.mismatch(places, frame, EDGE_SIGMA), self.mismatch(along, frame, EDGE_SIGMA)
         inside = _inside(places, self.w, self.h)
-        object_side = band & inside & (ours < beside) & (ours <= EDGE_GREY)
+        object_side = band & inside & (ours < beside) & ((ours <= EDGE_GREY) | (ours + EDGE_CLEAR < beside))
         other_side = band & ~object_side & (beside <= EDGE_GREY) & _inside(along, self.w, self.h)
         along[object_side] = places[object_side]
         mismatch[object_side], mismatch[other_side] = ours[object_side], beside[other_side]
