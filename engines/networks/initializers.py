@@ -8,6 +8,7 @@ never imports onnx, whose ml_dtypes costs 0.4 s of it (docs/benchmarks/cpu.md, "
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -17,15 +18,19 @@ from engines.optional import numpy_helper, onnx
 
 
 def initializers(path: Path) -> dict[str, np.ndarray]:
-    """``path``'s initializers by name (its external data not read: the packaged files have none)."""
+    """``path``'s initializers by name (its external data not read: the packaged files have none).
+    A cached copy that cannot be read (cut short, damaged) is made again."""
     target = cache_dir("models") / f"{path.stem}-weights-{file_digest(path)[:16]}.npz"
-    if not target.is_file():
-        model = onnx.load(str(path), load_external_data=False)
-        arrays = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
-        if not all(a.dtype.kind in "biuf" for a in arrays.values()):
-            return {name: a.copy() for name, a in arrays.items()}  # ml_dtypes' types pickle only: not cached
+    if target.is_file():
+        try:
+            with np.load(target, allow_pickle=False) as data:
+                return {name: data[name] for name in data.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+            target.unlink(missing_ok=True)
+    model = onnx.load(str(path), load_external_data=False)
+    arrays = {i.name: numpy_helper.to_array(i).copy() for i in model.graph.initializer}
+    if all(a.dtype.kind in "biuf" for a in arrays.values()):  # ml_dtypes' types keep only by pickling: not cached
         tmp = target.with_name(f"{target.stem}.{os.getpid()}.tmp.npz")
         np.savez(tmp, **arrays)
         tmp.replace(target)
-    with np.load(target, allow_pickle=False) as data:
-        return {name: data[name] for name in data.files}
+    return arrays

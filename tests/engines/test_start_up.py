@@ -51,3 +51,17 @@ def test_a_start_with_the_networks_in_the_cache_never_imports_onnx(tmp_path):
     assert first["onnx"], "the first start rewrites the packaged files through onnx"
     assert not again["onnx"], "a start with the cache filled imported onnx"
     assert again["means"] == first["means"] and len(again["means"]) == len(wanted)
+
+
+def test_a_damaged_weights_file_in_the_cache_is_made_again(tmp_path, monkeypatch):
+    """A cut-short copy (a full disk, a killed process) is read as no copy: the same weights."""
+    from engines.catalog import builtin_model
+    from engines.networks.initializers import initializers
+
+    monkeypatch.setenv("STYLECAST_CACHE", str(tmp_path / "cache"))
+    first = initializers(builtin_model())
+    (cached,) = (tmp_path / "cache" / "models").glob("*-weights-*.npz")
+    cached.write_bytes(cached.read_bytes()[:1000])
+    again = initializers(builtin_model())
+    assert again.keys() == first.keys() and all(np.array_equal(again[k], first[k]) for k in first)
+    assert np.load(cached, allow_pickle=False).files  # and written whole again
