@@ -6,10 +6,12 @@ from __future__ import annotations
 import ipaddress
 import secrets
 from dataclasses import dataclass, replace
-
-from aiohttp import web
+from typing import TYPE_CHECKING
 
 from engines.errors import OptionError
+
+if TYPE_CHECKING:  # aiohttp is imported by the servers that run: the CLI reads SiteOptions for its help alone
+    from aiohttp import web
 
 SHUTDOWN_S = 2.0  # seconds a request still being answered gets when the server stops (then it is cut)
 
@@ -47,6 +49,8 @@ class SiteOptions:
 async def open_site(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
     """The running application and the port it listens on (``port`` 0 picks a free one); call
     ``runner.cleanup()`` to stop it."""
+    from aiohttp import web
+
     runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=SHUTDOWN_S)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

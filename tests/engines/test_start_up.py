@@ -1,7 +1,7 @@
 """What a job's start costs: once the packaged networks' rewritten files and weights are in the
 cache, opening an engine and painting a frame never imports onnx (its ml_dtypes alone is 0.4 s of
 every start; engines/networks/initializers.py), and paints the same pictures as the start that
-made the cache."""
+made the cache; the command line builds its help without a web server's imports."""
 from __future__ import annotations
 
 import json
@@ -65,3 +65,10 @@ def test_a_damaged_weights_file_in_the_cache_is_made_again(tmp_path, monkeypatch
     again = initializers(builtin_model())
     assert again.keys() == first.keys() and all(np.array_equal(again[k], first[k]) for k in first)
     assert np.load(cached, allow_pickle=False).files  # and written whole again
+
+
+def test_the_command_line_imports_no_web_server_to_build_its_help():
+    """``stylecast`` reads every job's options for its help: aiohttp (0.08 s) waits for a server."""
+    proc = subprocess.run([sys.executable, "-c", "import sys, stream.cli; print('aiohttp' in sys.modules)"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.split() == ["False"], proc.stderr
