@@ -88,7 +88,7 @@ class _FastLayer(_Layer):
         super().__init__(layer)
         self.upsample = upsample
         if upsample:
-            self.weight = nn.Parameter(_phase_weights(self.weight.detach()), requires_grad=False)
+            self.weight = nn.Parameter(phase_weights(self.weight.detach()), requires_grad=False)
 
     def forward(self, x: torch.Tensor, relu: bool = False, look: torch.Tensor | None = None) -> torch.Tensor:
         """``look``: [N, 2C] float32, each frame's own scale then shift (else the layer's own)."""
@@ -116,7 +116,7 @@ def _edge_repeated(x: torch.Tensor) -> torch.Tensor:
     return torch.cat([x[:, :, :, :1], x, x[:, :, :, -1:]], 3)
 
 
-def _phase_weights(weight: torch.Tensor) -> torch.Tensor:
+def phase_weights(weight: torch.Tensor) -> torch.Tensor:
     """A 3x3 kernel [out, in, 3, 3] that follows a nearest 2x enlargement, as [4*out, in, 3, 3] on the
     small picture: phase (dy, dx) of each 2x2 block, in ``pixel_shuffle``'s order. Rows 2i-1, 2i, 2i+1
     of the enlarged picture are rows i-1, i, i of the small one (dy 0); 2i, 2i+1, 2i+2 are i, i, i+1."""
@@ -129,6 +129,26 @@ def _phase_weights(weight: torch.Tensor) -> torch.Tensor:
             both = merge[dx](rows.permute(3, 1, 2, 0))                     # [2, out, in, 2]: then its columns
             phases[:, 2 * dy + dx, :, dy:dy + 2, dx:dx + 2] = both.permute(1, 2, 3, 0)
     return phases.reshape(out * 4, cin, 3, 3)
+
+
+def folded_weights(weight: torch.Tensor) -> torch.Tensor:
+    """A k x k kernel [out, in, k, k] (k odd, stride 1, the input padded by k // 2) as the same
+    convolution on the picture folded 2x2 into channels (``pixel_unshuffle``), giving the four phases
+    of each 2x2 block of the output (``pixel_shuffle``'s order): [4*out, 4*in, k//2 + 1, k//2 + 1].
+    Output pixel (2i+ry, 2j+rx) reads input (2i+ry+dy, 2j+rx+dx), which is folded pixel
+    (i + (ry+dy)//2, j + (rx+dx)//2), channel 4c + 2((ry+dy) % 2) + (rx+dx) % 2. The same
+    multiply-adds, plus the taps that fall outside the kernel (zeros): worth it where a layer has
+    few outputs, which a CPU's convolution pads to a block of 16."""
+    out, cin, k, _ = weight.shape
+    taps = k // 2 + 1
+    folded = torch.zeros(out, 2, 2, cin, 2, 2, taps, taps, dtype=weight.dtype)
+    for ry in range(2):
+        for rx in range(2):
+            for dy in range(k):
+                for dx in range(k):
+                    y, x = ry + dy, rx + dx
+                    folded[:, ry, rx, :, y % 2, x % 2, y // 2, x // 2] = weight[:, :, dy, dx]
+    return folded.reshape(out * 4, cin * 4, taps, taps)
 
 
 class FoldedNet(nn.Module):

@@ -93,9 +93,9 @@ def measured_size(size: tuple[int, int] | None, side: int = LOOK_SIDE) -> tuple[
 
 @functools.lru_cache(maxsize=1)
 def machine_key() -> str:
-    """The CPU's model and the flags that decide the kernels, with the runtimes' versions and the
+    """The CPU's model and the flags that decide the kernels, with the runtimes' versions, the
     built-in network's rewritten file (engines/networks/graph_rewrite.py: its name carries the
-    rewrites and the packaged file's digest)."""
+    rewrites and the packaged file's digest) and the form of torch's bf16 network."""
     from engines.catalog import builtin_model
     from engines.networks.graph_rewrite import fused_model
 
@@ -117,6 +117,10 @@ def machine_key() -> str:
         except importlib.metadata.PackageNotFoundError:
             pass
     text = f"{model} | {' '.join(wanted)} | {', '.join(versions)} | {fused_model(builtin_model()).stem}"
+    if bf16_usable():  # and what torch's bf16 network does with it
+        from .bf16_network import FORM
+
+        text += f" | {FORM}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

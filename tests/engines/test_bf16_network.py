@@ -51,26 +51,41 @@ def test_odd_sizes_and_concurrent_frames():
 
 
 @needs_bf16
-@pytest.mark.parametrize("pad", [1, 4])
-def test_each_layer_input_is_written_with_its_border(pad):
-    """The fused ReLU/add/upsample + reflect border equals torch's own ops, value for value."""
+@pytest.mark.parametrize("name", ["contract.0", "res.0.0", "expand.1"])
+def test_each_layer_input_is_written_with_its_border(name):
+    """The fused ReLU/add + border equals torch's own ops, value for value: reflected (the 9x9's 4 and
+    a 3x3's 1), or for a layer run at the small size after an enlargement, the edge repeated."""
     import torch
     from torch.nn import functional as F
 
     network = CpuEngine("starry-night", precision="bf16")._network
-    name = "contract.0" if pad == 4 else "res.0.0"
-    assert network.layers[name][4] == pad
+    pad, mode = {"contract.0": (4, "reflect"), "res.0.0": (1, "reflect"), "expand.1": (1, "replicate")}[name]
+    assert network.layers[name].pad == pad
     generator = torch.Generator().manual_seed(pad)
     x, other = (torch.randn((1, 8, 13, 22), generator=generator).to(torch.bfloat16)
                 .contiguous(memory_format=torch.channels_last) for _ in range(2))
     with torch.inference_mode():
-        cases = {"relu": (dict(relu=True), F.relu(x)), "add": (dict(add=other), x + other),
-                 "copy": ({}, x), "upsample": (dict(upsample=True), F.interpolate(x, scale_factor=2.0)),
-                 "relu+upsample": (dict(relu=True, upsample=True), F.interpolate(F.relu(x), scale_factor=2.0))}
+        cases = {"relu": (dict(relu=True), F.relu(x)), "add": (dict(add=other), x + other), "copy": ({}, x)}
         for case, (options, inside) in cases.items():
             padded, view = network._padded_for(name, x, **options)
-            assert torch.equal(padded, F.pad(inside, (pad,) * 4, mode="reflect")), case
+            assert torch.equal(padded, F.pad(inside, (pad,) * 4, mode=mode)), case
             assert torch.equal(view, inside) and padded.is_contiguous(memory_format=torch.channels_last), case
+
+
+@pytest.mark.parametrize("k, cin, out", [(9, 4, 3), (9, 3, 2), (5, 8, 4), (3, 5, 1)])
+def test_a_layer_on_the_folded_picture_is_the_same_convolution(k, cin, out):
+    """The last layer (few outputs) runs on the picture folded 2x2 into channels: the same sums."""
+    import torch
+    from torch.nn import functional as F
+
+    from engines.networks.folded_net import folded_weights
+
+    generator = torch.Generator().manual_seed(k * cin)
+    x = torch.randn((1, cin, 2 * 7 + k - 1, 2 * 10 + k - 1), generator=generator, dtype=torch.float64)
+    weight = torch.randn((out, cin, k, k), generator=generator, dtype=torch.float64)
+    folded = F.pixel_shuffle(F.conv2d(F.pixel_unshuffle(x, 2), folded_weights(weight)), 2)
+    assert folded.shape == (1, out, 14, 20)
+    assert torch.allclose(folded, F.conv2d(x, weight), atol=1e-10)
 
 
 def test_precision_choice(monkeypatch):
