@@ -55,7 +55,7 @@ FORM = "2: upsamplings at the small size, the last layer folded, the first on by
 # the runtime choice's timings kept in the cache (engines/runtimes/runtime_choice.py): change it with the speed
 
 
-class _Layer(NamedTuple):
+class _LayerForm(NamedTuple):
     weight: torch.Tensor              # bf16, channels-last: the layer's own, or its form's (below)
     scale: torch.Tensor | None        # the norm's scale and shift (float32); None: ``bias`` instead
     shift: torch.Tensor
@@ -85,7 +85,7 @@ class Bf16Network:
                                       None if first.scale is not None else first.shift) if byte_conv_usable() else None
 
     @staticmethod
-    def _layer(name: str, layer: FoldedLayer) -> _Layer:
+    def _layer(name: str, layer: FoldedLayer) -> _LayerForm:
         weight = layer.weight / 255 if name == CONTRACT[0] else layer.weight  # frames come in 0..255
         out, _, k, _ = weight.shape
         form, pad = PLAIN, layer.pad
@@ -96,7 +96,7 @@ class Bf16Network:
         repeat = 1 if form == PLAIN else 4  # a phased or folded layer gives each output four times
         bias = layer.shift.repeat_interleave(repeat).to(torch.bfloat16) if layer.scale is None else None
         scale = None if layer.scale is None else layer.scale.contiguous()
-        return _Layer(weight.to(memory_format=CHANNELS_LAST, dtype=torch.bfloat16), scale, layer.shift.contiguous(),
+        return _LayerForm(weight.to(memory_format=CHANNELS_LAST, dtype=torch.bfloat16), scale, layer.shift.contiguous(),
                       layer.stride, pad, bias, form)
 
     def _conv_norm(self, name: str, x: torch.Tensor) -> torch.Tensor:
