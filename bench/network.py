@@ -69,7 +69,7 @@ def speed(runs: int) -> dict:
 def look() -> dict:
     from engines.networks.folded_net import CONTRACT
     from engines.networks.style_layers import style_layers
-    from engines.runtimes.byte_conv import ByteConv, patch_moments
+    from engines.runtimes.byte_conv import ByteConv
 
     sets = {"footage": clip_frames("bikes", 2, (640, 360)) + clip_frames("bigbuckbunny", 2, (640, 360)),
             "smooth": smooth_frames(640, 360, 3, seed=7)}
@@ -88,7 +88,6 @@ def look() -> dict:
                 key = f"{kind}, {form}"
                 if score < worst.get(key, (2, ""))[0]:
                     worst[key] = (round(score, 4), name)
-    patch_moments.cache_clear()
     return {key: {"worst": score, "style": style} for key, (score, style) in worst.items()}
 
 

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import zipfile
 from pathlib import Path
+from typing import Callable
 
 
 def cache_dir(kind: str) -> Path:
@@ -21,3 +23,23 @@ def file_digest(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def cached_arrays(target: Path, make: Callable[[], dict]) -> dict:
+    """Arrays by name, kept at ``target`` (an .npz in the cache): read back without pickle, so nothing
+    in it can run; made by ``make()`` and written whole (a temporary file, then renamed) when it is
+    missing or cannot be read (cut short, damaged). Arrays of kinds numpy keeps only by pickling
+    (ml_dtypes' types) are returned and not kept."""
+    import numpy as np
+
+    try:
+        with np.load(target, allow_pickle=False) as data:
+            return {name: data[name] for name in data.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        target.unlink(missing_ok=True)
+    arrays = make()
+    if all(a.dtype.kind in "biuf" for a in arrays.values()):
+        tmp = target.with_name(f"{target.stem}.{os.getpid()}.tmp.npz")
+        np.savez(tmp, **arrays)
+        tmp.replace(target)
+    return arrays

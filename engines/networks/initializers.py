@@ -7,30 +7,18 @@ never imports onnx, whose ml_dtypes costs 0.4 s of it (docs/benchmarks/cpu.md, "
 """
 from __future__ import annotations
 
-import os
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from engines.cache_dir import cache_dir, file_digest
+from engines.cache_dir import cache_dir, cached_arrays, file_digest
 from engines.optional import numpy_helper, onnx
 
 
 def initializers(path: Path) -> dict[str, np.ndarray]:
-    """``path``'s initializers by name (its external data not read: the packaged files have none).
-    A cached copy that cannot be read (cut short, damaged) is made again."""
-    target = cache_dir("models") / f"{path.stem}-weights-{file_digest(path)[:16]}.npz"
-    if target.is_file():
-        try:
-            with np.load(target, allow_pickle=False) as data:
-                return {name: data[name] for name in data.files}
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile):
-            target.unlink(missing_ok=True)
-    model = onnx.load(str(path), load_external_data=False)
-    arrays = {i.name: numpy_helper.to_array(i).copy() for i in model.graph.initializer}
-    if all(a.dtype.kind in "biuf" for a in arrays.values()):  # ml_dtypes' types keep only by pickling: not cached
-        tmp = target.with_name(f"{target.stem}.{os.getpid()}.tmp.npz")
-        np.savez(tmp, **arrays)
-        tmp.replace(target)
-    return arrays
+    """``path``'s initializers by name (its external data not read: the packaged files have none)."""
+    def read() -> dict[str, np.ndarray]:
+        model = onnx.load(str(path), load_external_data=False)
+        return {i.name: numpy_helper.to_array(i).copy() for i in model.graph.initializer}
+
+    return cached_arrays(cache_dir("models") / f"{path.stem}-weights-{file_digest(path)[:16]}.npz", read)

@@ -96,20 +96,20 @@ class Bf16Network:
         repeat = 1 if form == PLAIN else 4  # a phased or folded layer gives each output four times
         bias = layer.shift.repeat_interleave(repeat).to(torch.bfloat16) if layer.scale is None else None
         scale = None if layer.scale is None else layer.scale.contiguous()
-        return _LayerForm(weight.to(memory_format=CHANNELS_LAST, dtype=torch.bfloat16), scale, layer.shift.contiguous(),
-                      layer.stride, pad, bias, form)
+        return _LayerForm(weight.to(memory_format=CHANNELS_LAST, dtype=torch.bfloat16), scale,
+                          layer.shift.contiguous(), layer.stride, pad, bias, form)
 
     def _conv_norm(self, name: str, x: torch.Tensor) -> torch.Tensor:
         """x already padded for this layer -> its convolution, normalized (scale and shift applied)."""
         layer = self.layers[name]
         if x.dtype == torch.uint8:  # the frame's bytes: the first layer (ByteConv)
             x = self.first(x)
-            return x if layer.scale is None else F.batch_norm(x, None, None, layer.scale, layer.shift, training=True, eps=EPS)
-        if layer.form == FOLDED:
-            x = F.pixel_unshuffle(x, 2)
-        x = F.conv2d(x, layer.weight, layer.bias, stride=layer.stride)
-        if layer.form != PLAIN:  # the four phases of each 2x2 block, put in place
-            x = F.pixel_shuffle(x, 2)
+        else:
+            if layer.form == FOLDED:
+                x = F.pixel_unshuffle(x, 2)
+            x = F.conv2d(x, layer.weight, layer.bias, stride=layer.stride)
+            if layer.form != PLAIN:  # the four phases of each 2x2 block, put in place
+                x = F.pixel_shuffle(x, 2)
         if layer.scale is None:  # a layer without a norm: its bias, in the convolution
             return x
         if x.shape[1] <= FEW_CHANNELS:  # planes: batch_norm's channels-last kernel is slow on a few channels

@@ -13,22 +13,20 @@ a constant). The int32 sums are scaled back to bf16 by oneDNN (``onednn::qconv2d
 torch's x86 int8 lowering calls), so nothing between is rounded to 8 bits.
 
 Measured (docs/benchmarks/cpu.md), all 26 styles, SSIM/4 against ONNX Runtime fp32: at least as
-close as the bf16 kernel on held-out footage and on smooth colour fields (worst style 0.9914
-against bf16's 0.9870), nearest-step int8 below both (0.9807). The convolution 59 -> 40 ms at
+close as the bf16 kernel on held-out footage and on smooth colour fields (worst style 0.9928
+against bf16's 0.9868), nearest-step int8 below both (0.9813). The convolution 59 -> 40 ms at
 1280x720 on one core of that CPU.
 """
 from __future__ import annotations
 
 import functools
 import hashlib
-import os
 import threading
-import zipfile
 
 import numpy as np
 import torch
 
-from engines.cache_dir import cache_dir
+from engines.cache_dir import cache_dir, cached_arrays
 
 from .calibration import calibration_frames, smooth_frames
 from .cpu_features import bf16_instructions
@@ -97,19 +95,14 @@ def rounded_int8(kernel: np.ndarray, moments: np.ndarray) -> tuple[np.ndarray, n
 @functools.lru_cache(maxsize=8)
 def _rounded(kernel: bytes, shape: tuple, normed: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """The rounding of ``rounded_int8``, kept in the cache (the pictures' moments take 0.2-0.3 s to
-    draw and measure; a start-up reads the result). A copy that cannot be read is made again."""
+    draw and measure; a start-up reads the result)."""
+    def make() -> dict[str, np.ndarray]:
+        steps, scales = rounded_int8(np.frombuffer(kernel, np.float32).reshape(shape), patch_moments(shape[-1], normed))
+        return {"steps": steps, "scales": scales}
+
     name = f"int8-{hashlib.sha256(kernel).hexdigest()[:16]}-{'centred' if normed else 'whole'}-{ROUNDING}.npz"
-    target = cache_dir("models") / name
-    try:
-        with np.load(target, allow_pickle=False) as data:
-            return torch.from_numpy(data["steps"]), torch.from_numpy(data["scales"])
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
-        pass
-    steps, scales = rounded_int8(np.frombuffer(kernel, np.float32).reshape(shape), patch_moments(shape[-1], normed))
-    tmp = target.with_name(f"{target.stem}.{os.getpid()}.tmp.npz")
-    np.savez(tmp, steps=steps, scales=scales)
-    tmp.replace(target)
-    return torch.from_numpy(steps), torch.from_numpy(scales)
+    arrays = cached_arrays(cache_dir("models") / name, make)
+    return torch.from_numpy(arrays["steps"]), torch.from_numpy(arrays["scales"])
 
 
 class ByteConv:
